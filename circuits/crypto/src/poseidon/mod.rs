@@ -1,0 +1,200 @@
+//! Poseidon over BN254 exactly as circomlib defines it.
+//!
+//! Poseidon is the sponge-free permutation-based hash of Grassi, Khovratovich,
+//! Rechberger, Roy and Schofnegger, "Poseidon: A New Hash Function for
+//! Zero-Knowledge Proof Systems" (USENIX Security 2021, ePrint 2019/458).
+//! circomlib instantiates it with the S-box `x^5`, 8 full rounds, the partial
+//! round counts of the paper's table rounded up to a multiple of `t`, and
+//! round constants and MDS matrices produced by the paper's Grain LFSR
+//! script. For `n` inputs the state has width `t = n + 1`; the initial state
+//! is `[0, in_1, ..., in_n]` and the hash is the first state element after
+//! the permutation.
+//!
+//! The round constants in [`constants`] are generated from circomlibjs's own
+//! parameter file, so this is the same function that circom circuits, device
+//! firmware and JS wallets compute: `hash(&[1, 2])` is
+//! `7853200120776062878684798364095072458815029376092732009249414926327459813530`.
+//!
+//! This module is the plain (unoptimised) permutation; it is the reference
+//! that the R1CS gadget and any faster native path are tested against.
+
+#[rustfmt::skip]
+#[allow(missing_docs, clippy::unreadable_literal)]
+pub mod constants;
+
+use crate::field::{fe, Fr};
+use ark_ff::{AdditiveGroup, Field};
+
+/// Maximum number of inputs circomlib's Poseidon accepts.
+pub const MAX_INPUTS: usize = 16;
+
+/// Why a Poseidon hash could not be computed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum PoseidonError {
+    /// circomlib's Poseidon takes between 1 and 16 inputs.
+    #[error("Poseidon takes 1 to {MAX_INPUTS} inputs, got {0}")]
+    Arity(usize),
+}
+
+/// The parameters of one state width: round counts, round constants
+/// (`t * (full + partial)` of them, round-major) and the row-major MDS matrix.
+#[derive(Clone, Copy, Debug)]
+pub struct Params {
+    /// State width, `inputs + 1`.
+    pub t: usize,
+    /// Number of full rounds (always 8).
+    pub rounds_f: usize,
+    /// Number of partial rounds.
+    pub rounds_p: usize,
+    /// Round constants, `c[r * t + i]` is added to state element `i` in round `r`.
+    pub c: &'static [Fr],
+    /// MDS matrix, `m[i * t + j]` multiplies state element `j` into element `i`.
+    pub m: &'static [Fr],
+}
+
+impl Params {
+    /// Total number of rounds.
+    pub const fn rounds(&self) -> usize {
+        self.rounds_f + self.rounds_p
+    }
+
+    /// Whether round `r` applies the S-box to the whole state.
+    pub const fn is_full_round(&self, r: usize) -> bool {
+        r < self.rounds_f / 2 || r >= self.rounds_f / 2 + self.rounds_p
+    }
+}
+
+macro_rules! params_table {
+    ($n:expr; $($inputs:literal => $c:ident, $m:ident;)*) => {
+        /// The circomlib parameters for `n` inputs, or `None` outside `1..=16`.
+        pub fn params(n: usize) -> Option<Params> {
+            match n {
+                $($inputs => Some(Params {
+                    t: $inputs + 1,
+                    rounds_f: constants::N_ROUNDS_F,
+                    rounds_p: constants::N_ROUNDS_P[$inputs - 1],
+                    c: &constants::$c,
+                    m: &constants::$m,
+                }),)*
+                _ => None,
+            }
+        }
+    };
+}
+
+params_table! { n;
+    1 => C2, M2; 2 => C3, M3; 3 => C4, M4; 4 => C5, M5;
+    5 => C6, M6; 6 => C7, M7; 7 => C8, M8; 8 => C9, M9;
+    9 => C10, M10; 10 => C11, M11; 11 => C12, M12; 12 => C13, M13;
+    13 => C14, M14; 14 => C15, M15; 15 => C16, M16; 16 => C17, M17;
+}
+
+#[inline(always)]
+fn pow5(x: Fr) -> Fr {
+    let x2 = x.square();
+    x2.square() * x
+}
+
+/// Applies the Poseidon permutation to `state[..p.t]` in place.
+fn permute(p: &Params, state: &mut [Fr; MAX_INPUTS + 1]) {
+    let t = p.t;
+    let mut next = [Fr::ZERO; MAX_INPUTS + 1];
+    for r in 0..p.rounds() {
+        let rc = &p.c[r * t..(r + 1) * t];
+        for (s, c) in state[..t].iter_mut().zip(rc) {
+            *s += c;
+        }
+        if p.is_full_round(r) {
+            for s in state[..t].iter_mut() {
+                *s = pow5(*s);
+            }
+        } else {
+            state[0] = pow5(state[0]);
+        }
+        for (i, out) in next[..t].iter_mut().enumerate() {
+            let row = &p.m[i * t..(i + 1) * t];
+            let mut acc = Fr::ZERO;
+            for (m, s) in row.iter().zip(&state[..t]) {
+                acc += *m * s;
+            }
+            *out = acc;
+        }
+        state[..t].copy_from_slice(&next[..t]);
+    }
+}
+
+/// circomlib's `Poseidon(n)` of `inputs` (1 to 16 elements).
+pub fn hash(inputs: &[Fr]) -> Result<Fr, PoseidonError> {
+    let p = params(inputs.len()).ok_or(PoseidonError::Arity(inputs.len()))?;
+    let mut state = [Fr::ZERO; MAX_INPUTS + 1];
+    state[1..p.t].copy_from_slice(inputs);
+    permute(&p, &mut state);
+    Ok(state[0])
+}
+
+/// circomlib's `Poseidon(N)` for an arity fixed at compile time.
+///
+/// Only the constants of arity `N` are referenced, so firmware that hashes
+/// with a few fixed arities links only their tables. Fails to compile for
+/// `N` outside `1..=16`.
+pub fn hash_n<const N: usize>(inputs: &[Fr; N]) -> Fr {
+    const { assert!(N >= 1 && N <= MAX_INPUTS, "Poseidon takes 1 to 16 inputs") };
+    let p = match params(N) {
+        Some(p) => p,
+        // Unreachable: the const assertion above bounds N.
+        None => return Fr::ZERO,
+    };
+    let mut state = [Fr::ZERO; MAX_INPUTS + 1];
+    state[1..=N].copy_from_slice(inputs);
+    permute(&p, &mut state);
+    state[0]
+}
+
+/// `Poseidon(a, b)`, the two-to-one compression used by hash chains and
+/// Merkle trees.
+pub fn hash2(a: Fr, b: Fr) -> Fr {
+    hash_n(&[a, b])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::field::fr_from_decimal;
+
+    #[test]
+    fn circomlib_known_answer() {
+        let h = hash(&[Fr::from(1u64), Fr::from(2u64)]).unwrap();
+        assert_eq!(
+            h,
+            fr_from_decimal(
+                "7853200120776062878684798364095072458815029376092732009249414926327459813530"
+            )
+            .unwrap()
+        );
+        assert_eq!(hash2(Fr::from(1u64), Fr::from(2u64)), h);
+    }
+
+    #[test]
+    fn arity_bounds_are_typed_errors() {
+        assert_eq!(hash(&[]), Err(PoseidonError::Arity(0)));
+        assert_eq!(hash(&[Fr::ZERO; 17]), Err(PoseidonError::Arity(17)));
+        assert!(hash(&[Fr::ZERO; 16]).is_ok());
+    }
+
+    #[test]
+    fn fixed_arity_matches_dynamic() {
+        let xs: [Fr; 5] = core::array::from_fn(|i| Fr::from(i as u64 + 7));
+        assert_eq!(hash_n(&xs), hash(&xs).unwrap());
+    }
+
+    #[test]
+    fn table_shapes() {
+        for n in 1..=MAX_INPUTS {
+            let p = params(n).unwrap();
+            assert_eq!(p.t, n + 1);
+            assert_eq!(p.c.len(), p.t * p.rounds());
+            assert_eq!(p.m.len(), p.t * p.t);
+        }
+        assert!(params(0).is_none() && params(17).is_none());
+    }
+}
