@@ -1,0 +1,12 @@
+#!/usr/bin/env bash
+# Regenerates every committed generated artefact from its source of truth.
+# Tests fail when a committed copy differs from what this script writes.
+set -euo pipefail
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$root"
+"$root/scripts/setup.sh"
+
+echo "[regen] Poseidon constants from circomlibjs"
+node tools/js/gen/poseidon-constants.mjs circuits/crypto/src/poseidon/constants.rs
+echo "[regen] circomlibjs interop fixtures"
+node tools/js/gen/crypto-fixtures.mjs circuits/crypto/tests/fixtures/circomlibjs.json

@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# Installs everything the build, the tests and the demo need, idempotently:
+# the embedded Rust target and the pinned JavaScript reference tools
+# (circomlibjs, snarkjs, solc, Foundry) from the npm registry.
+set -euo pipefail
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$root"
+
+say() { printf '[setup] %s\n' "$*"; }
+
+# Embedded target for the no_std cryptography core and the device SDK.
+if ! rustup target list --installed 2>/dev/null | grep -qx thumbv7em-none-eabihf; then
+    say "installing Rust target thumbv7em-none-eabihf"
+    rustup target add thumbv7em-none-eabihf
+fi
+
+# Pinned JavaScript tools, reinstalled only when the lock file changed.
+js="$root/tools/js"
+stamp="$js/node_modules/.depin-lock.sha256"
+want="$(sha256sum "$js/package-lock.json" | cut -d' ' -f1)"
+if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ]; then
+    command -v npm >/dev/null || { echo "npm is required (Node.js 20)" >&2; exit 1; }
+    say "installing pinned npm tools into tools/js/node_modules"
+    (cd "$js" && npm ci --no-audit --no-fund --loglevel=error)
+    echo "$want" > "$stamp"
+fi
+say "ready"

@@ -1,0 +1,15 @@
+#!/usr/bin/env bash
+# Runs every check and test of the project from a fresh clone.
+set -euo pipefail
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$root"
+"$root/scripts/setup.sh"
+
+echo "[test] formatting"
+cargo fmt --all -- --check
+echo "[test] clippy"
+cargo clippy --workspace --all-targets --locked -- -D warnings
+echo "[test] no_std core for thumbv7em-none-eabihf"
+cargo build --locked -p depin-crypto --no-default-features --target thumbv7em-none-eabihf
+echo "[test] workspace tests"
+cargo test --workspace --locked
