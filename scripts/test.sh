@@ -9,7 +9,8 @@ echo "[test] formatting"
 cargo fmt --all -- --check
 echo "[test] clippy"
 cargo clippy --workspace --all-targets --locked -- -D warnings
-echo "[test] no_std core for thumbv7em-none-eabihf"
+echo "[test] no_std cores for thumbv7em-none-eabihf"
 cargo build --locked -p depin-crypto --no-default-features --target thumbv7em-none-eabihf
+cargo build --locked -p depin-device-sdk --no-default-features --target thumbv7em-none-eabihf
 echo "[test] workspace tests"
 cargo test --workspace --locked

@@ -23,7 +23,6 @@ use crate::babyjubjub::{Point, PointError, Scalar, SUBORDER};
 use crate::field::{fr_to_le_bytes, Fr};
 use crate::poseidon;
 use ark_ec::{AffineRepr, CurveGroup};
-use ark_ed_on_bn254::EdwardsProjective;
 use ark_ff::{BigInt, PrimeField};
 use blake_hash::{Blake512, Digest};
 use zeroize::{Zeroize, ZeroizeOnDrop};
@@ -261,23 +260,50 @@ pub fn batch_verify<R: rand_core::RngCore + rand_core::CryptoRng>(
 ) -> Result<(), EddsaError> {
     use alloc::vec::Vec;
     use ark_ec::VariableBaseMSM;
+    use ark_ed_on_bn254::EdwardsProjective;
     use ark_ff::AdditiveGroup;
 
     if items.is_empty() {
         return Ok(());
     }
+    // Weights are drawn sequentially (the RNG is not shared across threads);
+    // the per-signature work (decoding, small-order checks, the Poseidon
+    // challenge) runs on every core with the `parallel` feature.
+    let weights: Vec<Scalar> = items
+        .iter()
+        .map(|_| Scalar::from(u128::from(rng.next_u64()) << 64 | u128::from(rng.next_u64())))
+        .collect();
+    let prepare = |(it, z): (&BatchItem<'_>, &Scalar)| {
+        let p = Prepared::new(it.key, it.msg, it.sig)?;
+        let s = Scalar::from_bigint(it.sig.s).ok_or(EddsaError::ScalarOutOfRange)?;
+        let neg_zc = -(*z * p.c);
+        Ok::<_, EddsaError>((p, *z * s, -*z, neg_zc))
+    };
+    #[cfg(feature = "parallel")]
+    let prepared: Vec<_> = {
+        use rayon::prelude::*;
+        items
+            .par_iter()
+            .zip(weights.par_iter())
+            .map(prepare)
+            .collect::<Result<_, _>>()?
+    };
+    #[cfg(not(feature = "parallel"))]
+    let prepared: Vec<_> = items
+        .iter()
+        .zip(weights.iter())
+        .map(prepare)
+        .collect::<Result<_, _>>()?;
+
     let mut bases = Vec::with_capacity(2 * items.len() + 1);
     let mut scalars = Vec::with_capacity(2 * items.len() + 1);
     let mut s_sum = Scalar::ZERO;
-    for it in items {
-        let p = Prepared::new(it.key, it.msg, it.sig)?;
-        let s = Scalar::from_bigint(it.sig.s).ok_or(EddsaError::ScalarOutOfRange)?;
-        let z = Scalar::from(u128::from(rng.next_u64()) << 64 | u128::from(rng.next_u64()));
-        s_sum += z * s;
+    for (p, zs, neg_z, neg_zc) in prepared {
+        s_sum += zs;
         bases.push(p.r8);
-        scalars.push(-z);
+        scalars.push(neg_z);
         bases.push(p.a8);
-        scalars.push(-(z * p.c));
+        scalars.push(neg_zc);
     }
     bases.push(base8_ark());
     scalars.push(s_sum);
@@ -289,7 +315,7 @@ pub fn batch_verify<R: rand_core::RngCore + rand_core::CryptoRng>(
     }
 }
 
-#[cfg(test)]
+#[cfg(all(test, feature = "alloc"))]
 mod tests {
     use super::*;
     use alloc::{format, vec::Vec};

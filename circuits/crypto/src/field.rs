@@ -2,10 +2,11 @@
 //! field every circuit of this project is written over, with strict decimal
 //! and byte encodings.
 //!
-//! Parsing is strict: a decimal string must be canonical (digits only, no
-//! sign, value below the modulus). Values at or above the modulus are
-//! refused rather than silently reduced, so two different strings never name
-//! the same element.
+//! Parsing is strict about the value: a decimal string must be digits only
+//! (no sign, no prefix) and its value below the modulus. Values at or above
+//! the modulus are refused rather than silently reduced, so every accepted
+//! string names the element whose integer value it spells. Leading zeros are
+//! accepted, as in circomlibjs.
 
 use ark_ff::{BigInt, BigInteger, PrimeField};
 

@@ -34,13 +34,37 @@ pub const TEN_POW_TENTHS_Q20: [u64; 10] = [
 /// Fixed-point shift of the left-hand side: Q32 (`K`) plus Q20 (`T`).
 pub const LHS_SHIFT: u32 = 52;
 
-/// Squared Euclidean distance between two grid points, in square metres.
-/// Coordinates must be below `2^31` (callers validate; larger values are
-/// clamped to keep the result exact for in-range inputs).
-pub fn distance_sq(a: (u32, u32), b: (u32, u32)) -> u64 {
+/// Largest grid coordinate, in metres (`2^31 - 1`).
+pub const MAX_COORD: u32 = (1 << 31) - 1;
+
+/// Smallest EIRP or RSSI, in dBm, that the path-loss rule is defined for.
+pub const MIN_DBM: i32 = -(1 << 15);
+/// Largest EIRP or RSSI, in dBm, that the path-loss rule is defined for.
+pub const MAX_DBM: i32 = (1 << 15) - 1;
+
+/// Whether a grid coordinate is in the domain (`<= MAX_COORD`).
+pub const fn coordinate_in_domain(c: u32) -> bool {
+    c <= MAX_COORD
+}
+
+/// Whether a dBm value is in the domain (`MIN_DBM..=MAX_DBM`).
+pub const fn dbm_in_domain(v: i32) -> bool {
+    v >= MIN_DBM && v <= MAX_DBM
+}
+
+/// Squared Euclidean distance between two grid points, in square metres,
+/// or `None` when a coordinate is outside the domain (`> MAX_COORD`), where
+/// the result could exceed 63 bits. Within the domain it is exact.
+pub fn distance_sq(a: (u32, u32), b: (u32, u32)) -> Option<u64> {
+    if ![a.0, a.1, b.0, b.1]
+        .iter()
+        .all(|c| coordinate_in_domain(*c))
+    {
+        return None;
+    }
     let dx = u64::from(a.0.abs_diff(b.0));
     let dy = u64::from(a.1.abs_diff(b.1));
-    dx * dx + dy * dy
+    Some(dx * dx + dy * dy)
 }
 
 /// Outcome of the path-loss check.
@@ -70,6 +94,9 @@ pub fn max_dist_sq_scaled(loss_db: u32, k_q32: u32) -> Option<u128> {
 ///
 /// `eirp_dbm` is the transmitter's EIRP and `rssi_dbm` what the witness
 /// reports; `k_q32` is `(c / (4 pi f))^2` in Q32 (see [`k_q32_for_mhz`]).
+/// The rule is defined (and the circuit agrees with it) for dBm values in
+/// [`MIN_DBM`]`..=`[`MAX_DBM`] and `dist_sq < 2^63`; callers refuse records
+/// outside that domain before asking.
 pub fn check_path_loss(dist_sq: u64, eirp_dbm: i32, rssi_dbm: i32, k_q32: u32) -> PathLoss {
     let loss = i64::from(eirp_dbm) - i64::from(rssi_dbm);
     if loss < 0 {
@@ -90,7 +117,7 @@ pub fn check_path_loss(dist_sq: u64, eirp_dbm: i32, rssi_dbm: i32, k_q32: u32) -
 }
 
 /// `(c / (4 pi f))^2` in Q32 for a carrier of `mhz` megahertz (rounded
-/// down). For 915 MHz this is 2,921,470 (about 6.8e-4 m^2).
+/// down). For 915 MHz this is 2,919,707 (about 6.8e-4 m^2).
 pub fn k_q32_for_mhz(mhz: u32) -> u32 {
     // (c / (4 pi f))^2 = (299_792_458 / (4 pi * mhz * 1e6))^2 m^2.
     // Computed in integers: c^2 * 2^32 / (16 pi^2 f^2), pi^2 approximated by
@@ -120,6 +147,7 @@ mod tests {
     #[test]
     fn k_for_915_mhz() {
         let k = k_q32_for_mhz(915);
+        assert_eq!(k, 2_919_707);
         let exact = (299_792_458f64 / (4.0 * core::f64::consts::PI * 915e6)).powi(2);
         assert!((f64::from(k) / 2f64.powi(32) - exact).abs() / exact < 1e-6);
     }
@@ -146,8 +174,12 @@ mod tests {
 
     #[test]
     fn no_overflow_at_the_extremes() {
-        let far = distance_sq((0, 0), ((1 << 31) - 1, (1 << 31) - 1));
+        let far = distance_sq((0, 0), (MAX_COORD, MAX_COORD)).unwrap();
         assert!(far < 1 << 63);
+        assert_eq!(distance_sq((0, 0), (MAX_COORD + 1, 0)), None);
+        assert_eq!(distance_sq((u32::MAX, 0), (0, u32::MAX)), None);
+        assert!(dbm_in_domain(MIN_DBM) && !dbm_in_domain(MIN_DBM - 1));
+        assert!(dbm_in_domain(MAX_DBM) && !dbm_in_domain(MAX_DBM + 1));
         // The largest constant and loss allow about 8.9e9 m: still exact.
         assert_eq!(
             check_path_loss(far, 36, 36 - 199, u32::MAX),

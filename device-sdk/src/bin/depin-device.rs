@@ -1,0 +1,193 @@
+//! `depin-device`: circomlib-compatible Poseidon hashing and EdDSA-Poseidon
+//! keys and signatures from the command line.
+//!
+//! Machine-readable results go to standard output; errors go to standard
+//! error. Exit status: 0 success (or a valid signature), 1 an invalid
+//! signature, 2 malformed input or usage.
+
+use std::io::Write;
+use std::process::ExitCode;
+
+use anyhow::{anyhow, Context};
+use clap::{Parser, Subcommand};
+use depin_crypto::eddsa::{PrivateKey, PublicKey, Signature};
+use depin_crypto::field::fr_to_string;
+use depin_crypto::poseidon::{self, MAX_INPUTS};
+use depin_device_sdk::decimal::{
+    decode_field, decode_point, decode_u256, DecimalPoint, DecimalSignedBy, PointLabels,
+};
+use depin_device_sdk::keys::{encode_private_key_hex, parse_private_key_hex, KEY_HEX_LEN};
+use zeroize::Zeroize;
+
+/// circomlib-compatible Poseidon and EdDSA-Poseidon (Baby Jubjub) tool.
+///
+/// Exit status: 0 on success or a valid signature, 1 for an invalid
+/// signature, 2 for malformed input.
+#[derive(Debug, Parser)]
+#[command(name = "depin-device", version)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Print circomlib's Poseidon of 1 to 16 decimal field elements, in decimal.
+    Hash {
+        /// Canonical decimal field elements (below the BN254 scalar modulus).
+        #[arg(required = true, num_args = 1.., allow_hyphen_values = true)]
+        inputs: Vec<String>,
+    },
+    /// Print a fresh 32-byte private key in hex, drawn from the OS RNG.
+    Keygen,
+    /// Print the public key of a private key as {"x": "...", "y": "..."}.
+    Pubkey {
+        /// The private key, 64 hex digits.
+        #[arg(long, allow_hyphen_values = true)]
+        key_hex: String,
+    },
+    /// Sign a field element; print {"pub": {..}, "r8": {..}, "s": ".."}.
+    Sign {
+        /// The private key, 64 hex digits.
+        #[arg(long, allow_hyphen_values = true)]
+        key_hex: String,
+        /// The message, a canonical decimal field element.
+        #[arg(long, allow_hyphen_values = true)]
+        message: String,
+    },
+    /// Verify a signature: prints "valid" (exit 0) or "invalid: <reason>" (exit 1).
+    Verify {
+        /// Public key x (decimal, circomlib coordinates).
+        #[arg(long, allow_hyphen_values = true)]
+        pub_x: String,
+        /// Public key y (decimal).
+        #[arg(long, allow_hyphen_values = true)]
+        pub_y: String,
+        /// Signature R8 x (decimal).
+        #[arg(long, allow_hyphen_values = true)]
+        r8_x: String,
+        /// Signature R8 y (decimal).
+        #[arg(long, allow_hyphen_values = true)]
+        r8_y: String,
+        /// Signature S, a decimal integer below 2^256.
+        #[arg(long, allow_hyphen_values = true)]
+        s: String,
+        /// The signed message, a canonical decimal field element.
+        #[arg(long, allow_hyphen_values = true)]
+        message: String,
+    },
+}
+
+/// What a successful run reports.
+enum Outcome {
+    /// Exit 0.
+    Done,
+    /// The signature did not verify: exit 1.
+    Invalid,
+}
+
+const PUB_FLAGS: PointLabels = PointLabels {
+    x: "--pub-x",
+    y: "--pub-y",
+    point: "public key (--pub-x, --pub-y)",
+};
+const R8_FLAGS: PointLabels = PointLabels {
+    x: "--r8-x",
+    y: "--r8-y",
+    point: "R8 (--r8-x, --r8-y)",
+};
+
+fn main() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        // Usage errors exit 2, --help and --version exit 0.
+        Err(e) => e.exit(),
+    };
+    match run(cli) {
+        Ok(Outcome::Done) => ExitCode::SUCCESS,
+        Ok(Outcome::Invalid) => ExitCode::from(1),
+        Err(e) => {
+            eprintln!("depin-device: error: {e:#}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+fn key_from_hex(hex: &str) -> anyhow::Result<PrivateKey> {
+    parse_private_key_hex(hex).context("--key-hex")
+}
+
+fn print_line(s: &str) -> anyhow::Result<()> {
+    let mut out = std::io::stdout().lock();
+    writeln!(out, "{s}")
+        .and_then(|()| out.flush())
+        .context("writing to standard output")
+}
+
+fn run(cli: Cli) -> anyhow::Result<Outcome> {
+    match cli.command {
+        Command::Hash { inputs } => {
+            if inputs.len() > MAX_INPUTS {
+                return Err(anyhow!(poseidon::PoseidonError::Arity(inputs.len())));
+            }
+            let mut xs = Vec::with_capacity(inputs.len());
+            for (i, arg) in inputs.iter().enumerate() {
+                let x = depin_crypto::field::fr_from_decimal(arg)
+                    .with_context(|| format!("input {} ({arg:?})", i + 1))?;
+                xs.push(x);
+            }
+            let h = poseidon::hash(&xs)?;
+            print_line(&fr_to_string(&h))?;
+        }
+        Command::Keygen => {
+            let key = PrivateKey::generate(&mut rand::rngs::OsRng);
+            let mut buf = [0u8; KEY_HEX_LEN];
+            let r = print_line(encode_private_key_hex(&key, &mut buf));
+            buf.zeroize();
+            r?;
+        }
+        Command::Pubkey { mut key_hex } => {
+            let key = key_from_hex(&key_hex);
+            key_hex.zeroize();
+            let pk = key?.public_key();
+            print_line(&serde_json::to_string(&DecimalPoint::from_point(&pk.0))?)?;
+        }
+        Command::Sign {
+            mut key_hex,
+            message,
+        } => {
+            let key = key_from_hex(&key_hex);
+            key_hex.zeroize();
+            let key = key?;
+            let msg = decode_field("--message", &message)?;
+            let sig = key.sign(&msg);
+            let out = DecimalSignedBy::new(&key.public_key(), &sig);
+            print_line(&serde_json::to_string(&out)?)?;
+        }
+        Command::Verify {
+            pub_x,
+            pub_y,
+            r8_x,
+            r8_y,
+            s,
+            message,
+        } => {
+            // Malformed input (exit 2) is everything that is not a field
+            // element, not on the curve, or not a 256-bit integer; anything
+            // else is judged by verification (exit 0 or 1), including a
+            // small-order key or an S at or above the subgroup order.
+            let key = PublicKey(decode_point(PUB_FLAGS, &pub_x, &pub_y)?);
+            let r8 = decode_point(R8_FLAGS, &r8_x, &r8_y)?;
+            let s = decode_u256("--s", &s)?;
+            let msg = decode_field("--message", &message)?;
+            match key.verify(&msg, &Signature { r8, s }) {
+                Ok(()) => print_line("valid")?,
+                Err(e) => {
+                    print_line(&format!("invalid: {e}"))?;
+                    return Ok(Outcome::Invalid);
+                }
+            }
+        }
+    }
+    Ok(Outcome::Done)
+}
