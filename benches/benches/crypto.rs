@@ -15,7 +15,9 @@ fn bench_poseidon(c: &mut Criterion) {
     let mut g = c.benchmark_group("poseidon");
     g.throughput(Throughput::Elements(1));
     for n in [2usize, 5, 12, 16] {
-        let xs: Vec<Fr> = (0..n as u64).map(|i| Fr::from(i * 1_000_003 + 17)).collect();
+        let xs: Vec<Fr> = (0..n as u64)
+            .map(|i| Fr::from(i * 1_000_003 + 17))
+            .collect();
         g.bench_with_input(BenchmarkId::new("ours", n), &xs, |b, xs| {
             b.iter(|| poseidon::hash(black_box(xs)))
         });
@@ -47,10 +49,7 @@ fn bench_eddsa(c: &mut Criterion) {
         g.throughput(Throughput::Elements(n as u64));
         g.sample_size(10);
         g.bench_with_input(BenchmarkId::new("one-by-one", n), &signed, |b, s| {
-            b.iter(|| {
-                s.iter()
-                    .all(|(pk, m, sig)| pk.verify(m, sig).is_ok())
-            })
+            b.iter(|| s.iter().all(|(pk, m, sig)| pk.verify(m, sig).is_ok()))
         });
         g.bench_with_input(BenchmarkId::new("batch", n), &signed, |b, s| {
             let items: Vec<BatchItem<'_>> = s
