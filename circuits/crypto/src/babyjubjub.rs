@@ -29,6 +29,9 @@ pub const D: Fr = MontFp!("168696");
 /// The square root of [`A`] that maps circomlib's `x` to arkworks' `x`.
 pub const SQRT_A: Fr =
     MontFp!("7214280148105020021932206872019688659210616427216992810330019057549499971851");
+/// `1 / SQRT_A`, mapping arkworks' `x` back to circomlib's.
+pub const INV_SQRT_A: Fr =
+    MontFp!("2957874849018779266517920829765869116077630550401372566248359756137677864698");
 /// `l`, the order of the prime subgroup (circomlib's `subOrder`).
 pub const SUBORDER: BigInt<4> = Scalar::MODULUS;
 
@@ -103,10 +106,8 @@ impl Point {
         if p.is_zero() {
             return Point::IDENTITY;
         }
-        // SQRT_A is a non-zero constant, so the inverse exists.
-        let inv = SQRT_A.inverse().unwrap_or(Fr::ZERO);
         Point {
-            x: p.x * inv,
+            x: p.x * INV_SQRT_A,
             y: p.y,
         }
     }
@@ -189,6 +190,7 @@ mod tests {
     #[test]
     fn sqrt_a_is_a_square_root_and_maps_d() {
         assert_eq!(SQRT_A.square(), A);
+        assert_eq!(SQRT_A * INV_SQRT_A, Fr::ONE);
         // d' = d / a is arkworks' coefficient.
         assert_eq!(D * A.inverse().unwrap(), ark_coeff_d());
     }

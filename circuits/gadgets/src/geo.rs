@@ -339,7 +339,10 @@ mod tests {
                 }
                 let d = distance_sq((&a0, &a1), (&b0, &b1)).unwrap();
                 assert!(cs.is_satisfied().unwrap());
-                assert_eq!(d.value().unwrap(), Fr::from(native::distance_sq(a, b).unwrap()));
+                assert_eq!(
+                    d.value().unwrap(),
+                    Fr::from(native::distance_sq(a, b).unwrap())
+                );
             }
         }
     }

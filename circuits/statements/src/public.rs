@@ -1,0 +1,234 @@
+//! Statement kinds, the nullifier and the public inputs of a proof.
+//!
+//! Field-element order of [`PublicInputs::to_field_elements`] (every
+//! integer by value):
+//!
+//! | # | input | width |
+//! | --- | --- | --- |
+//! | 0 | `kind` ([`StatementKind`] code) | 8 bits |
+//! | 1 | `version` ([`STATEMENT_VERSION`]) | 32 bits |
+//! | 2 | `epoch` | 32 bits |
+//! | 3 | `device_id` = `Poseidon(A.x, A.y)` | field |
+//! | 4 | `policy_hash` | field |
+//! | 5 | `beacon` | field |
+//! | 6 | `reward` | 64 bits |
+//! | 7 | `nullifier` = `Poseidon(NULLIFIER, device_id, epoch, kind)` | field |
+//! | 8 | bandwidth: `registry_root`; coverage: `cell`; uptime: absent | field / 64 bits |
+//!
+//! Uptime has 8 public inputs, bandwidth and coverage 9.
+
+use crate::{tags, BANDWIDTH_CAPACITY, COVERAGE_CAPACITY, UPTIME_CAPACITY};
+use depin_crypto::poseidon::hash_n;
+use depin_crypto::Fr;
+
+/// Version of the statements' definitions (records, rules, layouts). It
+/// enters every policy hash and the public inputs; any change to a rule or
+/// layout bumps it.
+pub const STATEMENT_VERSION: u32 = 1;
+
+/// Which statement a proof is about. Codes are frozen.
+#[repr(u8)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum StatementKind {
+    /// Uptime heartbeats.
+    Uptime = 1,
+    /// Bandwidth session receipts.
+    Bandwidth = 2,
+    /// Coverage witness reports.
+    Coverage = 3,
+}
+
+/// A code that names no [`StatementKind`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[error("unknown statement kind {0}")]
+pub struct UnknownKind(pub u8);
+
+impl StatementKind {
+    /// The stable code.
+    pub const fn code(self) -> u8 {
+        self as u8
+    }
+
+    /// A stable lowercase name.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            StatementKind::Uptime => "uptime",
+            StatementKind::Bandwidth => "bandwidth",
+            StatementKind::Coverage => "coverage",
+        }
+    }
+
+    /// Records per proof.
+    pub const fn capacity(self) -> usize {
+        match self {
+            StatementKind::Uptime => UPTIME_CAPACITY,
+            StatementKind::Bandwidth => BANDWIDTH_CAPACITY,
+            StatementKind::Coverage => COVERAGE_CAPACITY,
+        }
+    }
+
+    /// Number of public inputs.
+    pub const fn public_input_count(self) -> usize {
+        match self {
+            StatementKind::Uptime => 8,
+            StatementKind::Bandwidth | StatementKind::Coverage => 9,
+        }
+    }
+}
+
+impl TryFrom<u8> for StatementKind {
+    type Error = UnknownKind;
+
+    fn try_from(code: u8) -> Result<Self, UnknownKind> {
+        match code {
+            1 => Ok(StatementKind::Uptime),
+            2 => Ok(StatementKind::Bandwidth),
+            3 => Ok(StatementKind::Coverage),
+            _ => Err(UnknownKind(code)),
+        }
+    }
+}
+
+/// `Poseidon(NULLIFIER, device_id, epoch, kind)`: unique per device, epoch
+/// and kind; the contract refuses a second claim with it.
+pub fn nullifier(device_id: Fr, epoch: u32, kind: StatementKind) -> Fr {
+    hash_n(&[
+        tags::fr(tags::NULLIFIER),
+        device_id,
+        Fr::from(epoch),
+        Fr::from(kind.code()),
+    ])
+}
+
+/// The public inputs of one statement proof.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PublicInputs {
+    /// Statement kind.
+    pub kind: StatementKind,
+    /// [`STATEMENT_VERSION`].
+    pub version: u32,
+    /// Epoch number.
+    pub epoch: u32,
+    /// `Poseidon(A.x, A.y)` of the device key.
+    pub device_id: Fr,
+    /// The policy's hash.
+    pub policy_hash: Fr,
+    /// The epoch beacon the network published.
+    pub beacon: Fr,
+    /// Reward units owed for the epoch.
+    pub reward: u64,
+    /// [`nullifier`]`(device_id, epoch, kind)`.
+    pub nullifier: Fr,
+    /// Bandwidth only: the client registry root.
+    pub registry_root: Option<Fr>,
+    /// Coverage only: the device's coarse cell.
+    pub cell: Option<u64>,
+}
+
+impl PublicInputs {
+    /// The common inputs, with the nullifier derived and no kind-specific
+    /// input (set `registry_root` or `cell` after).
+    pub fn common(
+        kind: StatementKind,
+        epoch: u32,
+        device_id: Fr,
+        policy_hash: Fr,
+        beacon: Fr,
+        reward: u64,
+    ) -> Self {
+        PublicInputs {
+            kind,
+            version: STATEMENT_VERSION,
+            epoch,
+            device_id,
+            policy_hash,
+            beacon,
+            reward,
+            nullifier: nullifier(device_id, epoch, kind),
+            registry_root: None,
+            cell: None,
+        }
+    }
+
+    /// The inputs as field elements, in the order of the module docs.
+    #[cfg(feature = "alloc")]
+    pub fn to_field_elements(&self) -> alloc::vec::Vec<Fr> {
+        let mut v = alloc::vec![
+            Fr::from(self.kind.code()),
+            Fr::from(self.version),
+            Fr::from(self.epoch),
+            self.device_id,
+            self.policy_hash,
+            self.beacon,
+            Fr::from(self.reward),
+            self.nullifier,
+        ];
+        if let Some(root) = self.registry_root {
+            v.push(root);
+        }
+        if let Some(cell) = self.cell {
+            v.push(Fr::from(cell));
+        }
+        v
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn kind_codes_are_frozen() {
+        for (k, code, name) in [
+            (StatementKind::Uptime, 1, "uptime"),
+            (StatementKind::Bandwidth, 2, "bandwidth"),
+            (StatementKind::Coverage, 3, "coverage"),
+        ] {
+            assert_eq!(k.code(), code);
+            assert_eq!(k.as_str(), name);
+            assert_eq!(StatementKind::try_from(code), Ok(k));
+        }
+        assert_eq!(StatementKind::try_from(0), Err(UnknownKind(0)));
+        assert_eq!(StatementKind::try_from(4), Err(UnknownKind(4)));
+    }
+
+    #[test]
+    fn nullifier_separates_device_epoch_and_kind() {
+        let d = Fr::from(5u64);
+        let n = nullifier(d, 1, StatementKind::Uptime);
+        assert_ne!(n, nullifier(d, 2, StatementKind::Uptime));
+        assert_ne!(n, nullifier(d, 1, StatementKind::Bandwidth));
+        assert_ne!(n, nullifier(d + Fr::from(1u64), 1, StatementKind::Uptime));
+        assert_eq!(n, nullifier(d, 1, StatementKind::Uptime));
+    }
+
+    #[cfg(feature = "alloc")]
+    #[test]
+    fn field_order_is_the_documented_one() {
+        let mut p = PublicInputs::common(
+            StatementKind::Coverage,
+            7,
+            Fr::from(11u64),
+            Fr::from(13u64),
+            Fr::from(17u64),
+            19,
+        );
+        p.cell = Some(23);
+        let f = p.to_field_elements();
+        assert_eq!(f.len(), StatementKind::Coverage.public_input_count());
+        assert_eq!(
+            f,
+            [
+                Fr::from(3u64),
+                Fr::from(u64::from(STATEMENT_VERSION)),
+                Fr::from(7u64),
+                Fr::from(11u64),
+                Fr::from(13u64),
+                Fr::from(17u64),
+                Fr::from(19u64),
+                nullifier(Fr::from(11u64), 7, StatementKind::Coverage),
+                Fr::from(23u64),
+            ]
+        );
+    }
+}
