@@ -312,8 +312,8 @@ mod tests {
         expected.registry_root = Some(w.tree.root());
         assert_eq!(e.public, expected);
         let f = e.public.to_field_elements();
-        assert_eq!(f.len(), 9);
-        assert_eq!(f[8], w.tree.root());
+        assert_eq!(f.len(), 6);
+        assert_eq!(f[5], w.tree.root());
     }
 
     #[test]

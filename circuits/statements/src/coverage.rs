@@ -304,7 +304,7 @@ mod tests {
         );
         expected.cell = Some(HOME.cell(12));
         assert_eq!(e.public, expected);
-        assert_eq!(e.public.to_field_elements().len(), 9);
+        assert_eq!(e.public.to_field_elements().len(), 6);
     }
 
     #[test]

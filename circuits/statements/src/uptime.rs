@@ -210,7 +210,7 @@ mod tests {
                 expected(96)
             )
         );
-        assert_eq!(e.public.to_field_elements().len(), 8);
+        assert_eq!(e.public.to_field_elements().len(), 5);
         assert_eq!(e.public.registry_root, None);
         assert_eq!(e.public.cell, None);
     }
