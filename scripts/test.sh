@@ -13,6 +13,5 @@ echo "[test] no_std cores for thumbv7em-none-eabihf"
 cargo build --locked -p depin-crypto --no-default-features --target thumbv7em-none-eabihf
 cargo build --locked -p depin-device-sdk --no-default-features --target thumbv7em-none-eabihf
 cargo build --locked -p depin-statements --no-default-features --target thumbv7em-none-eabihf
-cargo build --locked -p depin-statements --no-default-features --target thumbv7em-none-eabihf
 echo "[test] workspace tests"
 cargo test --workspace --locked
