@@ -10,3 +10,5 @@ echo "[regen] Poseidon constants from circomlibjs"
 node tools/js/gen/poseidon-constants.mjs circuits/crypto/src/poseidon/constants.rs
 echo "[regen] circomlibjs interop fixtures"
 node tools/js/gen/crypto-fixtures.mjs circuits/crypto/tests/fixtures/circomlibjs.json
+echo "[regen] golden Groth16 verifying keys and proofs (about 3 minutes)"
+cargo run --locked -q -p depin-prover --bin depin-prover -- golden --out prover/golden/v1

@@ -24,4 +24,13 @@ if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ]; then
     (cd "$js" && npm ci --no-audit --no-fund --loglevel=error)
     echo "$want" > "$stamp"
 fi
+# Foundry runs offline on the npm solc behind scripts/solc-native, which must
+# report the pinned version (forge refuses a compiler it cannot identify).
+solc_want="$(node -p 'require("./tools/js/node_modules/solc/package.json").version')"
+if ! "$root/scripts/solc-native" --version | grep -q "^Version: ${solc_want}+commit"; then
+    echo "scripts/solc-native does not report solc ${solc_want}" >&2
+    exit 1
+fi
+"$js/node_modules/.bin/forge" --version >/dev/null
+
 say "ready"

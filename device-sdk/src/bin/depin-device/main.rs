@@ -1,9 +1,13 @@
 //! `depin-device`: circomlib-compatible Poseidon hashing and EdDSA-Poseidon
-//! keys and signatures from the command line.
+//! keys and signatures from the command line, and a device's key file,
+//! configuration and durable spool (`init`, `record`, `status`).
 //!
 //! Machine-readable results go to standard output; errors go to standard
 //! error. Exit status: 0 success (or a valid signature), 1 an invalid
-//! signature, 2 malformed input or usage.
+//! signature, 2 malformed input, usage or any other error, 3 `record` with
+//! a full spool (nothing was written).
+
+mod device;
 
 use std::io::Write;
 use std::process::ExitCode;
@@ -22,7 +26,8 @@ use zeroize::Zeroize;
 /// circomlib-compatible Poseidon and EdDSA-Poseidon (Baby Jubjub) tool.
 ///
 /// Exit status: 0 on success or a valid signature, 1 for an invalid
-/// signature, 2 for malformed input.
+/// signature, 2 for malformed input or another error, 3 when `record`
+/// finds the spool full.
 #[derive(Debug, Parser)]
 #[command(name = "depin-device", version)]
 struct Cli {
@@ -76,6 +81,14 @@ enum Command {
         #[arg(long, allow_hyphen_values = true)]
         message: String,
     },
+    /// Create a device: a key file (mode 0600), device.toml and the state
+    /// directory; print the device id and public key.
+    Init(device::InitArgs),
+    /// Sign a measurement and append it to the device's spool; print its
+    /// sequence number (exit 3 if the spool is full).
+    Record(device::RecordArgs),
+    /// Print the spool's counters and the chains' states.
+    Status(device::StatusArgs),
 }
 
 /// What a successful run reports.
@@ -84,6 +97,8 @@ enum Outcome {
     Done,
     /// The signature did not verify: exit 1.
     Invalid,
+    /// `record` found the spool full: exit 3.
+    SpoolFull(anyhow::Error),
 }
 
 const PUB_FLAGS: PointLabels = PointLabels {
@@ -106,6 +121,10 @@ fn main() -> ExitCode {
     match run(cli) {
         Ok(Outcome::Done) => ExitCode::SUCCESS,
         Ok(Outcome::Invalid) => ExitCode::from(1),
+        Ok(Outcome::SpoolFull(e)) => {
+            eprintln!("depin-device: error: {e:#}");
+            ExitCode::from(device::EXIT_SPOOL_FULL)
+        }
         Err(e) => {
             eprintln!("depin-device: error: {e:#}");
             ExitCode::from(2)
@@ -126,6 +145,13 @@ fn print_line(s: &str) -> anyhow::Result<()> {
 
 fn run(cli: Cli) -> anyhow::Result<Outcome> {
     match cli.command {
+        Command::Init(args) => device::init(args)?,
+        Command::Record(args) => match device::record(args) {
+            Ok(()) => {}
+            Err(device::RecordFailure::SpoolFull(e)) => return Ok(Outcome::SpoolFull(e)),
+            Err(device::RecordFailure::Other(e)) => return Err(e),
+        },
+        Command::Status(args) => device::status(args)?,
         Command::Hash { inputs } => {
             if inputs.len() > MAX_INPUTS {
                 return Err(anyhow!(poseidon::PoseidonError::Arity(inputs.len())));

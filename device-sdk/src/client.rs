@@ -1,0 +1,544 @@
+//! The prover service's gRPC client (`depin.prover.v1`), for devices,
+//! witnesses, operators and tools.
+//!
+//! - [`ProverClient`]: every call with a deadline; `SubmitRecords` (which the
+//!   service makes idempotent) and the read calls are retried with
+//!   exponential backoff on UNAVAILABLE, RESOURCE_EXHAUSTED, ABORTED and
+//!   DEADLINE_EXCEEDED.
+//! - [`OperatorClient`]: the authenticated operator calls (bearer token).
+//! - [`UptimeChain`], [`BandwidthChain`]: a device's hash chain for an
+//!   epoch, turning records into ready-to-send batches; the device signs the
+//!   head after the last record of each batch (one signature authenticates
+//!   the whole batch through the chain).
+//! - [`coverage_claim`], [`witness_reports`]: the coverage records.
+
+use std::time::Duration;
+
+use depin_crypto::babyjubjub::Point;
+use depin_crypto::eddsa::{PrivateKey, PublicKey, Signature};
+use depin_crypto::field::{fr_to_string, Fr};
+use depin_statements::records::{
+    beacon_id, CoverageClaim, HashChain, Heartbeat, Location, SessionReceipt, WitnessReport,
+};
+use tonic::transport::{Channel, Endpoint};
+use tonic::{Code, Status};
+
+pub use depin_proto::v1 as pb;
+
+/// Why a call failed.
+#[derive(Debug, thiserror::Error)]
+pub enum ClientError {
+    /// The endpoint could not be reached or parsed.
+    #[error("transport: {0}")]
+    Transport(#[from] tonic::transport::Error),
+    /// The service answered with an error.
+    #[error("{}: {}", .0.code(), .0.message())]
+    Status(#[from] Status),
+    /// A watched job ended without a final state.
+    #[error("the job stream ended before the job finished")]
+    StreamEnded,
+}
+
+/// Deadlines and retries.
+#[derive(Debug, Clone, Copy)]
+pub struct ClientConfig {
+    /// Deadline of one call (sent as `grpc-timeout`).
+    pub timeout: Duration,
+    /// Connection timeout.
+    pub connect_timeout: Duration,
+    /// Retries after the first attempt.
+    pub retries: u32,
+    /// First backoff; doubled on each retry.
+    pub backoff: Duration,
+}
+
+impl Default for ClientConfig {
+    fn default() -> Self {
+        ClientConfig {
+            timeout: Duration::from_secs(10),
+            connect_timeout: Duration::from_secs(5),
+            retries: 4,
+            backoff: Duration::from_millis(50),
+        }
+    }
+}
+
+fn retryable(s: &Status) -> bool {
+    matches!(
+        s.code(),
+        Code::Unavailable | Code::ResourceExhausted | Code::Aborted | Code::DeadlineExceeded
+    )
+}
+
+async fn channel(endpoint: &str, cfg: &ClientConfig) -> Result<Channel, ClientError> {
+    Ok(Endpoint::from_shared(endpoint.to_string())?
+        .connect_timeout(cfg.connect_timeout)
+        .tcp_nodelay(true)
+        .connect()
+        .await?)
+}
+
+/// The public service's client.
+#[derive(Debug, Clone)]
+pub struct ProverClient {
+    inner: pb::prover_client::ProverClient<Channel>,
+    cfg: ClientConfig,
+}
+
+macro_rules! with_retries {
+    ($self:ident, $req:ident, $call:ident) => {{
+        let mut backoff = $self.cfg.backoff;
+        let mut attempt = 0;
+        loop {
+            let mut r = tonic::Request::new($req.clone());
+            r.set_timeout($self.cfg.timeout);
+            match $self.inner.$call(r).await {
+                Ok(resp) => break Ok(resp.into_inner()),
+                Err(s) if attempt < $self.cfg.retries && retryable(&s) => {
+                    attempt += 1;
+                    tokio::time::sleep(backoff).await;
+                    backoff *= 2;
+                }
+                Err(s) => break Err(ClientError::Status(s)),
+            }
+        }
+    }};
+}
+
+impl ProverClient {
+    /// Connects to `endpoint` (e.g. `http://127.0.0.1:50051`).
+    pub async fn connect(endpoint: &str, cfg: ClientConfig) -> Result<Self, ClientError> {
+        Ok(Self::from_channel(channel(endpoint, &cfg).await?, cfg))
+    }
+
+    /// A client over an existing channel.
+    pub fn from_channel(channel: Channel, cfg: ClientConfig) -> Self {
+        ProverClient {
+            inner: pb::prover_client::ProverClient::new(channel)
+                .max_decoding_message_size(64 << 20),
+            cfg,
+        }
+    }
+
+    /// The generated client, for calls without the retry policy.
+    pub fn raw(&mut self) -> &mut pb::prover_client::ProverClient<Channel> {
+        &mut self.inner
+    }
+
+    /// Submits a batch (retried: the service answers a retry with the
+    /// verdicts of the first submission).
+    pub async fn submit(
+        &mut self,
+        req: &pb::SubmitRecordsRequest,
+    ) -> Result<pb::SubmitRecordsResponse, ClientError> {
+        with_retries!(self, req, submit_records)
+    }
+
+    /// Queues the proof of a device's epoch.
+    pub async fn prove_epoch(
+        &mut self,
+        device_id: &Fr,
+        kind: pb::StatementKind,
+        epoch: u32,
+    ) -> Result<pb::ProveEpochResponse, ClientError> {
+        let req = pb::ProveEpochRequest {
+            device_id: fr_to_string(device_id),
+            kind: kind as i32,
+            epoch,
+        };
+        with_retries!(self, req, prove_epoch)
+    }
+
+    /// A job's state.
+    pub async fn get_job(&mut self, job_id: &str) -> Result<pb::Job, ClientError> {
+        let req = pb::GetJobRequest {
+            job_id: job_id.into(),
+        };
+        with_retries!(self, req, get_job)
+    }
+
+    /// Follows a job (`WatchJob`) until it is done or failed; no deadline.
+    pub async fn wait_job(&mut self, job_id: &str) -> Result<pb::Job, ClientError> {
+        let mut stream = self
+            .inner
+            .watch_job(pb::GetJobRequest {
+                job_id: job_id.into(),
+            })
+            .await?
+            .into_inner();
+        while let Some(job) = stream.message().await? {
+            let state = pb::JobState::try_from(job.state).unwrap_or_default();
+            if matches!(state, pb::JobState::Done | pb::JobState::Failed) {
+                return Ok(job);
+            }
+        }
+        Err(ClientError::StreamEnded)
+    }
+
+    /// A finished job's proof and calldata.
+    pub async fn get_proof(&mut self, job_id: &str) -> Result<pb::GetProofResponse, ClientError> {
+        let req = pb::GetProofRequest {
+            job_id: job_id.into(),
+        };
+        with_retries!(self, req, get_proof)
+    }
+
+    /// A statement's verifying key.
+    pub async fn get_verifying_key(
+        &mut self,
+        kind: pb::StatementKind,
+    ) -> Result<pb::GetVerifyingKeyResponse, ClientError> {
+        let req = pb::GetVerifyingKeyRequest { kind: kind as i32 };
+        with_retries!(self, req, get_verifying_key)
+    }
+
+    /// An epoch's beacon and policies.
+    pub async fn get_policy(&mut self, epoch: u32) -> Result<pb::EpochPolicy, ClientError> {
+        let req = pb::GetPolicyRequest { epoch };
+        with_retries!(self, req, get_policy)
+    }
+}
+
+/// Adds `authorization: Bearer <token>`.
+#[derive(Debug, Clone)]
+pub struct BearerToken(tonic::metadata::MetadataValue<tonic::metadata::Ascii>);
+
+impl tonic::service::Interceptor for BearerToken {
+    fn call(&mut self, mut req: tonic::Request<()>) -> Result<tonic::Request<()>, Status> {
+        req.metadata_mut().insert("authorization", self.0.clone());
+        Ok(req)
+    }
+}
+
+type OperatorInner = pb::operator_client::OperatorClient<
+    tonic::service::interceptor::InterceptedService<Channel, BearerToken>,
+>;
+
+/// The operator service's client.
+#[derive(Debug, Clone)]
+pub struct OperatorClient {
+    inner: OperatorInner,
+    timeout: Duration,
+}
+
+impl OperatorClient {
+    /// Connects with a bearer token.
+    pub async fn connect(
+        endpoint: &str,
+        token: &str,
+        cfg: ClientConfig,
+    ) -> Result<Self, ClientError> {
+        let ch = channel(endpoint, &cfg).await?;
+        let value = format!("Bearer {token}")
+            .parse()
+            .map_err(|_| Status::invalid_argument("the token is not valid ASCII"))?;
+        Ok(OperatorClient {
+            inner: pb::operator_client::OperatorClient::with_interceptor(ch, BearerToken(value)),
+            timeout: cfg.timeout,
+        })
+    }
+
+    fn req<T>(&self, m: T) -> tonic::Request<T> {
+        let mut r = tonic::Request::new(m);
+        r.set_timeout(self.timeout);
+        r
+    }
+
+    /// Registers a device; returns its id.
+    pub async fn register_device(
+        &mut self,
+        key: &PublicKey,
+    ) -> Result<pb::RegisterDeviceResponse, ClientError> {
+        let r = self.req(pb::RegisterDeviceRequest {
+            public_key: Some(point(&key.0)),
+        });
+        Ok(self.inner.register_device(r).await?.into_inner())
+    }
+
+    /// Registers a bandwidth client.
+    pub async fn register_client(
+        &mut self,
+        key: &PublicKey,
+    ) -> Result<pb::RegisterClientResponse, ClientError> {
+        let r = self.req(pb::RegisterClientRequest {
+            public_key: Some(point(&key.0)),
+        });
+        Ok(self.inner.register_client(r).await?.into_inner())
+    }
+
+    /// Publishes an epoch's beacon and policies.
+    pub async fn publish_epoch(
+        &mut self,
+        req: pb::PublishEpochRequest,
+    ) -> Result<pb::PublishEpochResponse, ClientError> {
+        let r = self.req(req);
+        Ok(self.inner.publish_epoch(r).await?.into_inner())
+    }
+}
+
+/// A point on the wire.
+pub fn point(p: &Point) -> pb::Point {
+    pb::Point {
+        x: fr_to_string(&p.x),
+        y: fr_to_string(&p.y),
+    }
+}
+
+/// A signature on the wire.
+pub fn signature(s: &Signature) -> pb::Signature {
+    pb::Signature {
+        r8: Some(point(&s.r8)),
+        s: s.s.to_string(),
+    }
+}
+
+/// When the device signs chain heads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum SignHeads {
+    /// The head after the last record of each batch (enough: the chain
+    /// authenticates the records before it).
+    #[default]
+    LastOfBatch,
+    /// The head after every record.
+    Every,
+}
+
+fn should_sign(policy: SignHeads, i: usize, n: usize) -> bool {
+    policy == SignHeads::Every || i + 1 == n
+}
+
+/// A device's uptime chain in one epoch.
+#[derive(Debug, Clone)]
+pub struct UptimeChain {
+    key: PrivateKey,
+    device_id: Fr,
+    epoch: u32,
+    chain: HashChain,
+    /// How heads are signed.
+    pub sign: SignHeads,
+}
+
+impl UptimeChain {
+    /// A new chain (at the genesis) for `key`'s device in `epoch`.
+    pub fn new(key: PrivateKey, epoch: u32) -> Self {
+        let device_id = key.public_key().id();
+        UptimeChain {
+            key,
+            device_id,
+            epoch,
+            chain: HashChain::uptime(device_id, epoch),
+            sign: SignHeads::default(),
+        }
+    }
+
+    /// The device id.
+    pub fn device_id(&self) -> Fr {
+        self.device_id
+    }
+
+    /// The current head.
+    pub fn head(&self) -> Fr {
+        self.chain.head()
+    }
+
+    /// Honest heartbeats answering `beacon`'s challenges for `slots`.
+    pub fn heartbeats(&self, beacon: Fr, slots: &[u32], latency_ms: u32) -> Vec<Heartbeat> {
+        slots
+            .iter()
+            .map(|s| Heartbeat::answer(beacon, self.device_id, *s, latency_ms))
+            .collect()
+    }
+
+    /// Appends `heartbeats` to the chain and returns the request that
+    /// submits them.
+    pub fn batch(&mut self, heartbeats: &[Heartbeat]) -> pb::SubmitRecordsRequest {
+        let n = heartbeats.len();
+        let records = heartbeats
+            .iter()
+            .enumerate()
+            .map(|(i, hb)| {
+                let head = self.chain.push(hb.message());
+                pb::UptimeRecord {
+                    heartbeat: Some(pb::Heartbeat {
+                        slot: hb.slot,
+                        response: fr_to_string(&hb.response),
+                        latency_ms: hb.latency_ms,
+                    }),
+                    head: fr_to_string(&head),
+                    head_signature: should_sign(self.sign, i, n)
+                        .then(|| signature(&self.key.sign(&head))),
+                }
+            })
+            .collect();
+        pb::SubmitRecordsRequest {
+            device_id: fr_to_string(&self.device_id),
+            epoch: self.epoch,
+            records: Some(pb::submit_records_request::Records::Uptime(
+                pb::UptimeBatch { records },
+            )),
+        }
+    }
+}
+
+/// A receipt signed by its client, as a device holds it before sending.
+#[derive(Debug, Clone, Copy)]
+pub struct ClientReceipt {
+    /// The receipt.
+    pub receipt: SessionReceipt,
+    /// The client's key.
+    pub client_key: PublicKey,
+    /// The client's signature on `receipt.message()`.
+    pub client_signature: Signature,
+}
+
+impl ClientReceipt {
+    /// What a client does: signs the receipt.
+    pub fn sign(client: &PrivateKey, receipt: SessionReceipt) -> Self {
+        ClientReceipt {
+            receipt,
+            client_key: client.public_key(),
+            client_signature: client.sign(&receipt.message()),
+        }
+    }
+}
+
+/// A device's bandwidth receipt chain in one epoch.
+#[derive(Debug, Clone)]
+pub struct BandwidthChain {
+    key: PrivateKey,
+    device_id: Fr,
+    epoch: u32,
+    chain: HashChain,
+    /// How heads are signed.
+    pub sign: SignHeads,
+}
+
+impl BandwidthChain {
+    /// A new chain for `key`'s device in `epoch`.
+    pub fn new(key: PrivateKey, epoch: u32) -> Self {
+        let device_id = key.public_key().id();
+        BandwidthChain {
+            key,
+            device_id,
+            epoch,
+            chain: HashChain::bandwidth(device_id, epoch),
+            sign: SignHeads::default(),
+        }
+    }
+
+    /// The device id.
+    pub fn device_id(&self) -> Fr {
+        self.device_id
+    }
+
+    /// Appends the receipts and returns the request that submits them.
+    pub fn batch(&mut self, receipts: &[ClientReceipt]) -> pb::SubmitRecordsRequest {
+        let n = receipts.len();
+        let records = receipts
+            .iter()
+            .enumerate()
+            .map(|(i, r)| {
+                let head = self.chain.push(r.receipt.message());
+                let rc = &r.receipt;
+                pb::BandwidthRecord {
+                    receipt: Some(pb::SessionReceipt {
+                        device_id: fr_to_string(&rc.device_id),
+                        client_id: fr_to_string(&rc.client_id),
+                        epoch: rc.epoch,
+                        session: rc.session,
+                        bytes: rc.bytes,
+                        duration_s: rc.duration_s,
+                    }),
+                    client_key: Some(point(&r.client_key.0)),
+                    client_signature: Some(signature(&r.client_signature)),
+                    head: fr_to_string(&head),
+                    head_signature: should_sign(self.sign, i, n)
+                        .then(|| signature(&self.key.sign(&head))),
+                }
+            })
+            .collect();
+        pb::SubmitRecordsRequest {
+            device_id: fr_to_string(&self.device_id),
+            epoch: self.epoch,
+            records: Some(pb::submit_records_request::Records::Bandwidth(
+                pb::BandwidthBatch { records },
+            )),
+        }
+    }
+}
+
+/// The request submitting a coverage device's signed claim.
+pub fn coverage_claim(
+    key: &PrivateKey,
+    epoch: u32,
+    beacon: Fr,
+    location: Location,
+) -> pb::SubmitRecordsRequest {
+    let device_id = key.public_key().id();
+    let claim = CoverageClaim {
+        device_id,
+        epoch,
+        location,
+        beacon_id: beacon_id(beacon, device_id),
+    };
+    let sig = key.sign(&claim.message());
+    pb::SubmitRecordsRequest {
+        device_id: fr_to_string(&device_id),
+        epoch,
+        records: Some(pb::submit_records_request::Records::CoverageClaim(
+            pb::SignedCoverageClaim {
+                claim: Some(pb::CoverageClaim {
+                    device_id: fr_to_string(&device_id),
+                    epoch,
+                    location: Some(pb::Location {
+                        x: location.x,
+                        y: location.y,
+                    }),
+                    beacon_id: fr_to_string(&claim.beacon_id),
+                }),
+                signature: Some(signature(&sig)),
+            },
+        )),
+    }
+}
+
+/// What a witness heard: `(beacon id, its own location, rssi)`.
+pub type Heard = (Fr, Location, i32);
+
+/// The request submitting a witness's signed reports.
+pub fn witness_reports(
+    witness: &PrivateKey,
+    epoch: u32,
+    heard: &[Heard],
+) -> pb::SubmitRecordsRequest {
+    let pk = witness.public_key();
+    let reports = heard
+        .iter()
+        .map(|(bid, loc, rssi)| {
+            let r = WitnessReport {
+                witness: pk,
+                location: *loc,
+                rssi_dbm: *rssi,
+                beacon_id: *bid,
+                epoch,
+            };
+            pb::SignedWitnessReport {
+                report: Some(pb::WitnessReport {
+                    witness: Some(point(&pk.0)),
+                    location: Some(pb::Location { x: loc.x, y: loc.y }),
+                    rssi_dbm: *rssi,
+                    beacon_id: fr_to_string(bid),
+                    epoch,
+                }),
+                signature: Some(signature(&witness.sign(&r.message()))),
+            }
+        })
+        .collect();
+    pb::SubmitRecordsRequest {
+        device_id: fr_to_string(&pk.id()),
+        epoch,
+        records: Some(pb::submit_records_request::Records::WitnessReports(
+            pb::WitnessBatch { reports },
+        )),
+    }
+}

@@ -1,0 +1,332 @@
+//! The gRPC prover service (`depin-prover serve`), package
+//! `depin.prover.v1` (`proto/`).
+//!
+//! - [`config`]: defaults, TOML file, environment overrides.
+//! - [`store`]: the storage trait and the embedded redb store.
+//! - [`model`]: what is stored and how it is encoded.
+//! - [`convert`]: wire messages to native records, naming bad fields.
+//! - [`ingest`]: checking and durably storing signed records.
+//! - [`jobs`]: durable proving jobs, a bounded queue, workers.
+//! - [`prove`]: stored records to native input, reference, circuit, proof;
+//!   keys loaded once; reward-contract calldata.
+//! - [`api`]: the tonic services; [`error`]: the one mapping from domain
+//!   errors to gRPC statuses; [`auth`]: operator tokens.
+//! - [`metrics`]: Prometheus metrics over HTTP.
+//!
+//! Health (`grpc.health.v1`) and server reflection are served beside the
+//! API. `docs/service.md` describes the behaviour in full.
+
+pub mod api;
+pub mod auth;
+pub mod config;
+pub mod convert;
+pub mod error;
+pub mod ingest;
+pub mod jobs;
+pub mod metrics;
+pub mod model;
+pub mod prove;
+pub mod store;
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use depin_proto::v1::operator_server::OperatorServer;
+use depin_proto::v1::prover_server::ProverServer;
+use tokio::sync::watch;
+
+pub use config::Config;
+
+use api::{OperatorApi, ProverApi};
+use auth::OperatorAuth;
+use ingest::{ChainLocks, Ingest, IngestLimits};
+use jobs::Jobs;
+use metrics::Metrics;
+use prove::{KeyStore, Registries};
+use store::{RedbStore, Store};
+
+/// Why the service could not start or stopped with an error.
+#[derive(Debug, thiserror::Error)]
+pub enum ServeError {
+    /// Bad configuration.
+    #[error(transparent)]
+    Config(#[from] config::ConfigError),
+    /// The store could not be opened.
+    #[error("opening the store: {0}")]
+    Store(#[from] store::StoreError),
+    /// A socket or file failed.
+    #[error("{what}: {source}")]
+    Io {
+        /// What was being done.
+        what: String,
+        /// The error.
+        source: std::io::Error,
+    },
+    /// The gRPC server failed.
+    #[error("gRPC server: {0}")]
+    Transport(#[from] tonic::transport::Error),
+    /// Anything else at start.
+    #[error("{0}")]
+    Other(String),
+}
+
+/// A running service.
+#[derive(Debug)]
+pub struct RunningService {
+    /// The gRPC address (with the real port when configured with port 0).
+    pub addr: SocketAddr,
+    /// The metrics address, if served.
+    pub metrics_addr: Option<SocketAddr>,
+    shutdown: watch::Sender<bool>,
+    done: tokio::task::JoinHandle<Result<(), ServeError>>,
+}
+
+impl RunningService {
+    /// Starts a graceful shutdown.
+    pub fn shutdown(&self) {
+        let _ = self.shutdown.send(true);
+    }
+
+    /// Waits until the service has stopped.
+    pub async fn wait(self) -> Result<(), ServeError> {
+        self.done
+            .await
+            .map_err(|e| ServeError::Other(format!("server task: {e}")))?
+    }
+}
+
+/// Starts the service on the current tokio runtime.
+pub async fn start(config: Config) -> Result<RunningService, ServeError> {
+    config.validate()?;
+    let kinds = config.kinds()?;
+    std::fs::create_dir_all(&config.data_dir).map_err(|source| ServeError::Io {
+        what: format!("creating {}", config.data_dir.display()),
+        source,
+    })?;
+    let redb = Arc::new(RedbStore::open(&config.db_path())?);
+    let store: Arc<dyn Store> = redb.clone();
+    let secret = prove::node_secret(&config.data_dir.join("node.secret")).map_err(|source| {
+        ServeError::Io {
+            what: "reading the node secret".into(),
+            source,
+        }
+    })?;
+    let metrics = Arc::new(Metrics::new());
+    let locks = Arc::new(ChainLocks::new(4096));
+    let registries = Arc::new(Registries::default());
+    let keys = KeyStore::start(
+        config.keys_path(),
+        &kinds,
+        config.dev_keys.then_some(config.dev_seed),
+    );
+    let ingest = Arc::new(Ingest::new(
+        store.clone(),
+        locks.clone(),
+        IngestLimits {
+            epoch_window: config.epoch_window,
+            max_reports_per_beacon: config.max_reports_per_beacon,
+        },
+        config.max_ingest_in_flight,
+        metrics.clone(),
+    ));
+    let jobs = Jobs::new(
+        store.clone(),
+        locks,
+        keys.clone(),
+        registries.clone(),
+        secret,
+        config.queue_capacity,
+        metrics.clone(),
+    );
+    let workers = jobs
+        .start(config.workers)
+        .map_err(|e| ServeError::Other(e.to_string()))?;
+
+    let prover = ProverApi {
+        ingest,
+        jobs: jobs.clone(),
+        store: store.clone(),
+        keys,
+        max_batch_records: config.max_batch_records,
+    };
+    let operator = OperatorApi {
+        store: store.clone(),
+        registries,
+        lock: Arc::new(tokio::sync::Mutex::new(())),
+        epoch_window: config.epoch_window,
+    };
+    if config.operator_token.is_none() {
+        tracing::warn!("no operator_token configured: operator calls will be refused");
+    }
+    let auth = OperatorAuth::new(config.operator_token.as_deref());
+
+    let (health_reporter, health) = tonic_health::server::health_reporter();
+    health_reporter
+        .set_serving::<ProverServer<ProverApi>>()
+        .await;
+    health_reporter
+        .set_serving::<OperatorServer<OperatorApi>>()
+        .await;
+    let reflection = tonic_reflection::server::Builder::configure()
+        .register_encoded_file_descriptor_set(depin_proto::FILE_DESCRIPTOR_SET)
+        .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET)
+        .build_v1()
+        .map_err(|e| ServeError::Other(format!("reflection: {e}")))?;
+
+    let listener = tokio::net::TcpListener::bind(config.listen)
+        .await
+        .map_err(|source| ServeError::Io {
+            what: format!("binding {}", config.listen),
+            source,
+        })?;
+    let addr = listener.local_addr().map_err(|source| ServeError::Io {
+        what: "local address".into(),
+        source,
+    })?;
+    let (shutdown_tx, shutdown_rx) = watch::channel(false);
+    let wait_shutdown = |mut rx: watch::Receiver<bool>| async move {
+        while !*rx.borrow() {
+            if rx.changed().await.is_err() {
+                break;
+            }
+        }
+    };
+
+    let metrics_addr = match config.metrics_addr()? {
+        None => None,
+        Some(a) => {
+            let l = metrics::bind(a).await.map_err(|source| ServeError::Io {
+                what: format!("binding the metrics address {a}"),
+                source,
+            })?;
+            let bound = l.local_addr().ok();
+            let m = metrics.clone();
+            let sd = wait_shutdown(shutdown_rx.clone());
+            tokio::spawn(async move {
+                if let Err(e) = metrics::serve(l, m, sd).await {
+                    tracing::error!(error = %e, "metrics server failed");
+                }
+            });
+            bound
+        }
+    };
+
+    let max_msg = config.max_message_bytes;
+    let grace = Duration::from_secs(config.shutdown_grace_s);
+    let sd = wait_shutdown(shutdown_rx.clone());
+    let server = tonic::transport::Server::builder()
+        .add_service(health)
+        .add_service(reflection)
+        .add_service(
+            ProverServer::new(prover)
+                .max_decoding_message_size(max_msg)
+                .max_encoding_message_size(64 << 20),
+        )
+        .add_service(tonic::service::interceptor::InterceptedService::new(
+            OperatorServer::new(operator).max_decoding_message_size(max_msg),
+            auth,
+        ))
+        .serve_with_incoming_shutdown(
+            tokio_stream::wrappers::TcpListenerStream::new(listener),
+            async move {
+                sd.await;
+                health_reporter
+                    .set_not_serving::<ProverServer<ProverApi>>()
+                    .await;
+                tracing::info!("shutting down: no new requests");
+            },
+        );
+    tracing::info!(%addr, metrics = ?metrics_addr, "serving depin.prover.v1");
+    let done = tokio::spawn(async move {
+        let served = server.await;
+        // Stop the workers; wait for running proofs up to the grace period.
+        jobs.stop();
+        let all = futures_join(workers);
+        if tokio::time::timeout(grace, all).await.is_err() {
+            tracing::warn!(
+                grace_s = grace.as_secs(),
+                "running proofs did not finish in time: they resume at the next start"
+            );
+        }
+        redb.close();
+        served.map_err(ServeError::from)
+    });
+    Ok(RunningService {
+        addr,
+        metrics_addr,
+        shutdown: shutdown_tx,
+        done,
+    })
+}
+
+async fn futures_join(handles: Vec<tokio::task::JoinHandle<()>>) {
+    for h in handles {
+        let _ = h.await;
+    }
+}
+
+/// Installs the `tracing` subscriber (`RUST_LOG` filters, default `info`).
+///
+/// arkworks' constraint gadgets open a `tracing` span per gadget call with
+/// the whole constraint system as a field (target `gr1cs`); formatting those
+/// costs gigabytes and hours per proof, so they are off unless `RUST_LOG`
+/// names `gr1cs` itself.
+pub fn init_tracing(format: config::LogFormat) {
+    use tracing_subscriber::EnvFilter;
+    let mut directives = std::env::var("RUST_LOG").unwrap_or_else(|_| "info".into());
+    if !directives.contains("gr1cs") {
+        directives.push_str(",gr1cs=off,r1cs=off");
+    }
+    let filter = EnvFilter::try_new(&directives)
+        .unwrap_or_else(|_| EnvFilter::new("info,gr1cs=off,r1cs=off"));
+    let builder = tracing_subscriber::fmt().with_env_filter(filter);
+    let _ = match format {
+        config::LogFormat::Json => builder.json().try_init(),
+        config::LogFormat::Text => builder.try_init(),
+    };
+}
+
+/// Runs the service until SIGTERM or Ctrl-C: what `depin-prover serve`
+/// does. Blocks the calling thread.
+pub fn serve(config: Config) -> Result<(), ServeError> {
+    init_tracing(config.log_format);
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .map_err(|source| ServeError::Io {
+            what: "starting the runtime".into(),
+            source,
+        })?;
+    rt.block_on(async move {
+        let running = start(config).await?;
+        let stop = running.shutdown.clone();
+        tokio::spawn(async move {
+            shutdown_signal().await;
+            let _ = stop.send(true);
+        });
+        running.wait().await
+    })
+}
+
+async fn shutdown_signal() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{signal, SignalKind};
+        match signal(SignalKind::terminate()) {
+            Ok(mut term) => {
+                tokio::select! {
+                    _ = term.recv() => tracing::info!("SIGTERM"),
+                    _ = tokio::signal::ctrl_c() => tracing::info!("SIGINT"),
+                }
+            }
+            Err(_) => {
+                let _ = tokio::signal::ctrl_c().await;
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = tokio::signal::ctrl_c().await;
+    }
+}

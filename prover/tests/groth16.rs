@@ -1,0 +1,463 @@
+//! Groth16 keys, proofs and their files, on small-capacity statement
+//! circuits: proofs verify (ours and arkworks' own `SNARK::verify`), any
+//! other public input is refused, setup and proofs are deterministic in
+//! their seeds, and every malformed key or proof file gets its typed error.
+
+mod support;
+
+use ark_bn254::{Bn254, Fr};
+use ark_groth16::Groth16;
+use ark_serialize::{CanonicalSerialize, Compress};
+use ark_snark::SNARK;
+use depin_prover::golden::CircuitVisitor;
+use depin_prover::groth16::{
+    self, circuit_shape, prove, verify, CircuitShape, Header, ProofDir, ProofDirError, ProverError,
+    StatementProof,
+};
+use depin_prover::keys::{
+    dev_setup, dev_verifying_key, FileHeader, FileType, FormatError, KeyDir, KeyError, Keys,
+    ProvingKey, Trust, VerifyingKey, HEADER_LEN,
+};
+use depin_statements::{StatementKind, STATEMENT_VERSION};
+use depin_statements_r1cs::uptime::UptimeCircuit;
+use depin_statements_r1cs::StatementCircuit;
+use rand_chacha::rand_core::SeedableRng;
+use rand_chacha::ChaCha20Rng;
+use std::sync::OnceLock;
+use support::{small_size, with_small};
+
+const KINDS: [StatementKind; 3] = [
+    StatementKind::Uptime,
+    StatementKind::Bandwidth,
+    StatementKind::Coverage,
+];
+
+/// Setup (seed 1) and a proof (seed 2) of a small circuit, plus what the
+/// tests check about them.
+struct Made {
+    keys: Keys,
+    proof: StatementProof,
+    shape: CircuitShape,
+    expected: Vec<Fr>,
+}
+
+struct Make;
+
+impl CircuitVisitor for Make {
+    type Output = Made;
+    fn visit<C: StatementCircuit>(self, circuit: C) -> Made {
+        let shape = circuit_shape(circuit.clone()).expect("shape");
+        let expected = circuit.expected().to_field_elements();
+        let keys = dev_setup(circuit.clone(), 1).expect("setup");
+        let proof =
+            prove(&keys.proving, circuit, &mut ChaCha20Rng::seed_from_u64(2)).expect("prove");
+        Made {
+            keys,
+            proof,
+            shape,
+            expected,
+        }
+    }
+}
+
+/// `kind`'s small setup and proof, made once per test process.
+fn made(kind: StatementKind) -> &'static Made {
+    static CACHE: [OnceLock<Made>; 3] = [OnceLock::new(), OnceLock::new(), OnceLock::new()];
+    CACHE[usize::from(kind.code() - 1)].get_or_init(|| with_small(kind, Make))
+}
+
+#[test]
+fn small_proofs_verify_and_other_public_inputs_do_not() {
+    for kind in KINDS {
+        let m = made(kind);
+        assert_eq!(m.proof.kind, kind);
+        assert_eq!(m.proof.public, m.expected, "{kind:?}: public inputs");
+        assert_eq!(m.shape.public_inputs, kind.public_input_count());
+        assert!(
+            m.proof.verify(&m.keys.verifying).expect("verify"),
+            "{kind:?}"
+        );
+        // arkworks' own verifier agrees.
+        assert!(Groth16::<Bn254>::verify(
+            m.keys.verifying.as_arkworks(),
+            &m.proof.public,
+            &m.proof.proof
+        )
+        .expect("ark verify"));
+        // Any single public input changed: refused.
+        for i in 0..m.proof.public.len() {
+            let mut public = m.proof.public.clone();
+            public[i] += Fr::from(1u64);
+            assert!(
+                !verify(&m.keys.verifying, &public, &m.proof.proof).expect("verify"),
+                "{kind:?}: public input {i} changed but the proof verifies"
+            );
+        }
+        // A wrong number of public inputs is an error, not a silent
+        // truncation (arkworks zips).
+        let mut longer = m.proof.public.clone();
+        longer.push(Fr::from(0u64));
+        assert!(matches!(
+            verify(&m.keys.verifying, &longer, &m.proof.proof),
+            Err(ProverError::PublicInputCount { .. })
+        ));
+        assert!(matches!(
+            verify(&m.keys.verifying, &m.proof.public[1..], &m.proof.proof),
+            Err(ProverError::PublicInputCount { .. })
+        ));
+        // The header unpacks to the statement, version, epoch and reward.
+        let h = Header::unpack(&m.proof.public[0]).expect("header");
+        assert_eq!(h.kind, kind.code());
+        assert_eq!(h.version, STATEMENT_VERSION);
+    }
+}
+
+#[test]
+fn dev_verifying_key_equals_the_full_setups_verifying_key() {
+    struct Both;
+    impl CircuitVisitor for Both {
+        type Output = ();
+        fn visit<C: StatementCircuit>(self, circuit: C) {
+            // made() used seed 1.
+            let vk = dev_verifying_key(circuit, 1).expect("vk only");
+            assert_eq!(vk, made(C::KIND).keys.verifying, "{:?}", C::KIND);
+        }
+    }
+    for kind in KINDS {
+        with_small(kind, Both);
+    }
+}
+
+#[test]
+fn setup_and_proofs_are_deterministic_in_their_seeds() {
+    let kind = StatementKind::Uptime;
+    let a = made(kind);
+    let b = with_small(kind, Make);
+    assert_eq!(
+        a.keys.proving.to_bytes().expect("pk"),
+        b.keys.proving.to_bytes().expect("pk")
+    );
+    assert_eq!(a.proof, b.proof);
+    struct Other;
+    impl CircuitVisitor for Other {
+        type Output = (Keys, StatementProof, StatementProof);
+        fn visit<C: StatementCircuit>(self, circuit: C) -> Self::Output {
+            let keys = dev_setup(circuit.clone(), 3).expect("setup");
+            let p1 = prove(
+                &keys.proving,
+                circuit.clone(),
+                &mut ChaCha20Rng::seed_from_u64(2),
+            )
+            .expect("prove");
+            let p2 =
+                prove(&keys.proving, circuit, &mut ChaCha20Rng::seed_from_u64(9)).expect("prove");
+            (keys, p1, p2)
+        }
+    }
+    let (keys, p1, p2) = with_small(kind, Other);
+    assert_ne!(
+        keys.verifying, a.keys.verifying,
+        "another seed, another key"
+    );
+    struct VkOnly;
+    impl CircuitVisitor for VkOnly {
+        type Output = VerifyingKey;
+        fn visit<C: StatementCircuit>(self, circuit: C) -> VerifyingKey {
+            dev_verifying_key(circuit, 3).expect("vk only")
+        }
+    }
+    assert_eq!(
+        with_small(kind, VkOnly),
+        keys.verifying,
+        "dev_verifying_key, seed 3"
+    );
+    assert_ne!(p1.proof, p2.proof, "another blinding, another proof");
+    assert!(p1.verify(&keys.verifying).expect("verify"));
+    assert!(p2.verify(&keys.verifying).expect("verify"));
+    // A proof for one key does not verify under another.
+    assert!(!a.proof.verify(&keys.verifying).expect("verify"));
+}
+
+#[test]
+fn prove_refuses_unsatisfied_witnesses_and_mismatched_keys() {
+    let m = made(StatementKind::Uptime);
+    let (records, capacity) = small_size(StatementKind::Uptime);
+    let input = support::truncated(StatementKind::Uptime, records);
+    let depin_prover::input::EpochInput::Uptime(e) = input else {
+        unreachable!()
+    };
+    let circuit = UptimeCircuit::with_capacity(&e.as_input(), capacity).expect("circuit");
+    let mut rng = ChaCha20Rng::seed_from_u64(0);
+
+    // A witness whose public inputs differ from what its records give.
+    let mut bad = circuit.public_inputs();
+    bad[0] += Fr::from(1u64 << 40); // epoch + 1
+    let err = prove(
+        &m.keys.proving,
+        circuit.clone().with_public_override(bad),
+        &mut rng,
+    )
+    .expect_err("unsatisfied");
+    assert!(
+        matches!(
+            err,
+            ProverError::Unsatisfied {
+                kind: StatementKind::Uptime,
+                ..
+            }
+        ),
+        "{err}"
+    );
+
+    // A key for another statement.
+    let bw = made(StatementKind::Bandwidth);
+    let err = prove(&bw.keys.proving, circuit.clone(), &mut rng).expect_err("wrong kind");
+    assert!(matches!(err, ProverError::WrongStatement { .. }), "{err}");
+
+    // A key for another capacity.
+    let smaller = UptimeCircuit::with_capacity(&e.as_input(), capacity - 1).expect("circuit");
+    let err = prove(&m.keys.proving, smaller, &mut rng).expect_err("other shape");
+    assert!(matches!(err, ProverError::KeyMismatch { .. }), "{err}");
+
+    // A proof checked against another statement's key.
+    assert!(matches!(
+        m.proof.verify(&bw.keys.verifying),
+        Err(ProverError::WrongStatement { .. })
+    ));
+}
+
+#[test]
+fn key_files_round_trip_trusted_and_untrusted() {
+    let m = made(StatementKind::Coverage);
+    let dir = tempfile::tempdir().expect("tempdir");
+    m.keys.write_dir(dir.path()).expect("write");
+    let keys = KeyDir::new(dir.path());
+    for trust in [Trust::Trusted, Trust::Untrusted] {
+        let pk = keys
+            .load_proving_key(StatementKind::Coverage, trust)
+            .expect("load pk");
+        assert_eq!(pk, m.keys.proving);
+    }
+    assert_eq!(
+        ProvingKey::load_trusted(&keys.proving_key(), StatementKind::Coverage).expect("trusted"),
+        m.keys.proving
+    );
+    assert_eq!(
+        ProvingKey::load_untrusted(&keys.proving_key(), StatementKind::Coverage)
+            .expect("untrusted"),
+        m.keys.proving
+    );
+    let vk = keys
+        .load_verifying_key(StatementKind::Coverage)
+        .expect("load vk");
+    assert_eq!(vk, m.keys.verifying);
+    assert_eq!(m.keys.proving.verifying_key(), m.keys.verifying);
+    // The files are exactly header + arkworks' uncompressed serialization.
+    let bytes = std::fs::read(keys.verifying_key()).expect("read");
+    assert_eq!(
+        &bytes[..HEADER_LEN],
+        &FileHeader::new(FileType::VerifyingKey, StatementKind::Coverage).to_bytes()
+    );
+    assert_eq!(
+        bytes.len() - HEADER_LEN,
+        vk.as_arkworks().serialized_size(Compress::No)
+    );
+    assert_eq!(&bytes[..4], b"DPZK");
+    let json = std::fs::read_to_string(keys.vk_json()).expect("vk.json");
+    assert_eq!(
+        &depin_prover::snarkjs::vk_from_json(&json).expect("parse"),
+        vk.as_arkworks()
+    );
+}
+
+fn pk_bytes(kind: StatementKind) -> (&'static Made, Vec<u8>) {
+    let m = made(kind);
+    let bytes = m.keys.proving.to_bytes().expect("bytes");
+    (m, bytes)
+}
+
+fn pk_err(bytes: &[u8], kind: StatementKind, trust: Trust) -> FormatError {
+    ProvingKey::from_bytes(bytes, kind, trust).expect_err("refused")
+}
+
+#[test]
+fn malformed_key_files_get_typed_errors() {
+    let (m, bytes) = pk_bytes(StatementKind::Uptime);
+    for trust in [Trust::Trusted, Trust::Untrusted] {
+        // Another statement.
+        let e = pk_err(&bytes, StatementKind::Bandwidth, trust);
+        assert!(
+            matches!(
+                e,
+                FormatError::WrongStatement {
+                    expected: StatementKind::Bandwidth,
+                    ..
+                }
+            ),
+            "{e}"
+        );
+        assert!(e.to_string().contains("uptime"), "{e}");
+        // Another statement version.
+        let mut b = bytes.clone();
+        b[8..12].copy_from_slice(&(STATEMENT_VERSION + 1).to_le_bytes());
+        let e = pk_err(&b, StatementKind::Uptime, trust);
+        assert!(
+            matches!(e, FormatError::WrongStatementVersion { found, .. } if found == STATEMENT_VERSION + 1),
+            "{e}"
+        );
+        // Another format version.
+        let mut b = bytes.clone();
+        b[4] = 9;
+        assert!(matches!(
+            pk_err(&b, StatementKind::Uptime, trust),
+            FormatError::UnsupportedFormat { found: 9, .. }
+        ));
+        // Bad magic.
+        let mut b = bytes.clone();
+        b[0] = b'X';
+        assert!(matches!(
+            pk_err(&b, StatementKind::Uptime, trust),
+            FormatError::BadMagic { .. }
+        ));
+        // A verifying key where a proving key is expected.
+        let vk = m.keys.verifying.to_bytes().expect("vk");
+        assert!(matches!(
+            pk_err(&vk, StatementKind::Uptime, trust),
+            FormatError::WrongFileType {
+                expected: FileType::ProvingKey,
+                ..
+            }
+        ));
+        // A wrong public-input count in the header.
+        let mut b = bytes.clone();
+        b[12] = 7;
+        assert!(matches!(
+            pk_err(&b, StatementKind::Uptime, trust),
+            FormatError::WrongPublicInputCount { found: 7, .. }
+        ));
+        // Truncated: in the header, and anywhere in the body.
+        for len in [
+            0,
+            3,
+            HEADER_LEN - 1,
+            HEADER_LEN,
+            HEADER_LEN + 5,
+            bytes.len() / 2,
+            bytes.len() - 1,
+        ] {
+            let e = pk_err(&bytes[..len], StatementKind::Uptime, trust);
+            assert!(matches!(e, FormatError::Truncated(_)), "len {len}: {e}");
+        }
+        // Trailing bytes.
+        let mut b = bytes.clone();
+        b.extend_from_slice(&[0, 0, 0]);
+        assert!(matches!(
+            pk_err(&b, StatementKind::Uptime, trust),
+            FormatError::TrailingBytes(3)
+        ));
+    }
+}
+
+#[test]
+fn untrusted_load_refuses_points_off_the_curve() {
+    let (m, bytes) = pk_bytes(StatementKind::Uptime);
+    // The last G1 point of the file is the last l_query point (uncompressed:
+    // x then y, 32 bytes each): change its y.
+    let mut b = bytes.clone();
+    let n = b.len();
+    b[n - 10] ^= 0x01;
+    let e = pk_err(&b, StatementKind::Uptime, Trust::Untrusted);
+    assert!(matches!(e, FormatError::Invalid { .. }), "{e}");
+    // The trusted path does not look; the damage shows when proving (the
+    // proof does not verify).
+    let pk = ProvingKey::from_bytes(&b, StatementKind::Uptime, Trust::Trusted).expect("trusted");
+    assert_ne!(pk, m.keys.proving);
+    // A G2 point (in the verifying key's beta, early in the file) off the
+    // curve: refused by the verifying key loader too.
+    let vk = m.keys.verifying.to_bytes().expect("vk");
+    let mut v = vk.clone();
+    // alpha_g1 is 64 bytes after the header; beta_g2 starts there.
+    v[HEADER_LEN + 64 + 3] ^= 0x01;
+    let e = VerifyingKey::from_bytes(&v, StatementKind::Uptime).expect_err("refused");
+    assert!(matches!(e, FormatError::Invalid { .. }), "{e}");
+    let e =
+        VerifyingKey::from_bytes(&vk[..vk.len() - 1], StatementKind::Uptime).expect_err("refused");
+    assert!(matches!(e, FormatError::Truncated(_)), "{e}");
+}
+
+#[test]
+fn key_file_errors_name_the_file() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let keys = KeyDir::new(dir.path());
+    let e = keys
+        .load_proving_key(StatementKind::Uptime, Trust::Trusted)
+        .expect_err("missing");
+    assert!(matches!(e, KeyError::Io { .. }));
+    assert!(e.to_string().contains("proving_key.bin"), "{e}");
+    let m = made(StatementKind::Uptime);
+    m.keys.write_dir(dir.path()).expect("write");
+    let e = keys
+        .load_verifying_key(StatementKind::Coverage)
+        .expect_err("wrong statement");
+    let text = e.to_string();
+    assert!(text.contains("verifying_key.bin"), "{text}");
+    assert!(
+        text.contains("uptime") && text.contains("coverage"),
+        "{text}"
+    );
+}
+
+#[test]
+fn proof_files_round_trip_and_refuse_damage() {
+    let m = made(StatementKind::Bandwidth);
+    let bytes = m.proof.to_bytes().expect("bytes");
+    assert_eq!(bytes.len(), HEADER_LEN + 32 * 6 + 128);
+    assert_eq!(
+        StatementProof::from_bytes(&bytes, StatementKind::Bandwidth).expect("parse"),
+        m.proof
+    );
+    assert!(matches!(
+        StatementProof::from_bytes(&bytes, StatementKind::Coverage),
+        Err(FormatError::WrongStatement { .. })
+    ));
+    for len in [10, HEADER_LEN + 40, bytes.len() - 1] {
+        assert!(matches!(
+            StatementProof::from_bytes(&bytes[..len], StatementKind::Bandwidth),
+            Err(FormatError::Truncated(_))
+        ));
+    }
+    let mut b = bytes.clone();
+    b.push(0);
+    assert!(matches!(
+        StatementProof::from_bytes(&b, StatementKind::Bandwidth),
+        Err(FormatError::TrailingBytes(1))
+    ));
+    // A public input at or above the modulus.
+    let mut b = bytes.clone();
+    b[HEADER_LEN..HEADER_LEN + 32].fill(0xff);
+    assert!(matches!(
+        StatementProof::from_bytes(&b, StatementKind::Bandwidth),
+        Err(FormatError::Invalid { .. })
+    ));
+
+    // A proof directory holds both forms; each is read and verified.
+    let dir = tempfile::tempdir().expect("tempdir");
+    m.proof.write_dir(dir.path()).expect("write");
+    let read = ProofDir::read(dir.path(), StatementKind::Bandwidth).expect("read");
+    assert_eq!(read.bin.as_ref(), Some(&m.proof));
+    assert_eq!(read.json.as_ref(), Some(&m.proof));
+    assert_eq!(read.proofs().len(), 2);
+    std::fs::remove_file(dir.path().join(groth16::PUBLIC_JSON_FILE)).expect("rm");
+    assert!(matches!(
+        ProofDir::read(dir.path(), StatementKind::Bandwidth),
+        Err(ProofDirError::Incomplete { .. })
+    ));
+    std::fs::remove_file(dir.path().join(groth16::PROOF_JSON_FILE)).expect("rm");
+    let read = ProofDir::read(dir.path(), StatementKind::Bandwidth).expect("bin only");
+    assert!(read.json.is_none());
+    std::fs::remove_file(dir.path().join(groth16::PROOF_BIN_FILE)).expect("rm");
+    assert!(matches!(
+        ProofDir::read(dir.path(), StatementKind::Bandwidth),
+        Err(ProofDirError::Empty { .. })
+    ));
+}

@@ -1,0 +1,446 @@
+// SPDX-License-Identifier: MIT OR Apache-2.0
+pragma solidity ^0.8.24;
+
+import {IGroth16Verifier} from "./interfaces/IGroth16Verifier.sol";
+
+/// @title DepinRewards
+/// @notice Pays DePIN devices for proven work. A claim is a Groth16 proof of
+/// one statement (uptime, bandwidth, coverage) for one device and epoch, with
+/// the public inputs of docs/statements.md:
+/// `[header, device_id, policy_hash, beacon, nullifier, (registry_root | cell)]`,
+/// `header = kind + version * 2^8 + epoch * 2^40 + reward * 2^72`.
+/// The contract checks the header, the policy hash, the epoch's beacon, the
+/// client registry root (bandwidth), the device's registration and the
+/// nullifier, verifies the proof with the kind's verifier, marks the
+/// nullifier and pays `reward` units of `token` (held by this contract) to
+/// the device's registered payout address.
+///
+/// Roles: the owner sets operators, verifiers and withdraws funds; operators
+/// (and the owner) register devices, accept policy hashes and registry roots
+/// and publish beacons. Anyone may submit a claim: the payout address is the
+/// device's registered one, whoever sends the transaction.
+///
+/// `claimBatch` is skip-failed: each claim is judged on its own, a refused
+/// claim is reported with `ClaimRejected(index, reason)` and changes
+/// nothing, the others are paid. A batch never fails as a whole because one
+/// claim was front-run or refused; it reverts only when the transaction runs
+/// short of gas (`InsufficientGas`), so that no claim is ever skipped for
+/// lack of gas.
+contract DepinRewards {
+    // ------------------------------------------------------------------
+    // Errors. A claim is refused with exactly one of these; the verifier's
+    // own errors (InvalidProof, MalformedProof, MalformedInput) share their
+    // selectors with the ones declared here.
+
+    /// The caller is not the owner.
+    error NotOwner();
+    /// The caller is neither an operator nor the owner.
+    error NotOperator();
+    /// An address argument is zero where it must not be.
+    error ZeroAddress();
+    /// Two array arguments differ in length.
+    error LengthMismatch();
+    /// The proof does not verify for these public inputs (or a proof point
+    /// is not on the curve or not in its subgroup).
+    error InvalidProof();
+    /// A proof coordinate is not below the base field modulus.
+    error MalformedProof();
+    /// A public input is not below the field modulus, the header does not
+    /// fit its 136 bits, or the input count is wrong for the kind.
+    error MalformedInput();
+    /// The header names a statement kind with no verifier.
+    error UnknownStatement();
+    /// The header's version is not the one accepted for its kind.
+    error UnsupportedVersion();
+    /// The claim's reward is zero: such a proof exists for any device (an
+    /// invalid device signature pays zero), so it must not spend the
+    /// nullifier.
+    error ZeroReward();
+    /// The policy hash is not accepted for the kind.
+    error PolicyNotAccepted();
+    /// No beacon is published for the epoch, or it differs from the claim's.
+    error BeaconMismatch();
+    /// The bandwidth claim's client registry root is not accepted.
+    error RegistryRootMismatch();
+    /// The device id has no registered payout address.
+    error DeviceNotRegistered();
+    /// The nullifier was already spent by an earlier claim.
+    error NullifierUsed();
+    /// The contract's token balance cannot pay the reward.
+    error InsufficientFunds();
+    /// Not enough gas left to verify a proof with `verifyGas`.
+    error InsufficientGas();
+    /// The verifier's input count or version does not fit the kind.
+    error VerifierMismatch();
+    /// The epoch's beacon is already published (beacons are write-once).
+    error BeaconAlreadySet();
+
+    // ------------------------------------------------------------------
+    // Events.
+
+    /// A claim was paid.
+    event Claimed(
+        uint256 indexed deviceId,
+        uint256 indexed epoch,
+        address indexed payout,
+        uint8 kind,
+        uint256 reward,
+        uint256 nullifier
+    );
+    /// A claim of a batch was refused; `reason` is the error's selector.
+    event ClaimRejected(uint256 indexed index, bytes4 reason);
+    /// The owner changed.
+    event OwnershipTransferred(address indexed previousOwner, address indexed newOwner);
+    /// An operator was added or removed.
+    event OperatorSet(address indexed operator, bool enabled);
+    /// A kind's verifier and accepted version changed (zero disables).
+    event StatementSet(uint8 indexed kind, address verifier, uint32 version);
+    /// A policy hash was accepted or revoked for a kind.
+    event PolicySet(uint8 indexed kind, uint256 policyHash, bool accepted);
+    /// An epoch's beacon was published.
+    event BeaconSet(uint256 indexed epoch, uint256 beacon);
+    /// A client registry root was accepted or revoked.
+    event RegistryRootSet(uint256 root, bool accepted);
+    /// A device's payout address was set (zero unregisters).
+    event DeviceRegistered(uint256 indexed deviceId, address payout);
+    /// The owner withdrew tokens.
+    event Withdrawn(address indexed to, uint256 amount);
+
+    // ------------------------------------------------------------------
+    // Constants and configuration.
+
+    /// Statement kind codes (docs/statements.md).
+    uint8 public constant UPTIME = 1;
+    /// Bandwidth statement: public input 5 is the client registry root.
+    uint8 public constant BANDWIDTH = 2;
+    /// Coverage statement: public input 5 is the device's cell.
+    uint8 public constant COVERAGE = 3;
+
+    /// The BN254 scalar field modulus: public inputs are below it.
+    uint256 internal constant R =
+        21888242871839275222246405745257275088548364400416034343698204186575808495617;
+
+    /// A claim: the proof `[A.x, A.y, B.x.im, B.x.re, B.y.im, B.y.re, C.x,
+    /// C.y]` and the statement's public inputs.
+    struct Claim {
+        uint256[8] proof;
+        uint256[] publicInputs;
+    }
+
+    /// A kind's verifier (one storage slot).
+    struct Statement {
+        address verifier;
+        uint32 version;
+        uint8 nPublic;
+        bytes4 selector;
+    }
+
+    /// The reward token, held by this contract.
+    address public immutable token;
+    /// Gas given to one proof verification (EIP-1108 prices it near
+    /// 220,000). A proof whose B point is not in G2 makes the pairing
+    /// precompile consume the gas it was given; the cap bounds what such a
+    /// claim costs a batch.
+    uint256 public immutable verifyGas;
+
+    /// Sets operators and verifiers, withdraws.
+    address public owner;
+    /// Operators register devices, policies, roots and beacons.
+    mapping(address => bool) public isOperator;
+    /// Verifier, accepted version and input count per kind.
+    mapping(uint8 => Statement) public statements;
+    /// Accepted policy hashes per kind.
+    mapping(uint8 => mapping(uint256 => bool)) public policyAccepted;
+    /// The beacon of each epoch (zero: not published).
+    mapping(uint256 => uint256) public beaconOf;
+    /// Accepted client registry roots (bandwidth).
+    mapping(uint256 => bool) public registryRootAccepted;
+    /// Payout address of each registered device id.
+    mapping(uint256 => address) public payoutOf;
+    /// Spent nullifiers.
+    mapping(uint256 => bool) public nullifierUsed;
+
+    modifier onlyOwner() {
+        if (msg.sender != owner) revert NotOwner();
+        _;
+    }
+
+    modifier onlyOperator() {
+        if (msg.sender != owner && !isOperator[msg.sender]) revert NotOperator();
+        _;
+    }
+
+    /// @param token_ The ERC-20 rewards are paid in (fund this contract with it).
+    /// @param owner_ The owner.
+    /// @param verifyGas_ Gas cap of one proof verification (e.g. 400,000).
+    constructor(address token_, address owner_, uint256 verifyGas_) {
+        if (token_.code.length == 0 || owner_ == address(0)) revert ZeroAddress();
+        token = token_;
+        owner = owner_;
+        verifyGas = verifyGas_;
+        emit OwnershipTransferred(address(0), owner_);
+    }
+
+    // ------------------------------------------------------------------
+    // Claims.
+
+    /// @notice Claims the reward proven by `proof` for `publicInputs`, paid to
+    /// the device's registered payout address. Reverts with the reason a
+    /// claim is refused.
+    function claim(uint256[8] calldata proof, uint256[] calldata publicInputs) external {
+        bytes4 err = _claim(proof, publicInputs);
+        if (err != 0) {
+            assembly ("memory-safe") {
+                mstore(0x00, err)
+                revert(0x00, 0x04)
+            }
+        }
+    }
+
+    /// @notice Claims every claim of `claims` that passes, skipping (and
+    /// reporting with `ClaimRejected`) those that do not.
+    /// @return paid Number of claims paid.
+    function claimBatch(Claim[] calldata claims) external returns (uint256 paid) {
+        uint256 n = claims.length;
+        for (uint256 i; i < n;) {
+            Claim calldata c = claims[i];
+            bytes4 err = _claim(c.proof, c.publicInputs);
+            if (err == 0) {
+                unchecked {
+                    ++paid;
+                }
+            } else {
+                emit ClaimRejected(i, err);
+            }
+            unchecked {
+                ++i;
+            }
+        }
+    }
+
+    /// @notice The header's parts.
+    function decodeHeader(uint256 header)
+        public
+        pure
+        returns (uint8 kind, uint32 version, uint32 epoch, uint256 reward)
+    {
+        // Truncation is the decoding: each part is its bits of the header.
+        // forge-lint: disable-start(unsafe-typecast)
+        kind = uint8(header);
+        version = uint32(header >> 8);
+        epoch = uint32(header >> 40);
+        // forge-lint: disable-end(unsafe-typecast)
+        reward = header >> 72;
+    }
+
+    /// Judges and, when it passes, pays one claim. Returns zero on success,
+    /// else the refusal's error selector with no state changed. Reverts only
+    /// for lack of gas.
+    function _claim(uint256[8] calldata proof, uint256[] calldata inputs) private returns (bytes4) {
+        if (inputs.length < 5) return MalformedInput.selector;
+        uint256 header = inputs[0];
+        // kind (8 bits), version (32), epoch (32), reward (64): 136 bits.
+        if (header >> 136 != 0) return MalformedInput.selector;
+        // Truncation is the decoding: each part is its bits of the header.
+        // forge-lint: disable-start(unsafe-typecast)
+        uint8 kind = uint8(header);
+        Statement memory st = statements[kind];
+        if (st.verifier == address(0)) return UnknownStatement.selector;
+        if (inputs.length != st.nPublic) return MalformedInput.selector;
+        if (uint32(header >> 8) != st.version) return UnsupportedVersion.selector;
+        uint256 reward = header >> 72;
+        if (reward == 0) return ZeroReward.selector;
+        if (!policyAccepted[kind][inputs[2]]) return PolicyNotAccepted.selector;
+        uint256 epoch = uint32(header >> 40);
+        // forge-lint: disable-end(unsafe-typecast)
+        uint256 beacon = beaconOf[epoch];
+        if (beacon == 0 || beacon != inputs[3]) return BeaconMismatch.selector;
+        if (kind == BANDWIDTH && !registryRootAccepted[inputs[5]]) {
+            return RegistryRootMismatch.selector;
+        }
+        uint256 deviceId = inputs[1];
+        address payout = payoutOf[deviceId];
+        if (payout == address(0)) return DeviceNotRegistered.selector;
+        uint256 nullifier = inputs[4];
+        if (nullifierUsed[nullifier]) return NullifierUsed.selector;
+
+        bytes4 err = _verify(st, proof, inputs);
+        if (err != 0) return err;
+
+        nullifierUsed[nullifier] = true;
+        if (!_transfer(payout, reward)) {
+            nullifierUsed[nullifier] = false;
+            return InsufficientFunds.selector;
+        }
+        emit Claimed(deviceId, epoch, payout, kind, reward, nullifier);
+        return 0;
+    }
+
+    /// Calls `st.verifier.verifyProof(proof, inputs)` with `verifyGas`.
+    /// Returns zero when it returned true, else the verifier's error when it
+    /// is `MalformedInput` or `MalformedProof`, else `InvalidProof`.
+    function _verify(Statement memory st, uint256[8] calldata proof, uint256[] calldata inputs)
+        private
+        view
+        returns (bytes4 err)
+    {
+        address verifier = st.verifier;
+        bytes4 selector = st.selector;
+        uint256 cap = verifyGas;
+        assembly ("memory-safe") {
+            let p := mload(0x40)
+            let inputBytes := shl(5, inputs.length)
+            mstore(p, selector)
+            calldatacopy(add(p, 0x04), proof, 0x100)
+            calldatacopy(add(p, 0x104), inputs.offset, inputBytes)
+            // The verifier must get the whole cap (EIP-150 keeps 1/64 here),
+            // or a valid claim could be refused for lack of gas.
+            if lt(gas(), add(add(cap, div(cap, 63)), 5000)) {
+                mstore(0x00, 0x1c26714c) // InsufficientGas()
+                revert(0x1c, 0x04)
+            }
+            mstore(0x00, 0)
+            let ok := staticcall(cap, verifier, p, add(0x104, inputBytes), 0x00, 0x20)
+            switch ok
+            case 1 {
+                if iszero(and(eq(returndatasize(), 0x20), eq(mload(0x00), 1))) {
+                    err := shl(224, 0x09bde339) // InvalidProof()
+                }
+            }
+            default {
+                err := shl(224, 0x09bde339) // InvalidProof()
+                if gt(returndatasize(), 3) {
+                    returndatacopy(0x00, 0x00, 0x04)
+                    let reason := and(mload(0x00), shl(224, 0xffffffff))
+                    // MalformedInput() or MalformedProof()
+                    if or(eq(reason, shl(224, 0xecabd0ec)), eq(reason, shl(224, 0xf4ea0ab0))) {
+                        err := reason
+                    }
+                }
+            }
+        }
+    }
+
+    /// `token.transfer(to, amount)`; false when it reverts or returns false.
+    function _transfer(address to, uint256 amount) private returns (bool ok) {
+        address t = token;
+        assembly ("memory-safe") {
+            let p := mload(0x40)
+            mstore(p, shl(224, 0xa9059cbb)) // transfer(address,uint256)
+            mstore(add(p, 0x04), to)
+            mstore(add(p, 0x24), amount)
+            mstore(0x00, 0)
+            ok := call(gas(), t, 0, p, 0x44, 0x00, 0x20)
+            // Tokens that return nothing are accepted, as SafeERC20 does.
+            ok := and(
+                ok,
+                or(iszero(returndatasize()), and(eq(returndatasize(), 0x20), eq(mload(0x00), 1)))
+            )
+        }
+    }
+
+    // ------------------------------------------------------------------
+    // Owner.
+
+    /// @notice Hands ownership to `newOwner`.
+    function transferOwnership(address newOwner) external onlyOwner {
+        if (newOwner == address(0)) revert ZeroAddress();
+        emit OwnershipTransferred(owner, newOwner);
+        owner = newOwner;
+    }
+
+    /// @notice Adds or removes an operator.
+    function setOperator(address operator, bool enabled) external onlyOwner {
+        if (operator == address(0)) revert ZeroAddress();
+        isOperator[operator] = enabled;
+        emit OperatorSet(operator, enabled);
+    }
+
+    /// @notice Sets `kind`'s verifier and the statement version its claims
+    /// must carry; a zero verifier disables the kind. The verifier must take
+    /// the kind's input count (5 uptime, 6 bandwidth and coverage) and have
+    /// been generated for `version`.
+    function setStatement(uint8 kind, address verifier, uint32 version) external onlyOwner {
+        uint8 n = _inputCount(kind);
+        if (n == 0) revert UnknownStatement();
+        if (verifier == address(0)) {
+            delete statements[kind];
+        } else {
+            if (
+                IGroth16Verifier(verifier).N_PUBLIC() != n
+                    || IGroth16Verifier(verifier).VERSION() != version
+            ) revert VerifierMismatch();
+            bytes4 selector = n == 5
+                ? bytes4(keccak256("verifyProof(uint256[8],uint256[5])"))
+                : bytes4(keccak256("verifyProof(uint256[8],uint256[6])"));
+            statements[kind] = Statement(verifier, version, n, selector);
+        }
+        emit StatementSet(kind, verifier, version);
+    }
+
+    /// @notice Sends `amount` reward tokens to `to`.
+    function withdraw(address to, uint256 amount) external onlyOwner {
+        if (to == address(0)) revert ZeroAddress();
+        if (!_transfer(to, amount)) revert InsufficientFunds();
+        emit Withdrawn(to, amount);
+    }
+
+    // ------------------------------------------------------------------
+    // Operators.
+
+    /// @notice Accepts or revokes a policy hash for `kind`.
+    function setPolicy(uint8 kind, uint256 policyHash, bool accepted) external onlyOperator {
+        if (_inputCount(kind) == 0) revert UnknownStatement();
+        if (policyHash >= R) revert MalformedInput();
+        policyAccepted[kind][policyHash] = accepted;
+        emit PolicySet(kind, policyHash, accepted);
+    }
+
+    /// @notice Publishes `epoch`'s beacon (once; nonzero, below the field
+    /// modulus).
+    function setBeacon(uint256 epoch, uint256 beacon) external onlyOperator {
+        if (epoch > type(uint32).max || beacon == 0 || beacon >= R) revert MalformedInput();
+        if (beaconOf[epoch] != 0) revert BeaconAlreadySet();
+        beaconOf[epoch] = beacon;
+        emit BeaconSet(epoch, beacon);
+    }
+
+    /// @notice Accepts or revokes a client registry root (bandwidth).
+    function setRegistryRoot(uint256 root, bool accepted) external onlyOperator {
+        if (root >= R) revert MalformedInput();
+        registryRootAccepted[root] = accepted;
+        emit RegistryRootSet(root, accepted);
+    }
+
+    /// @notice Sets `deviceId`'s payout address (zero unregisters it).
+    function registerDevice(uint256 deviceId, address payout) external onlyOperator {
+        _register(deviceId, payout);
+    }
+
+    /// @notice `registerDevice` for many devices.
+    function registerDevices(uint256[] calldata deviceIds, address[] calldata payouts)
+        external
+        onlyOperator
+    {
+        if (deviceIds.length != payouts.length) revert LengthMismatch();
+        for (uint256 i; i < deviceIds.length;) {
+            _register(deviceIds[i], payouts[i]);
+            unchecked {
+                ++i;
+            }
+        }
+    }
+
+    function _register(uint256 deviceId, address payout) private {
+        if (deviceId >= R) revert MalformedInput();
+        payoutOf[deviceId] = payout;
+        emit DeviceRegistered(deviceId, payout);
+    }
+
+    /// Public inputs of each kind; zero for unknown kinds.
+    function _inputCount(uint8 kind) private pure returns (uint8) {
+        if (kind == UPTIME) return 5;
+        if (kind == BANDWIDTH || kind == COVERAGE) return 6;
+        return 0;
+    }
+}
