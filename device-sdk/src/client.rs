@@ -20,6 +20,7 @@ use depin_crypto::field::{fr_to_string, Fr};
 use depin_statements::records::{
     beacon_id, CoverageClaim, HashChain, Heartbeat, Location, SessionReceipt, WitnessReport,
 };
+use depin_statements::RejectReason;
 use tonic::transport::{Channel, Endpoint};
 use tonic::{Code, Status};
 
@@ -37,6 +38,18 @@ pub enum ClientError {
     /// A watched job ended without a final state.
     #[error("the job stream ended before the job finished")]
     StreamEnded,
+}
+
+impl ClientError {
+    /// Whether the same call may succeed later: the service was
+    /// unreachable, overloaded, or the deadline passed (UNAVAILABLE,
+    /// RESOURCE_EXHAUSTED, ABORTED, DEADLINE_EXCEEDED).
+    pub fn is_retryable(&self) -> bool {
+        match self {
+            ClientError::Status(s) => retryable(s),
+            ClientError::Transport(_) | ClientError::StreamEnded => false,
+        }
+    }
 }
 
 /// Deadlines and retries.
@@ -59,6 +72,61 @@ impl Default for ClientConfig {
             connect_timeout: Duration::from_secs(5),
             retries: 4,
             backoff: Duration::from_millis(50),
+        }
+    }
+}
+
+/// The service's verdict on one record (`RecordVerdict`), with the reason
+/// as the stable [`RejectReason`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum RecordOutcome {
+    /// Stored; passes every rule decided at ingest.
+    Accepted,
+    /// Stored (it is part of the device's signed chain) but not counted.
+    Rejected(RejectReason),
+    /// Not stored.
+    Refused(RejectReason),
+}
+
+impl RecordOutcome {
+    /// The reason, unless accepted.
+    pub fn reason(self) -> Option<RejectReason> {
+        match self {
+            RecordOutcome::Accepted => None,
+            RecordOutcome::Rejected(r) | RecordOutcome::Refused(r) => Some(r),
+        }
+    }
+}
+
+/// A verdict with an unknown status or reason code.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[error("malformed verdict: status {status}, reason {reason}")]
+pub struct BadVerdict {
+    /// The status code received.
+    pub status: i32,
+    /// The reason code received.
+    pub reason: i32,
+}
+
+impl TryFrom<&pb::RecordVerdict> for RecordOutcome {
+    type Error = BadVerdict;
+
+    fn try_from(v: &pb::RecordVerdict) -> Result<Self, BadVerdict> {
+        let bad = BadVerdict {
+            status: v.status,
+            reason: v.reason,
+        };
+        let reason = || {
+            u8::try_from(v.reason)
+                .ok()
+                .and_then(|c| RejectReason::try_from(c).ok())
+                .ok_or(bad)
+        };
+        match pb::RecordStatus::try_from(v.status) {
+            Ok(pb::RecordStatus::Accepted) => Ok(RecordOutcome::Accepted),
+            Ok(pb::RecordStatus::Rejected) => Ok(RecordOutcome::Rejected(reason()?)),
+            Ok(pb::RecordStatus::Refused) => Ok(RecordOutcome::Refused(reason()?)),
+            _ => Err(bad),
         }
     }
 }
@@ -109,6 +177,19 @@ impl ProverClient {
     /// Connects to `endpoint` (e.g. `http://127.0.0.1:50051`).
     pub async fn connect(endpoint: &str, cfg: ClientConfig) -> Result<Self, ClientError> {
         Ok(Self::from_channel(channel(endpoint, &cfg).await?, cfg))
+    }
+
+    /// A client that connects on its first call (and reconnects after the
+    /// service went away): calls made while the service is down fail with
+    /// UNAVAILABLE, which the retry policy and
+    /// [`ClientError::is_retryable`] treat as transient. Fails only on a
+    /// malformed endpoint.
+    pub fn connect_lazy(endpoint: &str, cfg: ClientConfig) -> Result<Self, ClientError> {
+        let ch = Endpoint::from_shared(endpoint.to_string())?
+            .connect_timeout(cfg.connect_timeout)
+            .tcp_nodelay(true)
+            .connect_lazy();
+        Ok(Self::from_channel(ch, cfg))
     }
 
     /// A client over an existing channel.

@@ -23,7 +23,10 @@
 //!   records not yet acknowledged by the prover (`peek_batch`, `ack`).
 //! - [`recorder`]: a device's chains and spool together, crash-consistent.
 //!
-//! With `client`: [`client`], the prover service's gRPC client.
+//! With `client`: [`client`], the prover service's gRPC client;
+//! [`submit`], the loop that drains a recorder's spool to the service; and
+//! [`fleet`], a simulated fleet of honest and cheating devices driving a
+//! running service.
 //! `docs/device-sdk.md` describes the formats and the guarantees.
 #![cfg_attr(not(feature = "std"), no_std)]
 
@@ -35,6 +38,8 @@ pub mod chain;
 pub mod client;
 #[cfg(feature = "std")]
 pub mod decimal;
+#[cfg(feature = "client")]
+pub mod fleet;
 #[cfg(feature = "std")]
 pub mod keyfile;
 pub mod keys;
@@ -43,4 +48,6 @@ pub mod recorder;
 pub mod signer;
 #[cfg(feature = "std")]
 pub mod spool;
+#[cfg(feature = "client")]
+pub mod submit;
 pub mod wire;

@@ -53,11 +53,7 @@ pub const GOLDEN_FILES: [&str; 5] = [
 ];
 
 /// Every statement, in code order.
-pub const ALL_KINDS: [StatementKind; 3] = [
-    StatementKind::Uptime,
-    StatementKind::Bandwidth,
-    StatementKind::Coverage,
-];
+pub const ALL_KINDS: [StatementKind; 3] = StatementKind::ALL;
 
 /// The committed golden directory (`prover/golden/v1` in the source tree).
 pub fn committed_dir() -> PathBuf {

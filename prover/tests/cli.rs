@@ -1,6 +1,7 @@
 //! The `depin-prover` command line: setup refuses without
-//! `--insecure-dev-setup`; setup, example, prove, verify and export-vk work
-//! end to end on the coverage statement (the smallest at full size);
+//! `--insecure-dev-setup`; setup, example, prove, verify, export-vk and
+//! export-verifier work end to end on the coverage statement (the smallest
+//! at full size);
 //! invalid proofs exit 1 and malformed input exits 2 with a message that
 //! names the file or field, never a panic.
 
@@ -272,6 +273,25 @@ fn setup_example_prove_verify_export_end_to_end() {
     assert_eq!(
         std::fs::read(&exported).expect("exported"),
         std::fs::read(keys.join(VK_JSON_FILE)).expect("vk.json")
+    );
+
+    // export-verifier writes the committed verifier of the golden key.
+    let sol = d.join("CoverageVerifier.sol");
+    let out = run(&[
+        "export-verifier",
+        "--statement",
+        "coverage",
+        "--keys",
+        p(&keys),
+        "--out",
+        p(&sol),
+    ]);
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    let committed = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../verifier-contract/src/generated/CoverageVerifier.sol");
+    assert_eq!(
+        std::fs::read_to_string(&sol).expect("exported verifier"),
+        std::fs::read_to_string(committed).expect("committed verifier")
     );
 
     // The snarkjs files alone verify too, against vk.json alone.

@@ -43,6 +43,13 @@ pub enum StatementKind {
 pub struct UnknownKind(pub u8);
 
 impl StatementKind {
+    /// Every statement, in code order.
+    pub const ALL: [StatementKind; 3] = [
+        StatementKind::Uptime,
+        StatementKind::Bandwidth,
+        StatementKind::Coverage,
+    ];
+
     /// The stable code.
     pub const fn code(self) -> u8 {
         self as u8

@@ -142,6 +142,19 @@ enum Command {
         #[arg(long)]
         out: PathBuf,
     },
+    /// Write the Solidity Groth16 verifier of a statement's verifying key
+    /// (the BN254 precompiles; kind and version filled in).
+    ExportVerifier {
+        /// The statement.
+        #[arg(long, value_enum)]
+        statement: Statement,
+        /// The key directory.
+        #[arg(long)]
+        keys: PathBuf,
+        /// The `.sol` file to write.
+        #[arg(long)]
+        out: PathBuf,
+    },
     /// Write a statement's example epoch (JSON), signed by the example keys.
     Example {
         /// The statement.
@@ -246,6 +259,22 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             let kind = statement.into();
             let vk = KeyDir::new(&keys).load_verifying_key(kind)?;
             vk.write_snarkjs(&out)?;
+            println!("wrote {}", out.display());
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::ExportVerifier {
+            statement,
+            keys,
+            out,
+        } => {
+            let kind: StatementKind = statement.into();
+            let vk = KeyDir::new(&keys).load_verifying_key(kind)?;
+            let sol = depin_prover::solidity::render_verifier(
+                vk.as_arkworks(),
+                kind.as_str(),
+                depin_statements::STATEMENT_VERSION,
+            );
+            std::fs::write(&out, sol).with_context(|| format!("{}", out.display()))?;
             println!("wrote {}", out.display());
             Ok(ExitCode::SUCCESS)
         }

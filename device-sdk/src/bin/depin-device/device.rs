@@ -1,18 +1,21 @@
-//! `init`, `record` and `status`: a device's key file, configuration and
-//! spool from the command line.
+//! `init`, `record`, `status` and `submit`: a device's key file,
+//! configuration and spool from the command line.
 
 use std::path::{Path, PathBuf};
+use std::time::Duration;
 
 use anyhow::{anyhow, bail, Context};
 use clap::{Args, Subcommand};
 use depin_crypto::field::fr_to_string;
 use depin_device_sdk::chain::ChainState;
+use depin_device_sdk::client::{ClientConfig, ProverClient};
 use depin_device_sdk::decimal::{decode_field, DecimalPoint};
 use depin_device_sdk::keyfile;
 use depin_device_sdk::recorder::{Recorder, RecorderError, Stored};
 use depin_device_sdk::records::Location;
 use depin_device_sdk::signer::{ClientSigner, Device};
 use depin_device_sdk::spool::{SpoolConfig, SpoolError};
+use depin_device_sdk::submit::{drain, DrainEvent, DrainOptions};
 use depin_device_sdk::wire::SignedRecord;
 use serde::{Deserialize, Serialize};
 use serde_json::json;
@@ -161,6 +164,27 @@ pub struct StatusArgs {
     config: PathBuf,
 }
 
+/// `depin-device submit`.
+#[derive(Debug, Args)]
+pub struct SubmitArgs {
+    /// The device's directory (holding `device.toml`, as `init` made it).
+    #[arg(long)]
+    dir: PathBuf,
+    /// The prover service's endpoint (default: `endpoint` in device.toml).
+    #[arg(long)]
+    prover: Option<String>,
+    /// Records per request.
+    #[arg(long, default_value_t = 64)]
+    batch_size: usize,
+    /// How long to keep retrying while the prover is unavailable, in
+    /// seconds (0: forever).
+    #[arg(long, default_value_t = 300)]
+    retry_for_s: u64,
+    /// Deadline of each call, in seconds.
+    #[arg(long, default_value_t = 10)]
+    timeout_s: u64,
+}
+
 /// Why `record` failed, for the exit status.
 pub enum RecordFailure {
     /// The spool is full.
@@ -196,11 +220,16 @@ fn load_config(path: &Path) -> anyhow::Result<(Config, PathBuf)> {
 }
 
 fn open(config: &Path) -> anyhow::Result<Recorder> {
+    Ok(open_with_config(config)?.0)
+}
+
+fn open_with_config(config: &Path) -> anyhow::Result<(Recorder, Config)> {
     let (cfg, base) = load_config(config)?;
     let key = keyfile::load(&resolve(&base, &cfg.key_file))?;
     let state = resolve(&base, &cfg.state_dir);
-    Recorder::open(&state, Device::new(key), cfg.spool_config())
-        .with_context(|| format!("opening the recorder in {}", state.display()))
+    let rec = Recorder::open(&state, Device::new(key), cfg.spool_config())
+        .with_context(|| format!("opening the recorder in {}", state.display()))?;
+    Ok((rec, cfg))
 }
 
 /// Creates the directory, a fresh key file (0600) and the configuration.
@@ -368,5 +397,69 @@ pub fn status(args: StatusArgs) -> anyhow::Result<()> {
             "corrupt_bytes": r.corrupt_bytes,
             "ack_cursor_lost": r.ack_cursor_lost,
         },
+    }))?)
+}
+
+fn reasons_json(
+    m: &std::collections::BTreeMap<depin_statements::RejectReason, u64>,
+) -> serde_json::Value {
+    serde_json::Value::Object(
+        m.iter()
+            .map(|(r, n)| (r.as_str().to_string(), json!(n)))
+            .collect(),
+    )
+}
+
+/// Drains the device's spool to the prover; prints a JSON summary.
+pub fn submit(args: SubmitArgs) -> anyhow::Result<()> {
+    let (mut rec, cfg) = open_with_config(&args.dir.join(CONFIG_FILE))?;
+    let endpoint = args.prover.unwrap_or(cfg.endpoint);
+    let client_cfg = ClientConfig {
+        timeout: Duration::from_secs(args.timeout_s.max(1)),
+        // The loop below retries with its own backoff.
+        retries: 0,
+        ..ClientConfig::default()
+    };
+    let opts = DrainOptions {
+        batch_size: args.batch_size.max(1),
+        retry_for: (args.retry_for_s > 0).then(|| Duration::from_secs(args.retry_for_s)),
+        ..DrainOptions::default()
+    };
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
+        .enable_all()
+        .build()
+        .context("starting the async runtime")?;
+    let pending = rec.spool().pending();
+    let report = rt.block_on(async {
+        let mut client = ProverClient::connect_lazy(&endpoint, client_cfg)
+            .with_context(|| format!("prover endpoint {endpoint:?}"))?;
+        drain(&mut rec, &mut client, &opts, |ev| match ev {
+            DrainEvent::Retrying {
+                error,
+                backoff,
+                waited,
+            } => eprintln!(
+                "depin-device: prover unavailable ({error}); retrying in {:.1} s ({:.1} s so far)",
+                backoff.as_secs_f64(),
+                waited.as_secs_f64()
+            ),
+            DrainEvent::Delivered { .. } => {}
+        })
+        .await
+        .with_context(|| format!("submitting to {endpoint}"))
+    })?;
+    crate::print_line(&serde_json::to_string(&json!({
+        "device_id": fr_to_string(&rec.device().id()),
+        "pending_before": pending,
+        "delivered": report.records,
+        "batches": report.batches,
+        "accepted": report.accepted,
+        "rejected": reasons_json(&report.rejected),
+        "refused": reasons_json(&report.refused),
+        "undecodable": report.undecodable,
+        "retries": report.retries,
+        "last_acked": report.last_acked,
+        "pending": rec.spool().pending(),
     }))?)
 }

@@ -1,13 +1,15 @@
 //! `depin-device`: circomlib-compatible Poseidon hashing and EdDSA-Poseidon
 //! keys and signatures from the command line, and a device's key file,
-//! configuration and durable spool (`init`, `record`, `status`).
+//! configuration and durable spool (`init`, `record`, `status`), the spool's
+//! delivery to the prover (`submit`) and a simulated fleet (`simulate`).
 //!
 //! Machine-readable results go to standard output; errors go to standard
 //! error. Exit status: 0 success (or a valid signature), 1 an invalid
-//! signature, 2 malformed input, usage or any other error, 3 `record` with
-//! a full spool (nothing was written).
+//! signature or a failed `simulate --check`, 2 malformed input, usage or
+//! any other error, 3 `record` with a full spool (nothing was written).
 
 mod device;
+mod simulate;
 
 use std::io::Write;
 use std::process::ExitCode;
@@ -26,8 +28,8 @@ use zeroize::Zeroize;
 /// circomlib-compatible Poseidon and EdDSA-Poseidon (Baby Jubjub) tool.
 ///
 /// Exit status: 0 on success or a valid signature, 1 for an invalid
-/// signature, 2 for malformed input or another error, 3 when `record`
-/// finds the spool full.
+/// signature (or a failed `simulate --check`), 2 for malformed input or
+/// another error, 3 when `record` finds the spool full.
 #[derive(Debug, Parser)]
 #[command(name = "depin-device", version)]
 struct Cli {
@@ -60,7 +62,7 @@ enum Command {
         #[arg(long, allow_hyphen_values = true)]
         message: String,
     },
-    /// Verify a signature: prints "valid" (exit 0) or "invalid: <reason>" (exit 1).
+    /// Verify a signature: prints "valid" (exit 0) or "invalid: REASON" (exit 1).
     Verify {
         /// Public key x (decimal, circomlib coordinates).
         #[arg(long, allow_hyphen_values = true)]
@@ -89,6 +91,13 @@ enum Command {
     Record(device::RecordArgs),
     /// Print the spool's counters and the chains' states.
     Status(device::StatusArgs),
+    /// Send the device's spooled records to the prover, acknowledging what
+    /// it answered; retries while it is unavailable. Prints a JSON summary.
+    Submit(device::SubmitArgs),
+    /// Register a simulated fleet of honest and cheating devices with a
+    /// running prover, publish the epoch if needed, submit every device's
+    /// records and summarise the verdicts.
+    Simulate(simulate::SimulateArgs),
 }
 
 /// What a successful run reports.
@@ -152,6 +161,15 @@ fn run(cli: Cli) -> anyhow::Result<Outcome> {
             Err(device::RecordFailure::Other(e)) => return Err(e),
         },
         Command::Status(args) => device::status(args)?,
+        Command::Submit(args) => device::submit(args)?,
+        Command::Simulate(args) => {
+            if !simulate::simulate(args)? {
+                eprintln!(
+                    "depin-device: check failed: an honest record was not accepted, a cheater's was, or a call failed"
+                );
+                return Ok(Outcome::Invalid);
+            }
+        }
         Command::Hash { inputs } => {
             if inputs.len() > MAX_INPUTS {
                 return Err(anyhow!(poseidon::PoseidonError::Arity(inputs.len())));
