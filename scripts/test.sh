@@ -15,9 +15,10 @@ cargo build --locked -p depin-device-sdk --no-default-features --target thumbv7e
 cargo build --locked -p depin-statements --no-default-features --target thumbv7em-none-eabihf
 # A no_std, no_main firmware image that signs a heartbeat links (no heap).
 cargo build --locked -p depin-device-sdk --no-default-features --release --target thumbv7em-none-eabihf --example embedded_sign
-echo "[test] workspace tests"
-cargo test --workspace --locked
 echo "[test] verifier contract (forge, offline)"
 scripts/forge.sh fmt --check
+scripts/forge.sh build --quiet
 scripts/forge.sh test
 scripts/forge.sh snapshot --check
+echo "[test] workspace tests (with anvil, the prover service and the demo at a small size)"
+cargo test --workspace --locked

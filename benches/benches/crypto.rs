@@ -1,7 +1,12 @@
-//! Native cryptography: Poseidon (ours and light-poseidon), EdDSA-Poseidon
-//! signing and verification, and batch verification against one-by-one.
+//! Native cryptography: Poseidon (ours, our plain reference permutation and
+//! light-poseidon), EdDSA-Poseidon signing and verification, and batch
+//! verification against one-by-one.
 //!
 //! `cargo bench -p depin-benches --bench crypto`
+//!
+//! `poseidon/ours` is the optimised permutation (`poseidon::hash`),
+//! `poseidon/reference` the plain one (`poseidon::reference::hash`) on the
+//! same inputs; their ratio is the speed-up of the optimisation.
 #![allow(missing_docs)]
 
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
@@ -21,6 +26,11 @@ fn bench_poseidon(c: &mut Criterion) {
         g.bench_with_input(BenchmarkId::new("ours", n), &xs, |b, xs| {
             b.iter(|| poseidon::hash(black_box(xs)))
         });
+        if matches!(n, 2 | 5 | 16) {
+            g.bench_with_input(BenchmarkId::new("reference", n), &xs, |b, xs| {
+                b.iter(|| poseidon::reference::hash(black_box(xs)))
+            });
+        }
         if n <= 12 {
             let mut lp = Poseidon::<Fr>::new_circom(n).expect("arity");
             g.bench_with_input(BenchmarkId::new("light-poseidon", n), &xs, |b, xs| {

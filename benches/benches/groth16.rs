@@ -1,37 +1,88 @@
-//! Groth16 on the full-capacity statements (`C::sample()`): setup (once,
-//! timed), proving (ours: `depin_prover::groth16::prove`, which synthesizes
-//! once, checks satisfiability and calls arkworks' prover core; beside
-//! arkworks' own `Groth16::prove`), verification, and proving-key loading
+//! Groth16 on the full-capacity statements (`C::sample()`) and on a 2^16
+//! squaring chain: our prover (`depin_prover::groth16::Prover`, matrices
+//! built once, on `depin-prover-core`'s MSM and FFT) beside arkworks'
+//! `Groth16::prove` (synthesis, LC inlining and its prover core), their
+//! ratio, and for the statements also verification and proving-key loading
 //! (trusted: unchecked; untrusted: every point validated). Prints the
-//! constraint counts and key sizes first.
+//! constraint counts, key sizes and where one proof's time went first.
 //!
-//! `cargo bench -p depin-benches --bench groth16`
-//! (`DEPIN_BENCH_STATEMENTS=uptime,coverage` to run a subset)
+//! `cargo bench -p depin-benches --bench groth16` (all), or a filter:
+//! `cargo bench -p depin-benches --bench groth16 -- uptime` sets up and runs
+//! only the statements and the squaring chain whose names contain it
+//! (`squaring`, `uptime`, `bandwidth`, `coverage`; also
+//! `DEPIN_BENCH_STATEMENTS=uptime,coverage`).
 #![allow(missing_docs)]
 
 use std::hint::black_box;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
-use ark_bn254::Bn254;
+use ark_bn254::{Bn254, Fr};
+use ark_ff::UniformRand;
 use ark_groth16::Groth16;
+use ark_relations::gr1cs::{
+    ConstraintSynthesizer, ConstraintSystemRef, LinearCombination, SynthesisError,
+};
 use ark_snark::SNARK;
 use criterion::{criterion_group, criterion_main, Criterion, SamplingMode};
 use depin_prover::golden::{with_sample, CircuitVisitor, ALL_KINDS};
-use depin_prover::groth16::{circuit_shape, prove, prove_timed, verify};
+use depin_prover::groth16::{circuit_shape, verify, Prover};
 use depin_prover::keys::{dev_setup, ProvingKey, VERIFYING_KEY_FILE};
+use depin_prover_core::groth16::CircuitProver;
 use depin_statements::StatementKind;
 use depin_statements_r1cs::StatementCircuit;
 use rand_chacha::rand_core::SeedableRng;
 use rand_chacha::ChaCha20Rng;
 
+/// Timed runs of each prover before criterion's (the printed ratio).
+const RUNS: usize = 3;
+
+/// The benchmark name filters given on the command line (none: all).
+fn filters() -> Vec<String> {
+    std::env::args()
+        .skip(1)
+        .filter(|a| !a.starts_with('-'))
+        .collect()
+}
+
+fn wanted(name: &str) -> bool {
+    let f = filters();
+    f.is_empty() || f.iter().any(|x| name.contains(x.as_str()))
+}
+
 fn selected() -> Vec<StatementKind> {
-    match std::env::var("DEPIN_BENCH_STATEMENTS") {
+    let kinds: Vec<StatementKind> = match std::env::var("DEPIN_BENCH_STATEMENTS") {
         Ok(list) => ALL_KINDS
             .into_iter()
             .filter(|k| list.split(',').any(|s| s.trim() == k.as_str()))
             .collect(),
         Err(_) => ALL_KINDS.to_vec(),
-    }
+    };
+    kinds
+        .into_iter()
+        .filter(|k| wanted(&format!("groth16/{}", k.as_str())))
+        .collect()
+}
+
+/// The median of `RUNS` runs of `f`.
+fn median(mut f: impl FnMut()) -> Duration {
+    let mut t: Vec<Duration> = (0..RUNS)
+        .map(|_| {
+            let s = Instant::now();
+            f();
+            s.elapsed()
+        })
+        .collect();
+    t.sort();
+    t[RUNS / 2]
+}
+
+fn report(name: &str, ours: Duration, ark: Duration) {
+    println!(
+        "{name}: prove ours {:.3} s, ark_groth16 {:.3} s (median of {RUNS}): {:.2}x",
+        ours.as_secs_f64(),
+        ark.as_secs_f64(),
+        ark.as_secs_f64() / ours.as_secs_f64()
+    );
 }
 
 struct Bench<'a>(&'a mut Criterion);
@@ -53,16 +104,17 @@ impl CircuitVisitor for Bench<'_> {
         keys.verifying
             .write(&dir.path().join(VERIFYING_KEY_FILE))
             .expect("write vk");
-        let (proof, timings) = prove_timed(
-            &keys.proving,
-            circuit.clone(),
-            &mut ChaCha20Rng::seed_from_u64(2),
-        )
-        .expect("prove");
+        let start = Instant::now();
+        let prover = Prover::new(keys.proving.clone(), circuit.clone()).expect("prover");
+        let build = start.elapsed();
+        let (proof, t) = prover
+            .prove_timed(circuit.clone(), &mut ChaCha20Rng::seed_from_u64(2))
+            .expect("prove");
         println!(
             "groth16/{kind}: {} constraints, {} public inputs, {} witnesses; setup {:.2} s (once); \
              proving key {} bytes ({:.1} MiB), verifying key {} bytes, proof.bin {} bytes; \
-             one proof: synthesis+check {:.2} s, arkworks core {:.2} s",
+             prover (matrices) built in {:.2} s (once); one proof: synthesis {:.3} s, \
+             witness map {:.3} s, MSMs {:.3} s",
             shape.constraints,
             shape.public_inputs,
             shape.witnesses,
@@ -71,18 +123,32 @@ impl CircuitVisitor for Bench<'_> {
             pk_bytes.len() as f64 / (1 << 20) as f64,
             vk_bytes.len(),
             proof.to_bytes().expect("proof").len(),
-            timings.synthesis.as_secs_f64(),
-            timings.groth16.as_secs_f64(),
+            build.as_secs_f64(),
+            t.synthesis.as_secs_f64(),
+            t.witness_map.as_secs_f64(),
+            t.msm.as_secs_f64(),
         );
+        let mut rng = ChaCha20Rng::seed_from_u64(3);
+        let ours = median(|| {
+            prover.prove(circuit.clone(), &mut rng).expect("prove");
+        });
+        let ark = median(|| {
+            Groth16::<Bn254>::prove(keys.proving.as_arkworks(), circuit.clone(), &mut rng)
+                .expect("prove");
+        });
+        report(&format!("groth16/{kind}"), ours, ark);
 
         let mut g = c.benchmark_group(format!("groth16/{kind}"));
         // Seconds per iteration: ten samples of one iteration each, not
         // criterion's linear ramp (55 iterations).
         g.sample_size(10);
         g.sampling_mode(SamplingMode::Flat);
-        let mut rng = ChaCha20Rng::seed_from_u64(3);
-        g.bench_function("prove (depin_prover::groth16::prove)", |b| {
-            b.iter(|| prove(&keys.proving, black_box(circuit.clone()), &mut rng).expect("prove"))
+        g.bench_function("prove (depin_prover::groth16::Prover)", |b| {
+            b.iter(|| {
+                prover
+                    .prove(black_box(circuit.clone()), &mut rng)
+                    .expect("prove")
+            })
         });
         g.bench_function("prove (ark_groth16::Groth16::prove)", |b| {
             b.iter(|| {
@@ -107,7 +173,102 @@ impl CircuitVisitor for Bench<'_> {
     }
 }
 
+/// `y = x^(2^steps)` with `x` and `y` public: `steps + 1` constraints.
+#[derive(Clone)]
+struct SquaringChain {
+    x: Fr,
+    steps: usize,
+}
+
+impl ConstraintSynthesizer<Fr> for SquaringChain {
+    fn generate_constraints(self, cs: ConstraintSystemRef<Fr>) -> Result<(), SynthesisError> {
+        use ark_ff::Field;
+        let x = cs.new_input_variable(|| Ok(self.x))?;
+        let (mut y, mut v) = (x, self.x);
+        for _ in 0..self.steps {
+            v.square_in_place();
+            let next = cs.new_witness_variable(|| Ok(v))?;
+            cs.enforce_r1cs_constraint(
+                || LinearCombination::from(y),
+                || LinearCombination::from(y),
+                || LinearCombination::from(next),
+            )?;
+            y = next;
+        }
+        let out = cs.new_input_variable(|| Ok(v))?;
+        cs.enforce_r1cs_constraint(
+            || LinearCombination::from(y),
+            || LinearCombination::from(ark_relations::gr1cs::Variable::One),
+            || LinearCombination::from(out),
+        )?;
+        Ok(())
+    }
+}
+
+fn bench_squaring(c: &mut Criterion) {
+    let name = "groth16/squaring-2^16";
+    if !wanted(name) {
+        return;
+    }
+    // 2^16 - 4 squarings: with the output constraint and the three instance
+    // rows the QAP domain is exactly 2^16.
+    let circuit = SquaringChain {
+        x: Fr::from(3u64),
+        steps: (1 << 16) - 4,
+    };
+    let mut rng = ChaCha20Rng::seed_from_u64(1);
+    let start = Instant::now();
+    let (pk, _) =
+        Groth16::<Bn254>::circuit_specific_setup(circuit.clone(), &mut rng).expect("setup");
+    let setup = start.elapsed();
+    let start = Instant::now();
+    let prover = CircuitProver::from_circuit(circuit.clone()).expect("prover");
+    let build = start.elapsed();
+    let (_, t) = prover
+        .prove_circuit(&pk, circuit.clone(), Fr::rand(&mut rng), Fr::rand(&mut rng))
+        .expect("prove");
+    println!(
+        "{name}: {} constraints, domain {}; setup {:.2} s, prover built in {:.2} s (once); one proof: \
+         synthesis {:.3} s, witness map {:.3} s, MSMs {:.3} s",
+        prover.r1cs().num_constraints(),
+        prover.domain().size(),
+        setup.as_secs_f64(),
+        build.as_secs_f64(),
+        t.witness.as_secs_f64(),
+        t.witness_map.as_secs_f64(),
+        t.msm.as_secs_f64(),
+    );
+    let mut prove_ours = || {
+        let (r, s) = (Fr::rand(&mut rng), Fr::rand(&mut rng));
+        prover
+            .prove_circuit(&pk, black_box(circuit.clone()), r, s)
+            .expect("prove")
+    };
+    let ours = median(|| {
+        prove_ours();
+    });
+    let mut rng2 = ChaCha20Rng::seed_from_u64(2);
+    let ark = median(|| {
+        Groth16::<Bn254>::prove(&pk, circuit.clone(), &mut rng2).expect("prove");
+    });
+    report(name, ours, ark);
+
+    let mut g = c.benchmark_group(name);
+    g.sample_size(10);
+    g.sampling_mode(SamplingMode::Flat);
+    g.bench_function("prove (depin_prover_core::groth16)", |b| {
+        b.iter(&mut prove_ours)
+    });
+    g.bench_function("prove (ark_groth16::Groth16::prove)", |b| {
+        b.iter(|| {
+            Groth16::<Bn254>::prove(&pk, black_box(circuit.clone()), &mut rng2).expect("prove")
+        })
+    });
+    g.finish();
+}
+
 fn bench_groth16(c: &mut Criterion) {
+    bench_squaring(c);
     for kind in selected() {
         with_sample(kind, Bench(c)).expect("sample circuit");
     }

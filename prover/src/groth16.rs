@@ -1,12 +1,17 @@
 //! Prove and verify a statement with Groth16 on BN254.
 //!
-//! [`prove`] synthesizes the circuit once, refuses an unsatisfied witness
-//! (arkworks would silently produce an invalid proof), checks that the
-//! circuit's public inputs are those its witness claims, and proves with
-//! `ark-groth16` (libsnark's R1CS-to-QAP reduction). The proving core is
-//! behind this API, so a faster one can replace arkworks' without touching
-//! callers. [`verify`] checks a proof against public inputs with the
-//! prepared verifying key; a proof made here verifies with
+//! Proving runs `depin-prover-core`'s Groth16 prover (Groth, EUROCRYPT
+//! 2016; libsnark's R1CS-to-QAP reduction, as `ark-groth16`): a [`Prover`]
+//! holds a statement's proving key with the circuit's R1CS matrices and QAP
+//! domain, built once; each proof synthesizes only the assignment (no
+//! constraints, no LC inlining), refuses an assignment that does not
+//! satisfy every constraint (arkworks would silently produce an invalid
+//! proof), checks that the circuit's public inputs are those its witness
+//! claims, computes the QAP quotient with the core's FFTs and the proof with
+//! its MSMs. With the same blinding the proof equals `ark-groth16`'s.
+//! [`prove`] does the same for one proof, building the matrices first.
+//! [`verify`] checks a proof against public inputs with the prepared
+//! verifying key; a proof made here verifies with
 //! `ark_groth16::Groth16::verify` and with `snarkjs groth16 verify`.
 //!
 //! # `proof.bin`
@@ -23,14 +28,18 @@ use std::time::{Duration, Instant};
 use ark_bn254::{Bn254, Fr};
 use ark_groth16::Groth16;
 use ark_relations::gr1cs::{
-    ConstraintSynthesizer, ConstraintSystem, ConstraintSystemRef, OptimizationGoal, SynthesisError,
-    SynthesisMode, R1CS_PREDICATE_LABEL,
+    ConstraintSynthesizer, ConstraintSystem, OptimizationGoal, SynthesisError, SynthesisMode,
+    R1CS_PREDICATE_LABEL,
 };
 use ark_serialize::{CanonicalDeserialize, CanonicalSerialize, Compress, Validate};
 use ark_std::rand::{CryptoRng, RngCore};
 use ark_std::UniformRand;
+use depin_prover_core::groth16::{synthesize_witness, CircuitProver, Groth16Error};
 use depin_statements::StatementKind;
-use depin_statements_r1cs::StatementCircuit;
+use depin_statements_r1cs::bandwidth::BandwidthCircuit;
+use depin_statements_r1cs::coverage::CoverageCircuit;
+use depin_statements_r1cs::uptime::UptimeCircuit;
+use depin_statements_r1cs::{CircuitError, StatementCircuit};
 
 use crate::keys::{
     deserialize_exact, read_file, write_file, FileHeader, FileType, FormatError, KeyError,
@@ -93,6 +102,20 @@ pub enum ProverError {
     /// A proof file could not be read or written.
     #[error(transparent)]
     File(#[from] KeyError),
+    /// The statement's sample circuit (the shape of its keys) could not be
+    /// built.
+    #[error("building the sample circuit: {0}")]
+    Circuit(#[from] CircuitError),
+    /// The proving core refused the circuit or the assignment (too large,
+    /// malformed).
+    #[error("the {} prover failed: {source}", kind.as_str())]
+    Core {
+        /// The statement.
+        kind: StatementKind,
+        /// The core's reason.
+        #[source]
+        source: Groth16Error,
+    },
 }
 
 /// A proof with the statement and the public inputs it proves.
@@ -120,9 +143,17 @@ pub struct CircuitShape {
 /// Where [`prove`]'s time went.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct ProveTimings {
-    /// Synthesis, LC inlining and the satisfiability check.
+    /// Building the circuit's R1CS matrices (setup-mode synthesis and LC
+    /// inlining): zero with a [`Prover`], which builds them once.
+    pub matrices: Duration,
+    /// Prove-mode synthesis of the assignment (values only, no matrices).
     pub synthesis: Duration,
-    /// The witness map (FFTs) and the MSMs.
+    /// The witness map: `A z`, `B z`, `C z`, the satisfiability check and
+    /// the FFTs of the QAP quotient.
+    pub witness_map: Duration,
+    /// The multi-scalar multiplications and the proof's assembly.
+    pub msm: Duration,
+    /// The Groth16 core: `witness_map + msm`.
     pub groth16: Duration,
 }
 
@@ -143,8 +174,94 @@ pub fn circuit_shape<C: ConstraintSynthesizer<Fr>>(
     })
 }
 
+/// A statement's prover: its proving key with the circuit's R1CS matrices
+/// and QAP domain ([`depin_prover_core::groth16::CircuitProver`]), built
+/// once and shared by every proof (`Send + Sync`; a service holds one per
+/// statement). Each proof then only synthesizes the assignment, computes
+/// the QAP quotient and runs the MSMs of `depin-prover-core`.
+#[derive(Debug)]
+pub struct Prover {
+    key: ProvingKey,
+    core: CircuitProver,
+}
+
+impl Prover {
+    /// The prover of `key` for `circuit`'s shape: builds the matrices from
+    /// `circuit` (setup-mode synthesis; its witness values are not used)
+    /// and checks that the key was made for them.
+    pub fn new<C: StatementCircuit>(key: ProvingKey, circuit: C) -> Result<Self, ProverError> {
+        if key.kind() != C::KIND {
+            return Err(ProverError::WrongStatement {
+                key: key.kind(),
+                circuit: C::KIND,
+            });
+        }
+        let core = CircuitProver::from_circuit(circuit).map_err(|e| core_error(C::KIND, e))?;
+        core.check_key(key.as_arkworks())
+            .map_err(|e| core_error(C::KIND, e))?;
+        Ok(Prover { key, core })
+    }
+
+    /// The prover of `key` for its statement at full capacity (the shape
+    /// of the statement's `sample()` circuit, which the service's keys are
+    /// made for).
+    pub fn for_statement(key: ProvingKey) -> Result<Self, ProverError> {
+        match key.kind() {
+            StatementKind::Uptime => Self::new(key, UptimeCircuit::sample()),
+            StatementKind::Bandwidth => Self::new(key, BandwidthCircuit::sample()),
+            StatementKind::Coverage => Self::new(key, CoverageCircuit::sample()?),
+        }
+    }
+
+    /// The statement.
+    pub fn kind(&self) -> StatementKind {
+        self.key.kind()
+    }
+
+    /// The proving key.
+    pub fn key(&self) -> &ProvingKey {
+        &self.key
+    }
+
+    /// The circuit's size.
+    pub fn shape(&self) -> CircuitShape {
+        let r = self.core.r1cs();
+        CircuitShape {
+            constraints: r.num_constraints(),
+            public_inputs: r.num_instance() - 1,
+            witnesses: r.num_witness(),
+        }
+    }
+
+    /// Proves `circuit` (of this prover's statement and shape), drawing the
+    /// blinding `r, s` from `rng` (the same circuit, key and rng state give
+    /// the same proof, and the same as [`prove`]'s).
+    pub fn prove<C, R>(&self, circuit: C, rng: &mut R) -> Result<StatementProof, ProverError>
+    where
+        C: StatementCircuit,
+        R: RngCore + CryptoRng,
+    {
+        self.prove_timed(circuit, rng).map(|(p, _)| p)
+    }
+
+    /// [`Prover::prove`], also reporting where the time went.
+    pub fn prove_timed<C, R>(
+        &self,
+        circuit: C,
+        rng: &mut R,
+    ) -> Result<(StatementProof, ProveTimings), ProverError>
+    where
+        C: StatementCircuit,
+        R: RngCore + CryptoRng,
+    {
+        prove_with(&self.core, &self.key, circuit, rng)
+    }
+}
+
 /// Proves `circuit` with `pk`, drawing the proof's blinding `r, s` from
-/// `rng` (the same circuit, key and rng state give the same proof).
+/// `rng` (the same circuit, key and rng state give the same proof). Builds
+/// the circuit's matrices first: to prove a statement more than once,
+/// build a [`Prover`] once instead.
 pub fn prove<C, R>(pk: &ProvingKey, circuit: C, rng: &mut R) -> Result<StatementProof, ProverError>
 where
     C: StatementCircuit,
@@ -171,29 +288,61 @@ where
         });
     }
     let start = Instant::now();
-    let claimed = circuit.public_inputs();
-    let cs = ConstraintSystem::<Fr>::new_ref();
-    cs.set_optimization_goal(OptimizationGoal::Constraints);
-    cs.set_mode(SynthesisMode::Prove {
-        construct_matrices: true,
-        generate_lc_assignments: false,
-    });
-    circuit.generate_constraints(cs.clone())?;
-    cs.finalize();
-    check_satisfied(kind, &cs)?;
+    let core = CircuitProver::from_circuit(circuit.clone()).map_err(|e| core_error(kind, e))?;
+    let matrices = start.elapsed();
+    let (proof, mut timings) = prove_with(&core, pk, circuit, rng)?;
+    timings.matrices = matrices;
+    Ok((proof, timings))
+}
 
-    let num_inputs = cs.num_instance_variables();
-    let num_constraints = cs.num_constraints();
-    let full_assignment = {
-        let inner = cs.borrow().ok_or(SynthesisError::MissingCS)?;
-        let mut z = inner.instance_assignment()?.to_vec();
-        z.extend_from_slice(inner.witness_assignment()?);
-        z
-    };
-    let public = full_assignment
-        .get(1..num_inputs)
-        .ok_or(SynthesisError::AssignmentMissing)?
-        .to_vec();
+/// Synthesizes the assignment, checks it against the matrices (every
+/// constraint), the key (its shape) and the witness's claimed public
+/// inputs, then proves with `depin-prover-core`.
+fn prove_with<C, R>(
+    core: &CircuitProver,
+    pk: &ProvingKey,
+    circuit: C,
+    rng: &mut R,
+) -> Result<(StatementProof, ProveTimings), ProverError>
+where
+    C: StatementCircuit,
+    R: RngCore + CryptoRng,
+{
+    let kind = C::KIND;
+    if pk.kind() != kind {
+        return Err(ProverError::WrongStatement {
+            key: pk.kind(),
+            circuit: kind,
+        });
+    }
+    core.check_key(pk.as_arkworks())
+        .map_err(|e| core_error(kind, e))?;
+    let claimed = circuit.public_inputs();
+    let start = Instant::now();
+    let assignment = synthesize_witness(circuit).map_err(|e| core_error(kind, e))?;
+    let synthesis = start.elapsed();
+    let r1cs = core.r1cs();
+    if assignment.num_instance() != r1cs.num_instance()
+        || assignment.z().len() != r1cs.num_variables()
+    {
+        return Err(ProverError::KeyMismatch {
+            kind,
+            detail: format!(
+                "the circuit has {} instance and {} witness variables, the key {} and {}",
+                assignment.num_instance(),
+                assignment.witness().len(),
+                r1cs.num_instance(),
+                r1cs.num_witness()
+            ),
+        });
+    }
+
+    let start = Instant::now();
+    let h = core
+        .witness_map(assignment.z())
+        .map_err(|e| core_error(kind, e))?;
+    let witness_map = start.elapsed();
+    let public = assignment.public_inputs();
     if public.len() != claimed.len() {
         return Err(ProverError::PublicInputCount {
             kind,
@@ -204,84 +353,52 @@ where
     if let Some(index) = public.iter().zip(&claimed).position(|(a, b)| a != b) {
         return Err(ProverError::PublicMismatch { kind, index });
     }
-    check_key_shape(pk, num_inputs, full_assignment.len(), num_constraints)?;
-    let matrices = cs
-        .to_matrices()?
-        .remove(R1CS_PREDICATE_LABEL)
-        .ok_or(SynthesisError::MissingCS)?;
-    drop(cs);
-    let synthesis = start.elapsed();
 
     let start = Instant::now();
     let r = Fr::rand(rng);
     let s = Fr::rand(rng);
-    let proof = Groth16::<Bn254>::create_proof_with_reduction_and_matrices(
-        pk.as_arkworks(),
-        r,
-        s,
-        &matrices,
-        num_inputs,
-        num_constraints,
-        &full_assignment,
-    )?;
+    let proof = core
+        .prove_with_quotient(pk.as_arkworks(), &assignment, &h, r, s)
+        .map_err(|e| core_error(kind, e))?;
+    let msm = start.elapsed();
     let timings = ProveTimings {
+        matrices: Duration::ZERO,
         synthesis,
-        groth16: start.elapsed(),
+        witness_map,
+        msm,
+        groth16: witness_map + msm,
     };
     Ok((
         StatementProof {
             kind,
-            public,
+            public: public.to_vec(),
             proof,
         },
         timings,
     ))
 }
 
-fn check_satisfied(kind: StatementKind, cs: &ConstraintSystemRef<Fr>) -> Result<(), ProverError> {
-    if cs.is_satisfied()? {
-        return Ok(());
+/// The core's error as this crate's, naming the statement.
+fn core_error(kind: StatementKind, e: Groth16Error) -> ProverError {
+    match e {
+        Groth16Error::Unsatisfied(row) => ProverError::Unsatisfied {
+            kind,
+            constraint: format!("{R1CS_PREDICATE_LABEL} - {row}"),
+        },
+        Groth16Error::KeyMismatch {
+            query,
+            found,
+            expected,
+        } => ProverError::KeyMismatch {
+            kind,
+            detail: format!("the key's {query} has {found} elements, the circuit needs {expected}"),
+        },
+        Groth16Error::Synthesis(e) => ProverError::Synthesis(e),
+        other => ProverError::Core {
+            kind,
+            source: other,
+        },
     }
-    let constraint = cs
-        .which_is_unsatisfied()?
-        .unwrap_or_else(|| "unknown".to_string());
-    Err(ProverError::Unsatisfied { kind, constraint })
-}
-
-fn check_key_shape(
-    pk: &ProvingKey,
-    num_inputs: usize,
-    num_variables: usize,
-    num_constraints: usize,
-) -> Result<(), ProverError> {
-    let ark = pk.as_arkworks();
-    let mismatch = |detail: String| ProverError::KeyMismatch {
-        kind: pk.kind(),
-        detail,
-    };
-    if ark.vk.gamma_abc_g1.len() != num_inputs {
-        return Err(mismatch(format!(
-            "key has {} instance variables, circuit {num_inputs}",
-            ark.vk.gamma_abc_g1.len()
-        )));
-    }
-    if ark.a_query.len() != num_variables {
-        return Err(mismatch(format!(
-            "key has {} variables, circuit {num_variables}",
-            ark.a_query.len()
-        )));
-    }
-    // The QAP domain covers the constraints and one row per instance
-    // variable; h_query has one point fewer than the domain.
-    let domain = (num_constraints + num_inputs).next_power_of_two();
-    if ark.h_query.len() + 1 != domain {
-        return Err(mismatch(format!(
-            "key has {} h_query points, circuit needs {}",
-            ark.h_query.len(),
-            domain - 1
-        )));
-    }
-    Ok(())
 }
 
 /// Verifies `proof` for `public` against `vk`: `Ok(true)` valid,

@@ -9,10 +9,11 @@ use ark_bn254::{Bn254, Fr};
 use ark_groth16::Groth16;
 use ark_serialize::{CanonicalSerialize, Compress};
 use ark_snark::SNARK;
+use ark_std::UniformRand;
 use depin_prover::golden::CircuitVisitor;
 use depin_prover::groth16::{
-    self, circuit_shape, prove, verify, CircuitShape, Header, ProofDir, ProofDirError, ProverError,
-    StatementProof,
+    self, circuit_shape, prove, verify, CircuitShape, Header, ProofDir, ProofDirError, Prover,
+    ProverError, StatementProof,
 };
 use depin_prover::keys::{
     dev_setup, dev_verifying_key, FileHeader, FileType, FormatError, KeyDir, KeyError, Keys,
@@ -110,6 +111,75 @@ fn small_proofs_verify_and_other_public_inputs_do_not() {
         assert_eq!(h.kind, kind.code());
         assert_eq!(h.version, STATEMENT_VERSION);
     }
+}
+
+#[test]
+fn proofs_equal_arkworks_with_the_same_blinding() {
+    struct Same;
+    impl CircuitVisitor for Same {
+        type Output = ();
+        fn visit<C: StatementCircuit>(self, circuit: C) {
+            let kind = C::KIND;
+            let m = made(kind);
+            let pk = m.keys.proving.as_arkworks();
+            // prove() drew r then s from ChaCha20 seeded with 2.
+            let mut rng = ChaCha20Rng::seed_from_u64(2);
+            let r = Fr::rand(&mut rng);
+            let s = Fr::rand(&mut rng);
+            let theirs = Groth16::<Bn254>::create_proof_with_reduction(circuit.clone(), pk, r, s)
+                .expect("arkworks");
+            assert_eq!(m.proof.proof, theirs, "{kind:?}");
+            // A prover built once proves again and again, the same proofs.
+            let prover = Prover::new(m.keys.proving.clone(), circuit.clone()).expect("prover");
+            assert_eq!(prover.kind(), kind);
+            assert_eq!(prover.shape(), m.shape);
+            for seed in [2, 5] {
+                let (p, t) = prover
+                    .prove_timed(circuit.clone(), &mut ChaCha20Rng::seed_from_u64(seed))
+                    .expect("prove");
+                assert_eq!(t.matrices, std::time::Duration::ZERO);
+                assert_eq!(t.groth16, t.witness_map + t.msm);
+                assert!(Groth16::<Bn254>::verify(&pk.vk, &p.public, &p.proof).expect("verify"));
+                if seed == 2 {
+                    assert_eq!(p, m.proof, "{kind:?}");
+                }
+            }
+        }
+    }
+    for kind in KINDS {
+        with_small(kind, Same);
+    }
+}
+
+#[test]
+fn prebuilt_provers_refuse_other_statements_and_shapes() {
+    let m = made(StatementKind::Uptime);
+    let (records, capacity) = small_size(StatementKind::Uptime);
+    let depin_prover::input::EpochInput::Uptime(e) =
+        support::truncated(StatementKind::Uptime, records)
+    else {
+        unreachable!()
+    };
+    let circuit = UptimeCircuit::with_capacity(&e.as_input(), capacity).expect("circuit");
+    let smaller = UptimeCircuit::with_capacity(&e.as_input(), capacity - 1).expect("circuit");
+    let bw = made(StatementKind::Bandwidth);
+    let err = Prover::new(bw.keys.proving.clone(), circuit.clone()).expect_err("other kind");
+    assert!(matches!(err, ProverError::WrongStatement { .. }), "{err}");
+    let err = Prover::new(m.keys.proving.clone(), smaller.clone()).expect_err("other shape");
+    assert!(matches!(err, ProverError::KeyMismatch { .. }), "{err}");
+    let prover = Prover::new(m.keys.proving.clone(), circuit.clone()).expect("prover");
+    let mut rng = ChaCha20Rng::seed_from_u64(0);
+    let err = prover.prove(smaller, &mut rng).expect_err("other shape");
+    assert!(matches!(err, ProverError::KeyMismatch { .. }), "{err}");
+    let mut bad = circuit.public_inputs();
+    bad[0] += Fr::from(1u64 << 40);
+    let err = prover
+        .prove(circuit.with_public_override(bad), &mut rng)
+        .expect_err("unsatisfied");
+    assert!(matches!(err, ProverError::Unsatisfied { .. }), "{err}");
+    // The full-capacity prover of a small key: the shapes differ.
+    let err = Prover::for_statement(m.keys.proving.clone()).expect_err("capacity");
+    assert!(matches!(err, ProverError::KeyMismatch { .. }), "{err}");
 }
 
 #[test]

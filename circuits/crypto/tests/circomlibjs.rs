@@ -117,6 +117,12 @@ fn poseidon_matches_circomlibjs_fixture() {
             "Poseidon({:?})",
             case["inputs"]
         );
+        assert_eq!(
+            poseidon::reference::hash(&inputs),
+            Ok(want),
+            "reference Poseidon({:?})",
+            case["inputs"]
+        );
     }
 }
 

@@ -1,4 +1,5 @@
-//! The proving hot core: multi-scalar multiplication and FFT over BN254.
+//! The proving hot core: multi-scalar multiplication, FFT and a Groth16
+//! prover over BN254.
 //!
 //! Compute only (no I/O, no async). Everything here is checked against a
 //! naive public reference ([`msm::naive_msm_g1`], [`fft::naive_dft`], ...)
@@ -12,6 +13,11 @@
 //! * [`fft`]: [`fft::Domain`], forward, inverse and coset FFTs over
 //!   `ark_bn254::Fr` for sizes 2^1 to 2^24 with precomputed twiddles and
 //!   cache-blocked passes.
+//! * [`groth16`]: a Groth16 prover for any R1CS on the two: the circuit's
+//!   matrices built once ([`groth16::R1cs`], [`groth16::CircuitProver`]),
+//!   the assignment from prove-mode synthesis without matrices, the QAP
+//!   witness map on [`fft::Domain`] and the proof's MSMs; arkworks' key and
+//!   proof types, and the same proofs as arkworks' prover.
 //!
 //! On x86-64 CPUs with AVX-512 IFMA (this project's Zen 4 machines) the G1
 //! MSM's pairwise additions and the FFT's butterflies run eight at a time on
@@ -29,6 +35,7 @@
 pub mod fft;
 #[cfg(target_arch = "x86_64")]
 mod fft_ifma;
+pub mod groth16;
 #[cfg(target_arch = "x86_64")]
 mod ifma;
 pub mod msm;

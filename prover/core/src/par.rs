@@ -173,3 +173,25 @@ pub(crate) fn for_each_chunk_quad_mut<T, F>(
         .enumerate()
         .for_each(|(i, (((w, x), y), z))| f(i, w, x, y, z));
 }
+
+/// Runs `a` and `b`, concurrently on rayon's pool.
+#[cfg(feature = "parallel")]
+pub(crate) fn join<A, B, RA, RB>(a: A, b: B) -> (RA, RB)
+where
+    A: FnOnce() -> RA + Send,
+    B: FnOnce() -> RB + Send,
+    RA: Send,
+    RB: Send,
+{
+    rayon::join(a, b)
+}
+
+/// Runs `a` then `b`.
+#[cfg(not(feature = "parallel"))]
+pub(crate) fn join<A, B, RA, RB>(a: A, b: B) -> (RA, RB)
+where
+    A: FnOnce() -> RA,
+    B: FnOnce() -> RB,
+{
+    (a(), b())
+}

@@ -264,7 +264,7 @@ impl Jobs {
             let evaluation = witness.evaluate()?;
             let k = keys.wait(key.kind)?;
             let mut rng = job_rng(&secret, &key, &evaluation.public.to_field_elements());
-            let proof = witness.prove(&k.proving, &mut rng)?;
+            let proof = witness.prove(&k.prover, &mut rng)?;
             // Never store a proof that does not verify.
             if !proof.verify(&k.verifying)? {
                 return Err(super::prove::ProveError::Missing(

@@ -32,8 +32,8 @@ use rand_chacha::ChaCha20Rng;
 
 use super::model::{ChainKey, EpochConfig, StoredRecord};
 use super::store::Store;
-use crate::groth16::{self, StatementProof};
-use crate::keys::{dev_setup, KeyDir, ProvingKey, Trust, VerifyingKey};
+use crate::groth16::{self, Prover, StatementProof};
+use crate::keys::{dev_setup, KeyDir, Trust, VerifyingKey};
 
 /// Why an epoch could not be proven.
 #[derive(Debug, thiserror::Error)]
@@ -182,10 +182,11 @@ impl EpochWitness {
         }
     }
 
-    /// Proves with `pk`, the randomness drawn from `rng`.
+    /// Proves with `prover` (the statement's key and prebuilt matrices),
+    /// the randomness drawn from `rng`.
     pub fn prove(
         &self,
-        pk: &ProvingKey,
+        prover: &Prover,
         rng: &mut ChaCha20Rng,
     ) -> Result<StatementProof, ProveError> {
         Ok(match self {
@@ -205,7 +206,7 @@ impl EpochWitness {
                     heartbeats,
                     signed_head: *signed_head,
                 })?;
-                groth16::prove(pk, c, rng)?
+                prover.prove(c, rng)?
             }
             EpochWitness::Bandwidth {
                 device,
@@ -225,7 +226,7 @@ impl EpochWitness {
                     receipts,
                     signed_head: *signed_head,
                 })?;
-                groth16::prove(pk, c, rng)?
+                prover.prove(c, rng)?
             }
             EpochWitness::Coverage {
                 device,
@@ -245,7 +246,7 @@ impl EpochWitness {
                     claim_signature: *claim_signature,
                     reports,
                 })?;
-                groth16::prove(pk, c, rng)?
+                prover.prove(c, rng)?
             }
         })
     }
@@ -430,8 +431,9 @@ fn select_reports(
 /// The keys of one statement, loaded once.
 #[derive(Debug)]
 pub struct LoadedKeys {
-    /// Proving key.
-    pub proving: ProvingKey,
+    /// The proving key with the circuit's prebuilt R1CS matrices
+    /// ([`Prover::key`] is the proving key).
+    pub prover: Prover,
     /// Verifying key.
     pub verifying: VerifyingKey,
     /// The verifying key, arkworks compressed.
@@ -604,8 +606,10 @@ fn load_or_make(
         v
     };
     let vk_json = crate::snarkjs::vk_to_json(verifying.as_arkworks()).map_err(|e| e.to_string())?;
+    // The full-capacity circuit's matrices, built once for every proof.
+    let prover = Prover::for_statement(proving).map_err(|e| e.to_string())?;
     Ok(LoadedKeys {
-        proving,
+        prover,
         verifying,
         vk_bytes,
         vk_json,

@@ -15,15 +15,21 @@
 //! firmware and JS wallets compute: `hash(&[1, 2])` is
 //! `7853200120776062878684798364095072458815029376092732009249414926327459813530`.
 //!
-//! This module is the plain (unoptimised) permutation; it is the reference
-//! that the R1CS gadget and any faster native path are tested against.
+//! [`hash`], [`hash_n`] and [`hash2`] run circomlib's optimised permutation
+//! (`poseidon_opt.js`: the partial rounds use sparse matrices, after the
+//! Poseidon paper's Appendix B), with constants generated from circomlibjs's
+//! `poseidon_constants_opt.json`. [`reference`] is the plain round-by-round
+//! permutation; it is the definition that the R1CS gadget follows and that
+//! the optimised one is tested against on every arity.
 
 #[rustfmt::skip]
 #[allow(missing_docs, clippy::unreadable_literal)]
 pub mod constants;
+mod opt;
+pub mod reference;
 
 use crate::field::{fe, Fr};
-use ark_ff::{AdditiveGroup, Field};
+use ark_ff::AdditiveGroup;
 
 /// Maximum number of inputs circomlib's Poseidon accepts.
 pub const MAX_INPUTS: usize = 16;
@@ -89,47 +95,20 @@ params_table! { n;
     13 => C14, M14; 14 => C15, M15; 15 => C16, M16; 16 => C17, M17;
 }
 
-#[inline(always)]
-fn pow5(x: Fr) -> Fr {
-    let x2 = x.square();
-    x2.square() * x
-}
-
-/// Applies the Poseidon permutation to `state[..p.t]` in place.
-fn permute(p: &Params, state: &mut [Fr; MAX_INPUTS + 1]) {
-    let t = p.t;
-    let mut next = [Fr::ZERO; MAX_INPUTS + 1];
-    for r in 0..p.rounds() {
-        let rc = &p.c[r * t..(r + 1) * t];
-        for (s, c) in state[..t].iter_mut().zip(rc) {
-            *s += c;
-        }
-        if p.is_full_round(r) {
-            for s in state[..t].iter_mut() {
-                *s = pow5(*s);
-            }
-        } else {
-            state[0] = pow5(state[0]);
-        }
-        for (i, out) in next[..t].iter_mut().enumerate() {
-            let row = &p.m[i * t..(i + 1) * t];
-            let mut acc = Fr::ZERO;
-            for (m, s) in row.iter().zip(&state[..t]) {
-                acc += *m * s;
-            }
-            *out = acc;
-        }
-        state[..t].copy_from_slice(&next[..t]);
-    }
-}
-
 /// circomlib's `Poseidon(n)` of `inputs` (1 to 16 elements).
 pub fn hash(inputs: &[Fr]) -> Result<Fr, PoseidonError> {
-    let p = params(inputs.len()).ok_or(PoseidonError::Arity(inputs.len()))?;
-    let mut state = [Fr::ZERO; MAX_INPUTS + 1];
-    state[1..p.t].copy_from_slice(inputs);
-    permute(&p, &mut state);
-    Ok(state[0])
+    macro_rules! by_arity {
+        ($($n:literal)*) => {
+            match inputs.len() {
+                $($n => match <&[Fr; $n]>::try_from(inputs) {
+                    Ok(xs) => Ok(hash_n(xs)),
+                    Err(_) => Err(PoseidonError::Arity(inputs.len())),
+                },)*
+                n => Err(PoseidonError::Arity(n)),
+            }
+        };
+    }
+    by_arity!(1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16)
 }
 
 /// circomlib's `Poseidon(N)` for an arity fixed at compile time.
@@ -139,15 +118,26 @@ pub fn hash(inputs: &[Fr]) -> Result<Fr, PoseidonError> {
 /// `N` outside `1..=16`.
 pub fn hash_n<const N: usize>(inputs: &[Fr; N]) -> Fr {
     const { assert!(N >= 1 && N <= MAX_INPUTS, "Poseidon takes 1 to 16 inputs") };
-    let p = match params(N) {
-        Some(p) => p,
+    match N {
+        1 => opt::hash::<N, 2>(inputs),
+        2 => opt::hash::<N, 3>(inputs),
+        3 => opt::hash::<N, 4>(inputs),
+        4 => opt::hash::<N, 5>(inputs),
+        5 => opt::hash::<N, 6>(inputs),
+        6 => opt::hash::<N, 7>(inputs),
+        7 => opt::hash::<N, 8>(inputs),
+        8 => opt::hash::<N, 9>(inputs),
+        9 => opt::hash::<N, 10>(inputs),
+        10 => opt::hash::<N, 11>(inputs),
+        11 => opt::hash::<N, 12>(inputs),
+        12 => opt::hash::<N, 13>(inputs),
+        13 => opt::hash::<N, 14>(inputs),
+        14 => opt::hash::<N, 15>(inputs),
+        15 => opt::hash::<N, 16>(inputs),
+        16 => opt::hash::<N, 17>(inputs),
         // Unreachable: the const assertion above bounds N.
-        None => return Fr::ZERO,
-    };
-    let mut state = [Fr::ZERO; MAX_INPUTS + 1];
-    state[1..=N].copy_from_slice(inputs);
-    permute(&p, &mut state);
-    state[0]
+        _ => Fr::ZERO,
+    }
 }
 
 /// `Poseidon(a, b)`, the two-to-one compression used by hash chains and
@@ -160,6 +150,7 @@ pub fn hash2(a: Fr, b: Fr) -> Fr {
 mod tests {
     use super::*;
     use crate::field::fr_from_decimal;
+    use ark_ff::Field;
 
     #[test]
     fn circomlib_known_answer() {
@@ -185,6 +176,14 @@ mod tests {
     fn fixed_arity_matches_dynamic() {
         let xs: [Fr; 5] = core::array::from_fn(|i| Fr::from(i as u64 + 7));
         assert_eq!(hash_n(&xs), hash(&xs).unwrap());
+    }
+
+    #[test]
+    fn optimised_matches_reference_on_every_arity() {
+        for n in 1..=MAX_INPUTS {
+            let xs: [Fr; MAX_INPUTS] = core::array::from_fn(|i| Fr::from((i * n) as u64) - Fr::ONE);
+            assert_eq!(hash(&xs[..n]), reference::hash(&xs[..n]), "arity {n}");
+        }
     }
 
     #[test]

@@ -1,0 +1,220 @@
+//! Deploying and wiring the reward contracts, as the forge tests do
+//! (`verifier-contract/test/Golden.t.sol`): the token, one generated
+//! verifier per statement, the reward contract, each kind's verifier and
+//! statement version (`setStatement`), and optionally an operator.
+
+use alloy::primitives::{Address, Bytes, TxHash, U256};
+use alloy::rpc::types::TransactionReceipt;
+use alloy::sol_types::SolConstructor;
+use depin_statements::{StatementKind, STATEMENT_VERSION};
+
+use crate::abi::{DepinRewards, DepinToken, IGroth16Verifier};
+use crate::artifacts::{Artifact, Artifacts};
+use crate::chain::{Chain, TxSummary};
+use crate::errors::ChainError;
+
+/// How [`deploy`] configures the contracts. The deploying account owns the
+/// token (it mints) and the reward contract.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DeployConfig {
+    /// Token name.
+    pub token_name: String,
+    /// Token symbol.
+    pub token_symbol: String,
+    /// Gas given to one proof verification (`DepinRewards.verifyGas`).
+    pub verify_gas: u64,
+    /// The statement version claims must carry (the verifiers' `VERSION`).
+    pub statement_version: u32,
+    /// An operator to enable besides the owner, if any.
+    pub operator: Option<Address>,
+}
+
+impl Default for DeployConfig {
+    fn default() -> Self {
+        DeployConfig {
+            token_name: "DePIN Reward".into(),
+            token_symbol: "DPR".into(),
+            verify_gas: 400_000,
+            statement_version: STATEMENT_VERSION,
+            operator: None,
+        }
+    }
+}
+
+/// One deployed contract.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Deployed {
+    /// The contract's name.
+    pub name: String,
+    /// Its address.
+    pub address: Address,
+    /// The deploying transaction.
+    pub tx: TxHash,
+    /// Gas the deployment used.
+    pub gas_used: u64,
+    /// Creation code size in bytes, constructor arguments included.
+    pub init_code_size: usize,
+    /// Runtime code size in bytes, as stored on chain (EIP-170 caps it at
+    /// 24,576).
+    pub code_size: usize,
+}
+
+/// The deployed and wired contracts.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Deployment {
+    /// The chain id.
+    pub chain_id: u64,
+    /// The deploying account, owner of the token and the reward contract.
+    pub owner: Address,
+    /// `DepinToken`.
+    pub token: Deployed,
+    /// `DepinRewards`.
+    pub rewards: Deployed,
+    /// The generated verifiers, in kind order.
+    pub verifiers: Vec<(StatementKind, Deployed)>,
+    /// The wiring transactions (`setStatement` per kind, `setOperator`).
+    pub setup: Vec<(String, TxSummary)>,
+}
+
+impl Deployment {
+    /// `kind`'s verifier.
+    pub fn verifier(&self, kind: StatementKind) -> Option<&Deployed> {
+        self.verifiers
+            .iter()
+            .find(|(k, _)| *k == kind)
+            .map(|(_, d)| d)
+    }
+
+    /// Every deployed contract: token, verifiers, rewards.
+    pub fn contracts(&self) -> Vec<&Deployed> {
+        let mut all = vec![&self.token];
+        all.extend(self.verifiers.iter().map(|(_, d)| d));
+        all.push(&self.rewards);
+        all
+    }
+
+    /// Gas of every deployment and wiring transaction.
+    pub fn total_gas(&self) -> u64 {
+        self.contracts().iter().map(|d| d.gas_used).sum::<u64>()
+            + self.setup.iter().map(|(_, s)| s.gas_used).sum::<u64>()
+    }
+}
+
+/// Deploys `DepinToken`, the verifiers and `DepinRewards` from `artifacts`
+/// with `chain`'s account as owner, sets each kind's verifier and
+/// `config.statement_version`, and enables `config.operator`.
+///
+/// # Errors
+///
+/// [`ChainError::Reverted`] when a constructor or `setStatement` reverts
+/// (`VerifierMismatch`: a verifier made for another version or input
+/// count), [`ChainError::Unexpected`] when a verifier's `STATEMENT` is not
+/// its kind's, and RPC errors.
+pub async fn deploy(
+    chain: &Chain,
+    artifacts: &Artifacts,
+    config: &DeployConfig,
+) -> Result<Deployment, ChainError> {
+    let owner = chain.address();
+    let chain_id = chain.chain_id().await?;
+
+    let token_args = DepinToken::constructorCall {
+        name_: config.token_name.clone(),
+        symbol_: config.token_symbol.clone(),
+        owner_: owner,
+    }
+    .abi_encode();
+    let token = deploy_one(chain, &artifacts.token, &token_args).await?;
+
+    let mut verifiers = Vec::with_capacity(artifacts.verifiers.len());
+    for (kind, artifact) in &artifacts.verifiers {
+        let d = deploy_one(chain, artifact, &[]).await?;
+        let statement = chain
+            .view(d.address, &IGroth16Verifier::STATEMENTCall {})
+            .await?;
+        if statement != kind.as_str() {
+            return Err(ChainError::Unexpected(format!(
+                "{} proves statement {statement:?}, not {:?}",
+                d.name,
+                kind.as_str()
+            )));
+        }
+        verifiers.push((*kind, d));
+    }
+
+    let rewards_args = DepinRewards::constructorCall {
+        token_: token.address,
+        owner_: owner,
+        verifyGas_: U256::from(config.verify_gas),
+    }
+    .abi_encode();
+    let rewards = deploy_one(chain, &artifacts.rewards, &rewards_args).await?;
+
+    let mut setup = Vec::new();
+    for (kind, v) in &verifiers {
+        let r = chain
+            .send_call(
+                rewards.address,
+                &DepinRewards::setStatementCall {
+                    kind: kind.code(),
+                    verifier: v.address,
+                    version: config.statement_version,
+                },
+            )
+            .await?;
+        setup.push((format!("setStatement({})", kind.as_str()), (&r).into()));
+    }
+    if let Some(operator) = config.operator {
+        let r = chain
+            .send_call(
+                rewards.address,
+                &DepinRewards::setOperatorCall {
+                    operator,
+                    enabled: true,
+                },
+            )
+            .await?;
+        setup.push(("setOperator".into(), (&r).into()));
+    }
+
+    Ok(Deployment {
+        chain_id,
+        owner,
+        token,
+        rewards,
+        verifiers,
+        setup,
+    })
+}
+
+async fn deploy_one(
+    chain: &Chain,
+    artifact: &Artifact,
+    args: &[u8],
+) -> Result<Deployed, ChainError> {
+    let mut init = Vec::with_capacity(artifact.bytecode.len() + args.len());
+    init.extend_from_slice(&artifact.bytecode);
+    init.extend_from_slice(args);
+    let init_code_size = init.len();
+    let receipt: TransactionReceipt = chain
+        .deploy_code(&format!("deploy {}", artifact.name), Bytes::from(init))
+        .await?;
+    let address = receipt.contract_address.ok_or_else(|| {
+        ChainError::Unexpected(format!("deploying {}: no contract address", artifact.name))
+    })?;
+    let code = chain.code_at(address).await?;
+    if code.is_empty() {
+        return Err(ChainError::Unexpected(format!(
+            "deploying {}: no code at {address}",
+            artifact.name
+        )));
+    }
+    Ok(Deployed {
+        name: artifact.name.clone(),
+        address,
+        tx: receipt.transaction_hash,
+        gas_used: receipt.gas_used,
+        init_code_size,
+        code_size: code.len(),
+    })
+}

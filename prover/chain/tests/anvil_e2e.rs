@@ -1,0 +1,497 @@
+//! The reward contracts on a real anvil node, driven through `depin-chain`
+//! with the calldata the prover service returns
+//! (`depin_prover::service::prove::claim_calldata`):
+//!
+//! - `golden_proofs_pay_once`: the committed golden proofs of the three
+//!   statements pay their device's payout address exactly the proven reward,
+//!   with a `Claimed` event, and a replay reverts with `NullifierUsed`.
+//! - `fresh_uptime_proof_pays_once`: a proof made now by our prover from
+//!   `examples/epochs/uptime.json` (golden-seeded keys, cached under the
+//!   target directory) is refused with `DeviceNotRegistered` until its
+//!   device is registered, with `InvalidProof` when its reward is changed,
+//!   then pays once.
+//! - `batch_pays_valid_claims_and_reports_the_rest`: `claimBatch` pays the
+//!   valid claims and reports a replay and a tampered proof.
+//!
+//! Skipped (with a message) when anvil is not installed and `CI` is unset;
+//! under `CI` a missing anvil fails. Contract artifacts are built with
+//! `scripts/forge.sh build` when forge is installed (offline, incremental).
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::sync::Mutex;
+use std::time::Instant;
+
+use alloy::primitives::{Address, U256};
+use alloy::providers::Provider;
+use depin_chain::anvil::DEV_KEYS;
+use depin_chain::{
+    deploy, Anvil, Artifacts, Chain, ChainError, Claim, ContractError, DeployConfig, Deployment,
+    Revert, Rewards, StatementKind, STATEMENT_VERSION,
+};
+use depin_prover::golden::{committed_dir, SETUP_SEED};
+use depin_prover::groth16::{StatementProof, PROOF_BIN_FILE};
+use depin_prover::input::EpochInput;
+use depin_prover::keys::{dev_setup, KeyDir, Trust, VerifyingKey};
+use depin_prover::service::prove::claim_calldata;
+use depin_prover::solidity::proof_words;
+use depin_statements_r1cs::uptime::UptimeCircuit;
+use rand_chacha::rand_core::SeedableRng;
+use rand_chacha::ChaCha20Rng;
+
+const KINDS: [StatementKind; 3] = [
+    StatementKind::Uptime,
+    StatementKind::Bandwidth,
+    StatementKind::Coverage,
+];
+
+/// Tokens minted to the reward contract.
+const FUNDS: u64 = 1_000_000_000;
+
+fn repo() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+/// Whether `CI` is set (to anything but empty, `0` or `false`).
+fn ci() -> bool {
+    std::env::var("CI").is_ok_and(|v| !matches!(v.trim(), "" | "0" | "false"))
+}
+
+/// A started anvil, or `None` (with a message) when it is not installed
+/// and `CI` is unset.
+fn anvil() -> Option<Anvil> {
+    let root = repo();
+    if !Anvil::is_installed(&root) {
+        let path = Anvil::binary(&root);
+        if ci() {
+            panic!(
+                "anvil not found at {} under CI: run scripts/setup.sh",
+                path.display()
+            );
+        }
+        eprintln!(
+            "SKIPPED: anvil not found at {} (run scripts/setup.sh, or set DEPIN_ANVIL); set CI=1 to make this a failure",
+            path.display()
+        );
+        return None;
+    }
+    Some(Anvil::spawn(&root).expect("start anvil"))
+}
+
+/// The contracts' artifacts, built once per test process.
+fn artifacts() -> Artifacts {
+    static BUILT: Mutex<bool> = Mutex::new(false);
+    let mut built = BUILT.lock().unwrap_or_else(|p| p.into_inner());
+    let root = repo();
+    if !*built && root.join("tools/js/node_modules/.bin/forge").exists() {
+        let out = Command::new(root.join("scripts/forge.sh"))
+            .arg("build")
+            .output()
+            .expect("run scripts/forge.sh build");
+        assert!(
+            out.status.success(),
+            "scripts/forge.sh build failed:\n{}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    *built = true;
+    Artifacts::load(&Artifacts::out_dir(&root)).unwrap_or_else(|e| panic!("{e}"))
+}
+
+/// A node with the contracts deployed; the owner (account 0) is the
+/// operator, account 1 submits claims.
+struct Net {
+    _anvil: Anvil,
+    deployment: Deployment,
+    owner: Rewards,
+    submitter: Rewards,
+}
+
+async fn net() -> Option<Net> {
+    let anvil = anvil()?;
+    let artifacts = artifacts();
+    let chain = Chain::connect(anvil.endpoint(), anvil.key(0)).expect("connect");
+    let deployment = deploy(&chain, &artifacts, &DeployConfig::default())
+        .await
+        .expect("deploy");
+    let owner = Rewards::new(chain, &deployment);
+    let submitter =
+        owner.with_chain(Chain::connect(anvil.endpoint(), anvil.key(1)).expect("connect"));
+    owner.fund(U256::from(FUNDS)).await.expect("fund");
+    Some(Net {
+        _anvil: anvil,
+        deployment,
+        owner,
+        submitter,
+    })
+}
+
+fn golden_proof(kind: StatementKind) -> StatementProof {
+    let path = committed_dir().join(kind.as_str()).join(PROOF_BIN_FILE);
+    StatementProof::load(&path, kind).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+}
+
+/// Accepts the claim's policy hash, publishes its epoch's beacon (unless
+/// already published, then it must be the same) and, for bandwidth, its
+/// registry root.
+async fn accept_inputs(owner: &Rewards, kind: StatementKind, claim: &Claim) {
+    let inputs = &claim.public_inputs;
+    let header = claim.header().expect("header");
+    owner
+        .set_policy(kind, inputs[2], true)
+        .await
+        .expect("setPolicy");
+    let beacon = owner.beacon_of(header.epoch).await.expect("beaconOf");
+    if beacon.is_zero() {
+        owner
+            .set_beacon(header.epoch, inputs[3])
+            .await
+            .expect("setBeacon");
+    } else {
+        assert_eq!(
+            beacon, inputs[3],
+            "epoch {} has another beacon",
+            header.epoch
+        );
+    }
+    if kind == StatementKind::Bandwidth {
+        owner
+            .set_registry_root(inputs[5], true)
+            .await
+            .expect("setRegistryRoot");
+    }
+}
+
+fn payout_address(i: u8) -> Address {
+    Address::repeat_byte(0xd0 + i)
+}
+
+fn expect_refused(result: Result<impl std::fmt::Debug, ChainError>, want: ContractError) {
+    match result {
+        Err(e) => assert_eq!(e.contract_error(), Some(want), "{e}"),
+        Ok(r) => panic!("expected {want}, the claim was paid: {r:?}"),
+    }
+}
+
+/// A claim whose reward is one more than proven.
+fn inflated(claim: &Claim) -> Claim {
+    let mut c = claim.clone();
+    c.public_inputs[0] += U256::from(1u8) << 72;
+    c
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn golden_proofs_pay_once() {
+    let start = Instant::now();
+    let Some(net) = net().await else { return };
+    let d = &net.deployment;
+
+    // The deployment: every contract has code within EIP-170, gas is known.
+    assert_eq!(d.chain_id, 31337);
+    for c in d.contracts() {
+        assert!(c.code_size > 0 && c.code_size <= 24_576, "{c:?}");
+        assert!(c.gas_used > 21_000, "{c:?}");
+        eprintln!(
+            "deployed {:<18} {} gas {:>9}, runtime {:>6} bytes, init {:>6} bytes",
+            c.name, c.address, c.gas_used, c.code_size, c.init_code_size
+        );
+    }
+    assert_eq!(d.verifiers.len(), 3);
+    assert_eq!(d.setup.len(), 3);
+
+    // The development keys are anvil's accounts.
+    let accounts = net
+        .owner
+        .chain()
+        .provider()
+        .get_accounts()
+        .await
+        .expect("eth_accounts");
+    for (i, key) in DEV_KEYS.iter().enumerate() {
+        let chain = Chain::connect(net.owner.chain().url(), key).expect("key");
+        assert_eq!(Some(&chain.address()), accounts.get(i), "key {i}");
+    }
+
+    for (i, kind) in KINDS.into_iter().enumerate() {
+        let proof = golden_proof(kind);
+        let calldata = claim_calldata(&proof);
+        let claim = Claim::from_calldata(&calldata).expect("prover calldata decodes");
+        // Our encoding of the same proof is byte for byte the service's.
+        let ours = Claim::from_field(&proof_words(&proof.proof), &proof.public);
+        assert_eq!(ours, claim);
+        assert_eq!(&ours.calldata()[..], &calldata[..]);
+        let header = claim.header().expect("header");
+        assert_eq!(header.kind, kind.code());
+        assert_eq!(header.version, STATEMENT_VERSION);
+        assert!(header.reward > 0);
+
+        accept_inputs(&net.owner, kind, &claim).await;
+        let payout = payout_address(i as u8);
+        let device = claim.device_id().expect("device id");
+        net.owner
+            .register_devices(&[(device, payout)])
+            .await
+            .expect("registerDevices");
+        assert_eq!(net.owner.payout_of(device).await.unwrap(), payout);
+
+        let before = net.owner.balance_of(payout).await.unwrap();
+        let funds = net.owner.balance_of(net.owner.address()).await.unwrap();
+        let r = net
+            .submitter
+            .claim_calldata(&calldata)
+            .await
+            .unwrap_or_else(|e| panic!("{kind:?}: {e}"));
+        eprintln!(
+            "{} claim: gas {}, paid {} to {}",
+            kind.as_str(),
+            r.tx.gas_used,
+            r.payment.reward,
+            r.payment.payout
+        );
+        assert!(r.tx.success);
+        assert_eq!(r.payment.payout, payout);
+        assert_eq!(r.payment.device_id, device);
+        assert_eq!(r.payment.kind, kind.code());
+        assert_eq!(r.payment.epoch, U256::from(header.epoch));
+        assert_eq!(r.payment.reward, U256::from(header.reward));
+        assert_eq!(r.payment.nullifier, claim.nullifier().unwrap());
+        let after = net.owner.balance_of(payout).await.unwrap();
+        assert_eq!(after, before + U256::from(header.reward), "{kind:?}: paid");
+        assert_eq!(
+            net.owner.balance_of(net.owner.address()).await.unwrap(),
+            funds - U256::from(header.reward)
+        );
+        assert_eq!(
+            net.owner
+                .balance_of(net.submitter.chain().address())
+                .await
+                .unwrap(),
+            U256::ZERO
+        );
+        assert!(net.owner.nullifier_used(r.payment.nullifier).await.unwrap());
+
+        // Once only.
+        expect_refused(
+            net.submitter.claim_calldata(&calldata).await,
+            ContractError::NullifierUsed,
+        );
+        assert_eq!(net.owner.balance_of(payout).await.unwrap(), after);
+    }
+    eprintln!(
+        "golden_proofs_pay_once: {:.1} s",
+        start.elapsed().as_secs_f64()
+    );
+}
+
+/// The golden setup's uptime keys (the committed verifying key's proving
+/// key), made once and cached under the target directory.
+fn golden_uptime_keys() -> PathBuf {
+    let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR"))
+        .join(format!("depin-chain-golden-keys-{SETUP_SEED:x}"))
+        .join("uptime");
+    let golden_vk = VerifyingKey::load(
+        &committed_dir().join("uptime/verifying_key.bin"),
+        StatementKind::Uptime,
+    )
+    .expect("golden uptime verifying key");
+    if !KeyDir::new(&dir).proving_key().exists() {
+        let t = Instant::now();
+        let keys = dev_setup(UptimeCircuit::sample(), SETUP_SEED).expect("uptime setup");
+        assert!(
+            keys.verifying == golden_vk,
+            "setup did not reproduce the golden key"
+        );
+        let tmp = dir.with_extension(format!("tmp-{}", std::process::id()));
+        keys.write_dir(&tmp).expect("write keys");
+        if std::fs::rename(&tmp, &dir).is_err() {
+            let _ = std::fs::remove_dir_all(&tmp);
+        }
+        eprintln!("uptime golden setup: {:.1} s", t.elapsed().as_secs_f64());
+    }
+    let vk = KeyDir::new(&dir)
+        .load_verifying_key(StatementKind::Uptime)
+        .expect("cached verifying key");
+    assert!(vk == golden_vk, "{} is not the golden key", dir.display());
+    dir
+}
+
+/// A fresh proof of `examples/epochs/uptime.json`.
+fn fresh_uptime_proof() -> StatementProof {
+    let keys = golden_uptime_keys();
+    let pk = KeyDir::new(&keys)
+        .load_proving_key(StatementKind::Uptime, Trust::Trusted)
+        .expect("proving key");
+    let path = repo().join("examples/epochs/uptime.json");
+    let EpochInput::Uptime(epoch) = EpochInput::from_file(&path).expect("example epoch") else {
+        panic!("{} is not an uptime epoch", path.display());
+    };
+    let circuit = UptimeCircuit::new(&epoch.as_input()).expect("circuit");
+    let t = Instant::now();
+    let seed = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(1, |d| d.as_nanos() as u64);
+    let proof = depin_prover::groth16::prove(&pk, circuit, &mut ChaCha20Rng::seed_from_u64(seed))
+        .expect("prove");
+    eprintln!("uptime proof: {:.1} s", t.elapsed().as_secs_f64());
+    proof
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn fresh_uptime_proof_pays_once() {
+    let start = Instant::now();
+    // Check for anvil before spending time proving.
+    if !Anvil::is_installed(&repo()) && !ci() {
+        let _ = anvil();
+        return;
+    }
+    let proof = tokio::task::spawn_blocking(fresh_uptime_proof)
+        .await
+        .expect("prover thread");
+    let Some(net) = net().await else { return };
+    let kind = StatementKind::Uptime;
+    let calldata = claim_calldata(&proof);
+    let claim = Claim::from_calldata(&calldata).expect("calldata");
+    let header = claim.header().expect("header");
+    assert_eq!(header.reward, 2025, "examples/epochs/README.md");
+    let device = claim.device_id().unwrap();
+    accept_inputs(&net.owner, kind, &claim).await;
+
+    // Not registered yet.
+    expect_refused(
+        net.submitter.claim_calldata(&calldata).await,
+        ContractError::DeviceNotRegistered,
+    );
+    let payout = payout_address(9);
+    net.owner
+        .register_devices(&[(device, payout)])
+        .await
+        .expect("register");
+
+    // A changed reward does not verify.
+    expect_refused(
+        net.submitter
+            .claim_calldata(&inflated(&claim).calldata())
+            .await,
+        ContractError::InvalidProof,
+    );
+    // Nor another device's id (registered too).
+    let mut other = claim.clone();
+    other.public_inputs[1] = device + U256::from(1u8);
+    net.owner
+        .register_devices(&[(other.public_inputs[1], payout_address(8))])
+        .await
+        .unwrap();
+    expect_refused(
+        net.submitter.claim(&other).await,
+        ContractError::InvalidProof,
+    );
+    assert!(!net
+        .owner
+        .nullifier_used(claim.nullifier().unwrap())
+        .await
+        .unwrap());
+
+    let before = net.owner.balance_of(payout).await.unwrap();
+    let r = net
+        .submitter
+        .claim_calldata(&calldata)
+        .await
+        .expect("claim");
+    assert_eq!(r.payment.reward, U256::from(2025u32));
+    assert_eq!(r.payment.payout, payout);
+    assert_eq!(r.payment.device_id, device);
+    assert_eq!(
+        net.owner.balance_of(payout).await.unwrap(),
+        before + U256::from(2025u32)
+    );
+    eprintln!("fresh uptime claim: gas {}", r.tx.gas_used);
+
+    expect_refused(
+        net.submitter.claim_calldata(&calldata).await,
+        ContractError::NullifierUsed,
+    );
+    // Whoever submits it.
+    expect_refused(net.owner.claim(&claim).await, ContractError::NullifierUsed);
+    assert_eq!(
+        net.owner.balance_of(payout).await.unwrap(),
+        before + U256::from(2025u32)
+    );
+    eprintln!(
+        "fresh_uptime_proof_pays_once: {:.1} s",
+        start.elapsed().as_secs_f64()
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn batch_pays_valid_claims_and_reports_the_rest() {
+    let Some(net) = net().await else { return };
+    let claims: Vec<Claim> = KINDS
+        .iter()
+        .map(|&k| Claim::from_calldata(&claim_calldata(&golden_proof(k))).unwrap())
+        .collect();
+
+    // Before the operator accepts anything, a claim is refused.
+    expect_refused(
+        net.submitter.claim(&claims[0]).await,
+        ContractError::PolicyNotAccepted,
+    );
+    // Operators only.
+    expect_refused(
+        net.submitter
+            .set_policy(StatementKind::Uptime, claims[0].public_inputs[2], true)
+            .await,
+        ContractError::NotOperator,
+    );
+
+    let mut devices = Vec::new();
+    for (i, (kind, claim)) in KINDS.iter().zip(&claims).enumerate() {
+        accept_inputs(&net.owner, *kind, claim).await;
+        devices.push((claim.device_id().unwrap(), payout_address(i as u8)));
+    }
+    net.owner
+        .register_devices(&devices)
+        .await
+        .expect("register");
+
+    // uptime, bandwidth, uptime again, coverage with a changed reward.
+    let batch = vec![
+        claims[0].clone(),
+        claims[1].clone(),
+        claims[0].clone(),
+        inflated(&claims[2]),
+    ];
+    let r = net.submitter.claim_batch(&batch).await.expect("claimBatch");
+    eprintln!("claimBatch of 4 (2 paid): gas {}", r.tx.gas_used);
+    assert_eq!(r.paid.len(), 2);
+    assert_eq!(r.paid[0].kind, 1);
+    assert_eq!(r.paid[1].kind, 2);
+    let rejected: Vec<(usize, Revert)> = r
+        .rejected
+        .iter()
+        .map(|j| (j.index, j.reason.clone()))
+        .collect();
+    assert_eq!(
+        rejected,
+        vec![
+            (2, Revert::Contract(ContractError::NullifierUsed)),
+            (3, Revert::Contract(ContractError::InvalidProof)),
+        ]
+    );
+    for (i, claim) in claims.iter().take(2).enumerate() {
+        assert_eq!(
+            net.owner.balance_of(payout_address(i as u8)).await.unwrap(),
+            U256::from(claim.header().unwrap().reward)
+        );
+    }
+    // The refused coverage claim is still claimable as proven.
+    let r = net
+        .submitter
+        .claim(&claims[2])
+        .await
+        .expect("coverage claim");
+    assert_eq!(
+        r.payment.reward,
+        U256::from(claims[2].header().unwrap().reward)
+    );
+}

@@ -1,0 +1,348 @@
+//! `depin-demo`: the whole system end to end on one machine.
+//!
+//! It starts (or connects to) a prover with its embedded store and
+//! development keys, starts (or connects to) an Ethereum node with the
+//! verifier and reward contracts deployed and the reward token funded,
+//! registers a simulated fleet of honest devices and cheaters, has them
+//! submit an epoch of signed records over gRPC, proves every device's
+//! epoch, sends the reward claims as real transactions and prints what
+//! happened: per statement, records accepted and rejected by reason,
+//! proofs, proving time, gas per claim and rewards paid; and every cheater
+//! with the place it was stopped.
+//!
+//! Exit status: 0 when every honest device was paid and no cheater was, 1
+//! when that failed, 2 when the run itself could not be carried out.
+#![allow(clippy::print_stderr)]
+
+mod node;
+mod onchain;
+mod report;
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use anyhow::{bail, Context, Result};
+use clap::Parser;
+use depin_crypto::field::fr_to_string;
+use depin_crypto::Fr;
+use depin_device_sdk::client::{pb, ClientConfig, ClientError, ProverClient};
+use depin_device_sdk::fleet::{
+    Behaviour, DeviceReport, Fleet, FleetConfig, Phase, Progress as FleetProgress, ProgressFn,
+};
+use indicatif::{MultiProgress, ProgressBar, ProgressStyle};
+
+use report::{ClaimOutcome, DeviceOutcome, ProofOutcome, Report, Role};
+
+/// Devices, prover and on-chain rewards, end to end.
+#[derive(Debug, Parser)]
+#[command(name = "depin-demo", version)]
+struct Cli {
+    /// Devices in the simulated fleet, spread over the three statements.
+    #[arg(long, default_value_t = 30)]
+    devices: usize,
+    /// Fraction of the fleet that cheats.
+    #[arg(long, default_value_t = 0.2)]
+    cheaters: f64,
+    /// Epoch length: uptime heartbeat slots per epoch (at most the uptime
+    /// statement's capacity).
+    #[arg(long, default_value_t = 96)]
+    slots: u32,
+    /// The epoch number.
+    #[arg(long, default_value_t = 1)]
+    epoch: u32,
+    /// Seed of the fleet's keys and behaviour.
+    #[arg(long, default_value_t = 2026)]
+    seed: u64,
+    /// Use this prover (e.g. http://127.0.0.1:50051) instead of starting one;
+    /// it needs `--operator-token` and the golden development keys.
+    #[arg(long)]
+    prover: Option<String>,
+    /// Operator token of the prover (default: a fresh one for the prover the
+    /// demo starts).
+    #[arg(long, env = "DEPIN_OPERATOR_TOKEN")]
+    operator_token: Option<String>,
+    /// Use this Ethereum JSON-RPC endpoint instead of starting anvil.
+    #[arg(long)]
+    rpc: Option<String>,
+    /// Private key (hex) that deploys and operates the contracts on `--rpc`
+    /// (default: anvil's first development account).
+    #[arg(long, env = "DEPIN_DEPLOYER_KEY")]
+    deployer_key: Option<String>,
+    /// Working directory: the prover's store and its development keys
+    /// (kept between runs, so keys are made once).
+    #[arg(long, default_value = "target/depin-demo")]
+    data: PathBuf,
+    /// The repository root (contracts, anvil, golden keys).
+    #[arg(long, default_value = concat!(env!("CARGO_MANIFEST_DIR"), "/../.."))]
+    repo: PathBuf,
+    /// No progress bars (logs and CI).
+    #[arg(long)]
+    quiet: bool,
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let rt = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("error: starting the runtime: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    match rt.block_on(run(cli)) {
+        Ok(report) => {
+            println!("\n{}", report.render());
+            if report.verdict().ok() {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::from(1)
+            }
+        }
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+/// Progress bars, or nothing with `--quiet`.
+struct Progress {
+    multi: MultiProgress,
+    quiet: bool,
+}
+
+impl Progress {
+    fn step(&self, n: usize, what: &str) {
+        let line = format!("[{n}/6] {what}");
+        if self.quiet {
+            eprintln!("{line}");
+        } else {
+            let _ = self.multi.println(line);
+        }
+    }
+
+    fn bar(&self, len: u64, what: &str) -> ProgressBar {
+        if self.quiet {
+            return ProgressBar::hidden();
+        }
+        let pb = self.multi.add(ProgressBar::new(len));
+        pb.set_style(
+            ProgressStyle::with_template("      {msg:<24} [{bar:32}] {pos}/{len} {elapsed}")
+                .unwrap_or_else(|_| ProgressStyle::default_bar())
+                .progress_chars("=> "),
+        );
+        pb.set_message(what.to_string());
+        pb
+    }
+
+    fn spinner(&self, what: &str) -> ProgressBar {
+        if self.quiet {
+            return ProgressBar::hidden();
+        }
+        let pb = self.multi.add(ProgressBar::new_spinner());
+        pb.set_message(what.to_string());
+        pb.enable_steady_tick(Duration::from_millis(120));
+        pb
+    }
+}
+
+async fn run(cli: Cli) -> Result<Report> {
+    let started = Instant::now();
+    if !(0.0..=1.0).contains(&cli.cheaters) {
+        bail!("--cheaters must be between 0 and 1, got {}", cli.cheaters);
+    }
+    if cli.devices == 0 {
+        bail!("--devices must be at least 1");
+    }
+    let repo = cli
+        .repo
+        .canonicalize()
+        .with_context(|| format!("repository root {}", cli.repo.display()))?;
+    let progress = Progress {
+        multi: MultiProgress::new(),
+        quiet: cli.quiet,
+    };
+
+    // 1. The prover.
+    progress.step(1, "prover: embedded store, development keys");
+    let node = match &cli.prover {
+        Some(url) => {
+            let token = cli
+                .operator_token
+                .clone()
+                .context("--prover needs --operator-token (or DEPIN_OPERATOR_TOKEN)")?;
+            node::Node::connect(url, &token).await?
+        }
+        None => node::Node::start(&cli.data).await?,
+    };
+    let spinner = progress.spinner("verifying keys (made once, about a minute)");
+    node.wait_for_golden_keys(&repo).await?;
+    spinner.finish_and_clear();
+
+    // 2. The chain.
+    progress.step(2, "chain: verifiers, reward contract, token");
+    let mut chain =
+        onchain::Chain::start(&repo, cli.rpc.as_deref(), cli.deployer_key.as_deref()).await?;
+    let mut report = Report {
+        deployments: chain.deployments(),
+        ..Report::default()
+    };
+
+    // 3. The fleet: registration and submission.
+    progress.step(3, "fleet: register devices, submit an epoch of records");
+    let fleet_cfg = FleetConfig::new(cli.devices, cli.epoch)
+        .with_seed(cli.seed)
+        .with_cheater_fraction(cli.cheaters)
+        .with_slots_per_epoch(cli.slots);
+    let fleet = Fleet::new(fleet_cfg).context("the fleet's configuration")?;
+    let bar = progress.bar(fleet.devices().len() as u64, "registering");
+    let on_progress: ProgressFn = {
+        let bar = bar.clone();
+        Arc::new(move |p: FleetProgress| {
+            bar.set_message(match p.phase {
+                Phase::Registering => "registering",
+                Phase::Submitting => "devices submitting",
+            });
+            bar.set_length(p.total);
+            bar.set_position(p.done);
+        })
+    };
+    let (_setup, fleet_report) = fleet
+        .run(&node.endpoint, &node.token, on_progress)
+        .await
+        .context("simulating the fleet")?;
+    bar.finish();
+
+    // The contract learns what the prover published: policies, beacon,
+    // client registry root, and every device's payout address.
+    let mut client = ProverClient::connect(&node.endpoint, client_config()).await?;
+    let policy = client.get_policy(cli.epoch).await?;
+    chain.publish_epoch(&policy).await?;
+    let ids: Vec<Fr> = fleet_report.devices.iter().map(|d| d.id).collect();
+    chain.register_devices(&ids).await?;
+
+    // 4. Proofs.
+    progress.step(4, "prover: prove every device's epoch");
+    let bar = progress.bar(ids.len() as u64, "proofs");
+    let mut jobs = Vec::new();
+    for d in &fleet_report.devices {
+        // The prover refuses (FAILED_PRECONDITION) a device with nothing
+        // stored for the epoch: a job that never starts.
+        match client
+            .prove_epoch(&d.id, node::pb_kind(d.statement), cli.epoch)
+            .await
+        {
+            Ok(job) => jobs.push(Ok(job.job_id)),
+            Err(ClientError::Status(s)) if s.code() == tonic::Code::FailedPrecondition => {
+                jobs.push(Err(s.message().to_string()));
+            }
+            Err(e) => {
+                return Err(e).with_context(|| {
+                    format!("queueing the proof of device {}", fr_to_string(&d.id))
+                })
+            }
+        }
+    }
+    let mut proofs = Vec::with_capacity(jobs.len());
+    for job in &jobs {
+        proofs.push(match job {
+            Ok(job_id) => Some(client.wait_job(job_id).await?),
+            Err(_) => None,
+        });
+        bar.inc(1);
+    }
+    bar.finish();
+
+    // 5. Claims, after two attacks with the first honest proof that shows a
+    // reward, before it is paid: its reward raised, and its proof presented
+    // for another device.
+    progress.step(5, "chain: tampered claims, then every device's claim");
+    for ((d, job), _) in fleet_report.devices.iter().zip(&proofs).zip(&jobs) {
+        let Some(job) = job else { continue };
+        let done = pb::JobState::try_from(job.state).unwrap_or_default() == pb::JobState::Done;
+        if d.behaviour.is_honest() && done && job.reward > 0 {
+            let got = client.get_proof(&job.job_id).await?;
+            report.attacks = chain.tamper_attacks(&got.calldata, &ids).await?;
+            break;
+        }
+    }
+    let bar = progress.bar(proofs.len() as u64, "claims");
+    let mut first_paid: Option<Vec<u8>> = None;
+    for ((d, job), queued) in fleet_report.devices.iter().zip(&proofs).zip(&jobs) {
+        let Some(job) = job else {
+            let why = queued.as_ref().err().cloned().unwrap_or_default();
+            report.devices.push(outcome(
+                d,
+                ProofOutcome::NotProven(why),
+                ClaimOutcome::NotClaimed,
+            ));
+            bar.inc(1);
+            continue;
+        };
+        let state = pb::JobState::try_from(job.state).unwrap_or_default();
+        let (proof, claim) = if state == pb::JobState::Done {
+            let got = client.get_proof(&job.job_id).await?;
+            let claim = chain.claim(&got.calldata).await?;
+            if matches!(claim, ClaimOutcome::Paid { .. }) && first_paid.is_none() {
+                first_paid = Some(got.calldata.clone());
+            }
+            (
+                ProofOutcome::Proven {
+                    reward: job.reward,
+                    proving_ms: job.proving_ms,
+                },
+                claim,
+            )
+        } else {
+            (
+                ProofOutcome::NotProven(job.failure.clone()),
+                ClaimOutcome::NotClaimed,
+            )
+        };
+        bar.inc(1);
+        report.devices.push(outcome(d, proof, claim));
+    }
+    bar.finish();
+
+    // 6. A paid claim, replayed.
+    progress.step(6, "chain: a paid claim replayed");
+    if let Some(calldata) = first_paid {
+        report.attacks.push(chain.replay(&calldata).await?);
+    }
+    report.wall_s = started.elapsed().as_secs_f64();
+    node.stop().await;
+    Ok(report)
+}
+
+fn client_config() -> ClientConfig {
+    ClientConfig {
+        timeout: Duration::from_secs(60),
+        ..ClientConfig::default()
+    }
+}
+
+/// A device's row of the report.
+fn outcome(d: &DeviceReport, proof: ProofOutcome, claim: ClaimOutcome) -> DeviceOutcome {
+    DeviceOutcome {
+        device: fr_to_string(&d.id),
+        statement: d.statement,
+        role: match d.behaviour {
+            Behaviour::Honest => Role::Honest,
+            Behaviour::Cheater(cheat) => Role::Cheater(cheat.as_str().to_string()),
+        },
+        accepted: u64::from(d.accepted),
+        rejected: d
+            .reasons()
+            .iter()
+            .map(|(r, n)| (r.as_str().to_string(), u64::from(*n)))
+            .collect::<BTreeMap<_, _>>(),
+        proof,
+        claim,
+    }
+}

@@ -1,0 +1,136 @@
+//! The prover the demo talks to: one it starts in this process (embedded
+//! store, insecure development keys from the golden seed, so they match
+//! the committed verifier contracts), or one already running.
+
+use std::path::Path;
+use std::time::Duration;
+
+use anyhow::{bail, Context, Result};
+use ark_bn254::Bn254;
+use ark_serialize::CanonicalDeserialize;
+use depin_device_sdk::client::{pb, ClientConfig, ClientError, ProverClient};
+use depin_prover::golden::SETUP_SEED;
+use depin_prover::keys::{VerifyingKey, VERIFYING_KEY_FILE};
+use depin_prover::service::{self, Config, RunningService};
+use depin_statements::StatementKind;
+
+/// A prover endpoint and its operator token.
+pub struct Node {
+    /// gRPC endpoint, `http://host:port`.
+    pub endpoint: String,
+    /// Operator bearer token.
+    pub token: String,
+    service: Option<RunningService>,
+}
+
+impl Node {
+    /// Starts a prover on a free loopback port. Its store starts empty in
+    /// `data/store`; its keys live in `data/keys` and are made there once.
+    pub async fn start(data: &Path) -> Result<Self> {
+        let store = data.join("store");
+        if store.exists() {
+            std::fs::remove_dir_all(&store)
+                .with_context(|| format!("clearing {}", store.display()))?;
+        }
+        let token = fresh_token()?;
+        let config = Config {
+            listen: "127.0.0.1:0".parse().context("loopback address")?,
+            metrics_listen: "127.0.0.1:0".into(),
+            data_dir: store,
+            keys_dir: Some(data.join("keys")),
+            dev_keys: true,
+            dev_seed: SETUP_SEED,
+            operator_token: Some(token.clone()),
+            shutdown_grace_s: 5,
+            ..Config::default()
+        };
+        let running = service::start(config)
+            .await
+            .context("starting the prover")?;
+        Ok(Node {
+            endpoint: format!("http://{}", running.addr),
+            token,
+            service: Some(running),
+        })
+    }
+
+    /// A prover that is already running.
+    pub async fn connect(endpoint: &str, token: &str) -> Result<Self> {
+        ProverClient::connect(endpoint, ClientConfig::default())
+            .await
+            .with_context(|| format!("connecting to the prover at {endpoint}"))?;
+        Ok(Node {
+            endpoint: endpoint.to_string(),
+            token: token.to_string(),
+            service: None,
+        })
+    }
+
+    /// Waits until the prover's keys are loaded (made first, on a first
+    /// run), then checks each verifying key is the golden one the deployed
+    /// verifier contracts were generated from.
+    pub async fn wait_for_golden_keys(&self, repo: &Path) -> Result<()> {
+        let mut client = ProverClient::connect(
+            &self.endpoint,
+            ClientConfig {
+                retries: 0,
+                ..ClientConfig::default()
+            },
+        )
+        .await?;
+        for kind in StatementKind::ALL {
+            let got = loop {
+                match client.get_verifying_key(pb_kind(kind)).await {
+                    Ok(vk) => break vk,
+                    Err(ClientError::Status(s)) if s.code() == tonic::Code::Unavailable => {
+                        tokio::time::sleep(Duration::from_millis(500)).await;
+                    }
+                    Err(e) => return Err(e).context("asking the prover for its verifying key"),
+                }
+            };
+            let served =
+                ark_groth16::VerifyingKey::<Bn254>::deserialize_compressed(got.binary.as_slice())
+                    .context("the prover's verifying key does not parse")?;
+            let golden_path = repo
+                .join("prover/golden/v1")
+                .join(kind.as_str())
+                .join(VERIFYING_KEY_FILE);
+            let golden = VerifyingKey::load(&golden_path, kind)
+                .with_context(|| format!("loading {}", golden_path.display()))?;
+            if &served != golden.as_arkworks() {
+                bail!(
+                    "the prover's {} verifying key is not the golden one the verifier contract \
+                     was generated from ({}); a prover with other keys needs its own verifier \
+                     (`depin-prover export-verifier`)",
+                    kind.as_str(),
+                    golden_path.display()
+                );
+            }
+        }
+        Ok(())
+    }
+
+    /// Stops the prover the demo started.
+    pub async fn stop(self) {
+        if let Some(s) = self.service {
+            s.shutdown();
+            let _ = s.wait().await;
+        }
+    }
+}
+
+/// A random operator token for the prover this run starts.
+fn fresh_token() -> Result<String> {
+    use rand::Rng;
+    let bytes: [u8; 16] = rand::thread_rng().gen();
+    Ok(format!("demo-{}", hex::encode(bytes)))
+}
+
+/// The protobuf name of a statement.
+pub fn pb_kind(kind: StatementKind) -> pb::StatementKind {
+    match kind {
+        StatementKind::Uptime => pb::StatementKind::Uptime,
+        StatementKind::Bandwidth => pb::StatementKind::Bandwidth,
+        StatementKind::Coverage => pb::StatementKind::Coverage,
+    }
+}
