@@ -11,6 +11,12 @@
 //!   head after the last record of each batch (one signature authenticates
 //!   the whole batch through the chain).
 //! - [`coverage_claim`], [`witness_reports`]: the coverage records.
+//!
+//! `http://` endpoints are plain text. `https://` endpoints use TLS
+//! (rustls): with [`ClientConfig::tls`] set, the server must present a
+//! certificate signed by its CA (and the client presents its own
+//! certificate when the service requires mutual TLS); without it, the
+//! server's certificate must chain to the public webpki roots.
 
 use std::time::Duration;
 
@@ -21,7 +27,7 @@ use depin_statements::records::{
     beacon_id, CoverageClaim, HashChain, Heartbeat, Location, SessionReceipt, WitnessReport,
 };
 use depin_statements::RejectReason;
-use tonic::transport::{Channel, Endpoint};
+use tonic::transport::{Certificate, Channel, ClientTlsConfig, Endpoint, Identity};
 use tonic::{Code, Status};
 
 pub use depin_proto::v1 as pb;
@@ -38,6 +44,10 @@ pub enum ClientError {
     /// A watched job ended without a final state.
     #[error("the job stream ended before the job finished")]
     StreamEnded,
+    /// The TLS settings are unusable (a certificate or key that does not
+    /// parse, TLS settings on an `http://` endpoint).
+    #[error("TLS: {0}")]
+    Tls(String),
 }
 
 impl ClientError {
@@ -47,13 +57,143 @@ impl ClientError {
     pub fn is_retryable(&self) -> bool {
         match self {
             ClientError::Status(s) => retryable(s),
-            ClientError::Transport(_) | ClientError::StreamEnded => false,
+            ClientError::Transport(_) | ClientError::StreamEnded | ClientError::Tls(_) => false,
         }
     }
 }
 
-/// Deadlines and retries.
-#[derive(Debug, Clone, Copy)]
+/// TLS settings of a client (`https://` endpoints).
+#[derive(Clone, Default)]
+pub struct ClientTls {
+    /// PEM of the CA certificate(s) the server's certificate must chain
+    /// to.
+    pub ca_pem: Vec<u8>,
+    /// The name checked against the server's certificate, when it is not
+    /// the endpoint's host.
+    pub domain: Option<String>,
+    /// The client's certificate chain and private key (PEM), presented to
+    /// a service that requires mutual TLS.
+    pub identity: Option<ClientIdentity>,
+}
+
+/// A client certificate chain and its private key, both PEM.
+#[derive(Clone)]
+pub struct ClientIdentity {
+    /// The certificate chain (leaf first).
+    pub cert_pem: Vec<u8>,
+    /// The private key (PKCS#8, PKCS#1 or SEC1).
+    pub key_pem: Vec<u8>,
+}
+
+impl std::fmt::Debug for ClientTls {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ClientTls")
+            .field("ca_pem", &format_args!("<{} bytes>", self.ca_pem.len()))
+            .field("domain", &self.domain)
+            .field("identity", &self.identity)
+            .finish()
+    }
+}
+
+impl std::fmt::Debug for ClientIdentity {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ClientIdentity")
+            .field("cert_pem", &format_args!("<{} bytes>", self.cert_pem.len()))
+            .field("key_pem", &"<redacted>")
+            .finish()
+    }
+}
+
+impl ClientTls {
+    /// Trusts the CA certificate(s) in `ca_pem`.
+    pub fn new(ca_pem: impl Into<Vec<u8>>) -> Self {
+        ClientTls {
+            ca_pem: ca_pem.into(),
+            ..ClientTls::default()
+        }
+    }
+
+    /// Checks the server's certificate against `domain` instead of the
+    /// endpoint's host.
+    pub fn with_domain(mut self, domain: impl Into<String>) -> Self {
+        self.domain = Some(domain.into());
+        self
+    }
+
+    /// Presents `cert_pem` (with the private key `key_pem`) to the server
+    /// (mutual TLS).
+    pub fn with_identity(
+        mut self,
+        cert_pem: impl Into<Vec<u8>>,
+        key_pem: impl Into<Vec<u8>>,
+    ) -> Self {
+        self.identity = Some(ClientIdentity {
+            cert_pem: cert_pem.into(),
+            key_pem: key_pem.into(),
+        });
+        self
+    }
+
+    /// Reads the CA certificate and, if given, the client certificate and
+    /// key from PEM files.
+    pub fn from_files(
+        ca: &std::path::Path,
+        identity: Option<(&std::path::Path, &std::path::Path)>,
+    ) -> Result<Self, ClientError> {
+        let read = |what: &str, p: &std::path::Path| {
+            std::fs::read(p)
+                .map_err(|e| ClientError::Tls(format!("reading the {what} {}: {e}", p.display())))
+        };
+        let mut tls = ClientTls::new(read("CA certificate", ca)?);
+        if let Some((cert, key)) = identity {
+            tls = tls.with_identity(read("client certificate", cert)?, read("client key", key)?);
+        }
+        Ok(tls)
+    }
+
+    /// The tonic configuration; refuses PEM without a certificate (or a
+    /// key) in it.
+    fn tonic_config(&self) -> Result<ClientTlsConfig, ClientError> {
+        check_certificates("CA certificate", &self.ca_pem)?;
+        let mut c = ClientTlsConfig::new().ca_certificate(Certificate::from_pem(&self.ca_pem));
+        if let Some(d) = &self.domain {
+            rustls_pki_types::ServerName::try_from(d.as_str())
+                .map_err(|e| ClientError::Tls(format!("domain name {d:?}: {e}")))?;
+            c = c.domain_name(d.clone());
+        }
+        if let Some(id) = &self.identity {
+            check_certificates("client certificate", &id.cert_pem)?;
+            check_private_key(&id.key_pem)?;
+            c = c.identity(Identity::from_pem(&id.cert_pem, &id.key_pem));
+        }
+        Ok(c)
+    }
+}
+
+fn check_certificates(what: &str, pem: &[u8]) -> Result<(), ClientError> {
+    use rustls_pki_types::pem::PemObject;
+    use rustls_pki_types::CertificateDer;
+    let n = CertificateDer::pem_slice_iter(pem)
+        .try_fold(0usize, |n, c| c.map(|_| n + 1))
+        .map_err(|e| ClientError::Tls(format!("{what}: not valid PEM: {e}")))?;
+    if n == 0 {
+        return Err(ClientError::Tls(format!(
+            "{what}: no PEM certificate (-----BEGIN CERTIFICATE-----) found"
+        )));
+    }
+    Ok(())
+}
+
+fn check_private_key(pem: &[u8]) -> Result<(), ClientError> {
+    use rustls_pki_types::pem::PemObject;
+    use rustls_pki_types::PrivateKeyDer;
+    PrivateKeyDer::from_pem_slice(pem)
+        .map(|_| ())
+        .map_err(|e| ClientError::Tls(format!("client key: no usable PEM private key: {e}")))
+}
+
+/// Deadlines, retries and TLS.
+#[derive(Debug, Clone)]
 pub struct ClientConfig {
     /// Deadline of one call (sent as `grpc-timeout`).
     pub timeout: Duration,
@@ -63,6 +203,9 @@ pub struct ClientConfig {
     pub retries: u32,
     /// First backoff; doubled on each retry.
     pub backoff: Duration,
+    /// TLS settings, for `https://` endpoints; `None` trusts the webpki
+    /// roots there.
+    pub tls: Option<ClientTls>,
 }
 
 impl Default for ClientConfig {
@@ -72,6 +215,7 @@ impl Default for ClientConfig {
             connect_timeout: Duration::from_secs(5),
             retries: 4,
             backoff: Duration::from_millis(50),
+            tls: None,
         }
     }
 }
@@ -138,12 +282,39 @@ fn retryable(s: &Status) -> bool {
     )
 }
 
-async fn channel(endpoint: &str, cfg: &ClientConfig) -> Result<Channel, ClientError> {
-    Ok(Endpoint::from_shared(endpoint.to_string())?
+/// The endpoint with its timeouts and TLS settings.
+fn endpoint(endpoint: &str, cfg: &ClientConfig) -> Result<Endpoint, ClientError> {
+    let mut e = Endpoint::from_shared(endpoint.to_string())?
         .connect_timeout(cfg.connect_timeout)
-        .tcp_nodelay(true)
-        .connect()
-        .await?)
+        .tcp_nodelay(true);
+    if let Some(tls) = &cfg.tls {
+        if e.uri().scheme_str() != Some("https") {
+            return Err(ClientError::Tls(format!(
+                "TLS is configured but the endpoint {endpoint:?} is not https://"
+            )));
+        }
+        e = e
+            .tls_config(tls.tonic_config()?)
+            .map_err(|err| ClientError::Tls(tls_error_message(&err)))?;
+    }
+    Ok(e)
+}
+
+/// The error with its causes (tonic's own message is only "transport
+/// error").
+fn tls_error_message(e: &(dyn std::error::Error + 'static)) -> String {
+    let mut msg = e.to_string();
+    let mut source = e.source();
+    while let Some(s) = source {
+        msg.push_str(": ");
+        msg.push_str(&s.to_string());
+        source = s.source();
+    }
+    msg
+}
+
+async fn channel(endpoint_url: &str, cfg: &ClientConfig) -> Result<Channel, ClientError> {
+    Ok(endpoint(endpoint_url, cfg)?.connect().await?)
 }
 
 /// The public service's client.
@@ -174,7 +345,8 @@ macro_rules! with_retries {
 }
 
 impl ProverClient {
-    /// Connects to `endpoint` (e.g. `http://127.0.0.1:50051`).
+    /// Connects to `endpoint` (e.g. `http://127.0.0.1:50051`, or
+    /// `https://prover.example:50051` with TLS).
     pub async fn connect(endpoint: &str, cfg: ClientConfig) -> Result<Self, ClientError> {
         Ok(Self::from_channel(channel(endpoint, &cfg).await?, cfg))
     }
@@ -183,12 +355,9 @@ impl ProverClient {
     /// service went away): calls made while the service is down fail with
     /// UNAVAILABLE, which the retry policy and
     /// [`ClientError::is_retryable`] treat as transient. Fails only on a
-    /// malformed endpoint.
-    pub fn connect_lazy(endpoint: &str, cfg: ClientConfig) -> Result<Self, ClientError> {
-        let ch = Endpoint::from_shared(endpoint.to_string())?
-            .connect_timeout(cfg.connect_timeout)
-            .tcp_nodelay(true)
-            .connect_lazy();
+    /// malformed endpoint or unusable TLS settings.
+    pub fn connect_lazy(endpoint_url: &str, cfg: ClientConfig) -> Result<Self, ClientError> {
+        let ch = endpoint(endpoint_url, &cfg)?.connect_lazy();
         Ok(Self::from_channel(ch, cfg))
     }
 

@@ -991,9 +991,9 @@ impl Fleet {
         operator_token: &str,
         progress: ProgressFn,
     ) -> Result<(EpochSetup, FleetReport), FleetError> {
-        let prover = ProverClient::connect(endpoint, self.config.client).await?;
+        let prover = ProverClient::connect(endpoint, self.config.client.clone()).await?;
         let operator =
-            OperatorClient::connect(endpoint, operator_token, self.config.client).await?;
+            OperatorClient::connect(endpoint, operator_token, self.config.client.clone()).await?;
         let setup = self.prepare(&operator, &prover, progress.clone()).await?;
         let report = self.submit(&prover, &setup, progress).await?;
         Ok((setup, report))

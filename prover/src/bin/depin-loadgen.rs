@@ -167,7 +167,7 @@ async fn run(args: Args) -> anyhow::Result<()> {
     let beacon = Fr::from(u64::from(epoch).wrapping_mul(0x9e37_79b9_7f4a_7c15) | 1);
 
     // Setup: epoch and devices.
-    let mut op = OperatorClient::connect(&endpoint, &token, cfg)
+    let mut op = OperatorClient::connect(&endpoint, &token, cfg.clone())
         .await
         .context("connecting as operator")?;
     op.publish_epoch(publish(epoch, beacon))
@@ -245,7 +245,7 @@ async fn run(args: Args) -> anyhow::Result<()> {
     let requests = schedule.len();
     let mut clients = Vec::new();
     for _ in 0..args.connections {
-        clients.push(ProverClient::connect(&endpoint, cfg).await?);
+        clients.push(ProverClient::connect(&endpoint, cfg.clone()).await?);
     }
     // One lock per device keeps its batches in chain order.
     let order: Vec<Arc<tokio::sync::Mutex<()>>> = (0..devices)

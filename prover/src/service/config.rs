@@ -6,6 +6,10 @@
 //! `DEPIN_PROVER_LISTEN=0.0.0.0:50051` or `DEPIN_PROVER_OPERATOR_TOKEN=...`.
 //! With no file and no variables the defaults serve on `127.0.0.1:50051`
 //! with the data under `./depin-data`.
+//!
+//! The gRPC port serves plain HTTP/2 unless `tls_cert` and `tls_key` are
+//! set (TLS); `tls_client_ca` then also requires every client to present a
+//! certificate signed by that CA (mutual TLS).
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
@@ -32,6 +36,14 @@ pub enum LogFormat {
 pub struct Config {
     /// gRPC address.
     pub listen: SocketAddr,
+    /// The server's certificate chain (PEM file, leaf first); with
+    /// `tls_key`, the gRPC port serves TLS only. Both or neither.
+    pub tls_cert: Option<PathBuf>,
+    /// The private key of `tls_cert` (PEM file: PKCS#8, PKCS#1 or SEC1).
+    pub tls_key: Option<PathBuf>,
+    /// CA certificate(s) (PEM file): clients must present a certificate
+    /// signed by one of them (mutual TLS). Needs `tls_cert` and `tls_key`.
+    pub tls_client_ca: Option<PathBuf>,
     /// Prometheus metrics address (`GET /metrics`); empty string disables.
     pub metrics_listen: String,
     /// Where the database lives (`<data_dir>/prover.redb`).
@@ -76,6 +88,9 @@ impl Default for Config {
     fn default() -> Self {
         Config {
             listen: SocketAddr::from(([127, 0, 0, 1], 50051)),
+            tls_cert: None,
+            tls_key: None,
+            tls_client_ca: None,
             metrics_listen: "127.0.0.1:9095".into(),
             data_dir: PathBuf::from("depin-data"),
             keys_dir: None,
@@ -159,6 +174,24 @@ impl Config {
                 ));
             }
         }
+        match (&self.tls_cert, &self.tls_key) {
+            (Some(_), None) => {
+                return Err(ConfigError::Invalid(
+                    "tls_cert is set without tls_key (both or neither)".into(),
+                ))
+            }
+            (None, Some(_)) => {
+                return Err(ConfigError::Invalid(
+                    "tls_key is set without tls_cert (both or neither)".into(),
+                ))
+            }
+            _ => {}
+        }
+        if self.tls_client_ca.is_some() && self.tls_cert.is_none() {
+            return Err(ConfigError::Invalid(
+                "tls_client_ca needs tls_cert and tls_key".into(),
+            ));
+        }
         self.kinds()?;
         if !self.metrics_listen.is_empty() {
             self.metrics_addr()?;
@@ -226,5 +259,26 @@ mod tests {
         assert!(e.to_string().contains("uptme"));
         let c = Config::load_with_env(None, "DPTEST_NONE_").unwrap();
         assert_eq!(c, Config::default());
+    }
+
+    #[test]
+    fn tls_cert_and_key_both_or_neither() {
+        let dir = tempfile::tempdir().unwrap();
+        let f = dir.path().join("c.toml");
+        std::fs::write(&f, "tls_cert = \"s.pem\"\n").unwrap();
+        let e = Config::load_with_env(Some(&f), "DPTEST_NONE_").unwrap_err();
+        assert!(e.to_string().contains("tls_key"), "{e}");
+        std::fs::write(&f, "tls_key = \"k.pem\"\n").unwrap();
+        assert!(Config::load_with_env(Some(&f), "DPTEST_NONE_").is_err());
+        std::fs::write(&f, "tls_client_ca = \"ca.pem\"\n").unwrap();
+        let e = Config::load_with_env(Some(&f), "DPTEST_NONE_").unwrap_err();
+        assert!(e.to_string().contains("tls_client_ca"), "{e}");
+        std::fs::write(
+            &f,
+            "tls_cert = \"s.pem\"\ntls_key = \"k.pem\"\ntls_client_ca = \"ca.pem\"\n",
+        )
+        .unwrap();
+        let c = Config::load_with_env(Some(&f), "DPTEST_NONE_").unwrap();
+        assert_eq!(c.tls_key.as_deref(), Some(Path::new("k.pem")));
     }
 }

@@ -66,6 +66,9 @@ pub enum ServeError {
     /// The gRPC server failed.
     #[error("gRPC server: {0}")]
     Transport(#[from] tonic::transport::Error),
+    /// The TLS certificate, key or client CA is unusable.
+    #[error("TLS: {0}")]
+    Tls(String),
     /// Anything else at start.
     #[error("{0}")]
     Other(String),
@@ -100,6 +103,12 @@ impl RunningService {
 pub async fn start(config: Config) -> Result<RunningService, ServeError> {
     config.validate()?;
     let kinds = config.kinds()?;
+    let mut builder = tonic::transport::Server::builder();
+    if let Some(tls) = tls_config(&config)? {
+        builder = builder
+            .tls_config(tls)
+            .map_err(|e| ServeError::Tls(error_chain(&e)))?;
+    }
     std::fs::create_dir_all(&config.data_dir).map_err(|source| ServeError::Io {
         what: format!("creating {}", config.data_dir.display()),
         source,
@@ -215,7 +224,7 @@ pub async fn start(config: Config) -> Result<RunningService, ServeError> {
     let max_msg = config.max_message_bytes;
     let grace = Duration::from_secs(config.shutdown_grace_s);
     let sd = wait_shutdown(shutdown_rx.clone());
-    let server = tonic::transport::Server::builder()
+    let server = builder
         .add_service(health)
         .add_service(reflection)
         .add_service(
@@ -237,7 +246,13 @@ pub async fn start(config: Config) -> Result<RunningService, ServeError> {
                 tracing::info!("shutting down: no new requests");
             },
         );
-    tracing::info!(%addr, metrics = ?metrics_addr, "serving depin.prover.v1");
+    tracing::info!(
+        %addr,
+        metrics = ?metrics_addr,
+        tls = config.tls_cert.is_some(),
+        mutual_tls = config.tls_client_ca.is_some(),
+        "serving depin.prover.v1"
+    );
     let done = tokio::spawn(async move {
         let served = server.await;
         // Stop the workers; wait for running proofs up to the grace period.
@@ -258,6 +273,56 @@ pub async fn start(config: Config) -> Result<RunningService, ServeError> {
         shutdown: shutdown_tx,
         done,
     })
+}
+
+/// The server's TLS settings (`tls_cert`, `tls_key`, `tls_client_ca`), if
+/// TLS is configured.
+fn tls_config(config: &Config) -> Result<Option<tonic::transport::ServerTlsConfig>, ServeError> {
+    use tonic::transport::{Certificate, Identity, ServerTlsConfig};
+    let (Some(cert), Some(key)) = (&config.tls_cert, &config.tls_key) else {
+        return Ok(None);
+    };
+    // A file without PEM of the right kind is reported with its name.
+    let read = |what: &str, p: &std::path::Path, holds: &str, marker: &str| {
+        let pem = std::fs::read(p).map_err(|source| ServeError::Io {
+            what: format!("reading the {what} {}", p.display()),
+            source,
+        })?;
+        let m = marker.as_bytes();
+        if !pem.windows(m.len()).any(|w| w == m) {
+            return Err(ServeError::Tls(format!(
+                "the {what} {} holds no PEM {holds}",
+                p.display()
+            )));
+        }
+        Ok(pem)
+    };
+    let cert_marker = "-----BEGIN CERTIFICATE-----";
+    let mut tls = ServerTlsConfig::new().identity(Identity::from_pem(
+        read("TLS certificate", cert, "certificate", cert_marker)?,
+        read("TLS key", key, "private key", "PRIVATE KEY-----")?,
+    ));
+    if let Some(ca) = &config.tls_client_ca {
+        tls = tls.client_ca_root(Certificate::from_pem(read(
+            "client CA certificate",
+            ca,
+            "certificate",
+            cert_marker,
+        )?));
+    }
+    Ok(Some(tls))
+}
+
+/// An error with its causes.
+fn error_chain(e: &(dyn std::error::Error + 'static)) -> String {
+    let mut msg = e.to_string();
+    let mut source = e.source();
+    while let Some(s) = source {
+        msg.push_str(": ");
+        msg.push_str(&s.to_string());
+        source = s.source();
+    }
+    msg
 }
 
 async fn futures_join(handles: Vec<tokio::task::JoinHandle<()>>) {

@@ -183,6 +183,8 @@ pub struct SubmitArgs {
     /// Deadline of each call, in seconds.
     #[arg(long, default_value_t = 10)]
     timeout_s: u64,
+    #[command(flatten)]
+    tls: crate::TlsArgs,
 }
 
 /// Why `record` failed, for the exit status.
@@ -418,6 +420,7 @@ pub fn submit(args: SubmitArgs) -> anyhow::Result<()> {
         timeout: Duration::from_secs(args.timeout_s.max(1)),
         // The loop below retries with its own backoff.
         retries: 0,
+        tls: args.tls.client_tls()?,
         ..ClientConfig::default()
     };
     let opts = DrainOptions {

@@ -145,6 +145,36 @@ fn key_from_hex(hex: &str) -> anyhow::Result<PrivateKey> {
     parse_private_key_hex(hex).context("--key-hex")
 }
 
+/// TLS options of the commands that talk to the prover (`https://`
+/// endpoints).
+#[derive(Debug, clap::Args)]
+struct TlsArgs {
+    /// PEM file of the CA that signed the prover's certificate (default
+    /// with an `https://` endpoint: the public webpki roots).
+    #[arg(long)]
+    ca_cert: Option<std::path::PathBuf>,
+    /// PEM file of this client's certificate, for a prover that requires
+    /// mutual TLS (with --client-key and --ca-cert).
+    #[arg(long, requires_all = ["client_key", "ca_cert"])]
+    client_cert: Option<std::path::PathBuf>,
+    /// PEM file of the private key of --client-cert.
+    #[arg(long, requires = "client_cert")]
+    client_key: Option<std::path::PathBuf>,
+}
+
+impl TlsArgs {
+    /// The client's TLS settings, if any were given.
+    fn client_tls(&self) -> anyhow::Result<Option<depin_device_sdk::client::ClientTls>> {
+        let Some(ca) = &self.ca_cert else {
+            return Ok(None);
+        };
+        let identity = self.client_cert.as_deref().zip(self.client_key.as_deref());
+        Ok(Some(depin_device_sdk::client::ClientTls::from_files(
+            ca, identity,
+        )?))
+    }
+}
+
 fn print_line(s: &str) -> anyhow::Result<()> {
     let mut out = std::io::stdout().lock();
     writeln!(out, "{s}")

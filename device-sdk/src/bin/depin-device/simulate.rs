@@ -58,6 +58,8 @@ pub struct SimulateArgs {
     /// cheater's record was.
     #[arg(long)]
     check: bool,
+    #[command(flatten)]
+    tls: crate::TlsArgs,
 }
 
 /// The bar of the phase being shown.
@@ -290,6 +292,7 @@ pub fn simulate(args: SimulateArgs) -> anyhow::Result<bool> {
         batch_size: args.batch_size,
         client: ClientConfig {
             timeout: Duration::from_secs(args.timeout_s.max(1)),
+            tls: args.tls.client_tls()?,
             ..ClientConfig::default()
         },
         ..FleetConfig::new(args.devices, args.epoch)
