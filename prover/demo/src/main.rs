@@ -32,6 +32,7 @@ use depin_device_sdk::client::{pb, ClientConfig, ClientError, ProverClient};
 use depin_device_sdk::fleet::{
     Behaviour, DeviceReport, Fleet, FleetConfig, Phase, Progress as FleetProgress, ProgressFn,
 };
+use depin_prover::service::convert::kind_to_pb;
 use indicatif::{MultiProgress, ProgressBar, ProgressStyle};
 
 use report::{ClaimOutcome, DeviceOutcome, ProofOutcome, Report, Role};
@@ -230,17 +231,17 @@ async fn run(cli: Cli) -> Result<Report> {
     // 4. Proofs.
     progress.step(4, "prover: prove every device's epoch");
     let bar = progress.bar(ids.len() as u64, "proofs");
-    let mut jobs = Vec::new();
+    let mut queued = Vec::with_capacity(fleet_report.devices.len());
     for d in &fleet_report.devices {
         // The prover refuses (FAILED_PRECONDITION) a device with nothing
         // stored for the epoch: a job that never starts.
         match client
-            .prove_epoch(&d.id, node::pb_kind(d.statement), cli.epoch)
+            .prove_epoch(&d.id, kind_to_pb(d.statement), cli.epoch)
             .await
         {
-            Ok(job) => jobs.push(Ok(job.job_id)),
+            Ok(job) => queued.push(Ok(job.job_id)),
             Err(ClientError::Status(s)) if s.code() == tonic::Code::FailedPrecondition => {
-                jobs.push(Err(s.message().to_string()));
+                queued.push(Err(s.message().to_string()));
             }
             Err(e) => {
                 return Err(e).with_context(|| {
@@ -249,11 +250,19 @@ async fn run(cli: Cli) -> Result<Report> {
             }
         }
     }
-    let mut proofs = Vec::with_capacity(jobs.len());
-    for job in &jobs {
-        proofs.push(match job {
-            Ok(job_id) => Some(client.wait_job(job_id).await?),
-            Err(_) => None,
+    let mut epochs = Vec::with_capacity(queued.len());
+    for q in queued {
+        epochs.push(match q {
+            Ok(job_id) => {
+                let job = client.wait_job(&job_id).await?;
+                if pb::JobState::try_from(job.state).unwrap_or_default() == pb::JobState::Done {
+                    let calldata = client.get_proof(&job_id).await?.calldata;
+                    Epoch::Proven { job, calldata }
+                } else {
+                    Epoch::NotProven(job.failure)
+                }
+            }
+            Err(why) => Epoch::NotProven(why),
         });
         bar.inc(1);
     }
@@ -263,47 +272,40 @@ async fn run(cli: Cli) -> Result<Report> {
     // reward, before it is paid: its reward raised, and its proof presented
     // for another device.
     progress.step(5, "chain: tampered claims, then every device's claim");
-    for ((d, job), _) in fleet_report.devices.iter().zip(&proofs).zip(&jobs) {
-        let Some(job) = job else { continue };
-        let done = pb::JobState::try_from(job.state).unwrap_or_default() == pb::JobState::Done;
-        if d.behaviour.is_honest() && done && job.reward > 0 {
-            let got = client.get_proof(&job.job_id).await?;
-            report.attacks = chain.tamper_attacks(&got.calldata, &ids).await?;
-            break;
-        }
-    }
-    let bar = progress.bar(proofs.len() as u64, "claims");
-    let mut first_paid: Option<Vec<u8>> = None;
-    for ((d, job), queued) in fleet_report.devices.iter().zip(&proofs).zip(&jobs) {
-        let Some(job) = job else {
-            let why = queued.as_ref().err().cloned().unwrap_or_default();
-            report.devices.push(outcome(
-                d,
-                ProofOutcome::NotProven(why),
-                ClaimOutcome::NotClaimed,
-            ));
-            bar.inc(1);
-            continue;
-        };
-        let state = pb::JobState::try_from(job.state).unwrap_or_default();
-        let (proof, claim) = if state == pb::JobState::Done {
-            let got = client.get_proof(&job.job_id).await?;
-            let claim = chain.claim(&got.calldata).await?;
-            if matches!(claim, ClaimOutcome::Paid { .. }) && first_paid.is_none() {
-                first_paid = Some(got.calldata.clone());
+    let target = fleet_report
+        .devices
+        .iter()
+        .zip(&epochs)
+        .find_map(|(d, e)| match e {
+            Epoch::Proven { job, calldata } if d.behaviour.is_honest() && job.reward > 0 => {
+                Some(calldata)
             }
-            (
-                ProofOutcome::Proven {
-                    reward: job.reward,
-                    proving_ms: job.proving_ms,
-                },
-                claim,
-            )
-        } else {
-            (
-                ProofOutcome::NotProven(job.failure.clone()),
+            _ => None,
+        });
+    if let Some(calldata) = target {
+        report.attacks = chain.tamper_attacks(calldata, &ids).await?;
+    }
+    let bar = progress.bar(epochs.len() as u64, "claims");
+    let mut first_paid: Option<&[u8]> = None;
+    for (d, epoch) in fleet_report.devices.iter().zip(&epochs) {
+        let (proof, claim) = match epoch {
+            Epoch::Proven { job, calldata } => {
+                let claim = chain.claim(calldata).await?;
+                if matches!(claim, ClaimOutcome::Paid { .. }) && first_paid.is_none() {
+                    first_paid = Some(calldata);
+                }
+                (
+                    ProofOutcome::Proven {
+                        reward: job.reward,
+                        proving_ms: job.proving_ms,
+                    },
+                    claim,
+                )
+            }
+            Epoch::NotProven(why) => (
+                ProofOutcome::NotProven(why.clone()),
                 ClaimOutcome::NotClaimed,
-            )
+            ),
         };
         bar.inc(1);
         report.devices.push(outcome(d, proof, claim));
@@ -313,7 +315,7 @@ async fn run(cli: Cli) -> Result<Report> {
     // 6. A paid claim, replayed.
     progress.step(6, "chain: a paid claim replayed");
     if let Some(calldata) = first_paid {
-        report.attacks.push(chain.replay(&calldata).await?);
+        report.attacks.push(chain.replay(calldata).await?);
     }
     report.wall_s = started.elapsed().as_secs_f64();
     node.stop().await;
@@ -325,6 +327,19 @@ fn client_config() -> ClientConfig {
         timeout: Duration::from_secs(60),
         ..ClientConfig::default()
     }
+}
+
+/// A device's epoch at the prover.
+enum Epoch {
+    /// Proven: the finished job and the calldata of its claim.
+    Proven {
+        /// The job.
+        job: pb::Job,
+        /// `GetProof`'s calldata for `claim`.
+        calldata: Vec<u8>,
+    },
+    /// Not proven, and why.
+    NotProven(String),
 }
 
 /// A device's row of the report.

@@ -8,9 +8,10 @@ use std::time::Duration;
 use anyhow::{bail, Context, Result};
 use ark_bn254::Bn254;
 use ark_serialize::CanonicalDeserialize;
-use depin_device_sdk::client::{pb, ClientConfig, ClientError, ProverClient};
+use depin_device_sdk::client::{ClientConfig, ClientError, ProverClient};
 use depin_prover::golden::SETUP_SEED;
 use depin_prover::keys::{VerifyingKey, VERIFYING_KEY_FILE};
+use depin_prover::service::convert::kind_to_pb;
 use depin_prover::service::{self, Config, RunningService};
 use depin_statements::StatementKind;
 
@@ -80,7 +81,7 @@ impl Node {
         .await?;
         for kind in StatementKind::ALL {
             let got = loop {
-                match client.get_verifying_key(pb_kind(kind)).await {
+                match client.get_verifying_key(kind_to_pb(kind)).await {
                     Ok(vk) => break vk,
                     Err(ClientError::Status(s)) if s.code() == tonic::Code::Unavailable => {
                         tokio::time::sleep(Duration::from_millis(500)).await;
@@ -124,13 +125,4 @@ fn fresh_token() -> Result<String> {
     use rand::Rng;
     let bytes: [u8; 16] = rand::thread_rng().gen();
     Ok(format!("demo-{}", hex::encode(bytes)))
-}
-
-/// The protobuf name of a statement.
-pub fn pb_kind(kind: StatementKind) -> pb::StatementKind {
-    match kind {
-        StatementKind::Uptime => pb::StatementKind::Uptime,
-        StatementKind::Bandwidth => pb::StatementKind::Bandwidth,
-        StatementKind::Coverage => pb::StatementKind::Coverage,
-    }
 }
