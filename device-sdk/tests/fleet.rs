@@ -10,30 +10,19 @@ use depin_device_sdk::client::RecordOutcome;
 use depin_device_sdk::fleet::{
     Behaviour, CheatKind, Fleet, FleetConfig, Phase, Progress, ProgressFn,
 };
-use depin_prover::service::{start, Config};
+use depin_prover::service::start;
 use depin_statements::StatementKind;
 
-const TOKEN: &str = "fleet-test-operator-token-0123";
+mod support;
 
-fn service_config(data: &std::path::Path) -> Config {
-    Config {
-        listen: "127.0.0.1:0".parse().unwrap(),
-        metrics_listen: String::new(),
-        data_dir: data.to_path_buf(),
-        keys_dir: Some(data.join("keys")),
-        // Ingest only: no statement is proven, no keys are made.
-        dev_keys: false,
-        statements: Vec::new(),
-        operator_token: Some(TOKEN.into()),
-        shutdown_grace_s: 1,
-        ..Config::default()
-    }
-}
+const TOKEN: &str = "fleet-test-operator-token-0123";
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn honest_records_are_accepted_and_each_cheat_gets_its_reason() {
     let data = tempfile::tempdir().unwrap();
-    let server = start(service_config(data.path())).await.unwrap();
+    let server = start(support::ingest_config(data.path(), TOKEN))
+        .await
+        .unwrap();
     let url = format!("http://{}", server.addr);
 
     let config = FleetConfig {

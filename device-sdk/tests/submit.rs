@@ -9,9 +9,8 @@ use std::process::{Command, Stdio};
 use std::time::Duration;
 
 use depin_crypto::eddsa::PrivateKey;
-use depin_crypto::geo::k_q32_for_mhz;
 use depin_crypto::Fr;
-use depin_device_sdk::client::{pb, ClientConfig, OperatorClient};
+use depin_device_sdk::client::{ClientConfig, OperatorClient};
 use depin_device_sdk::keyfile;
 use depin_device_sdk::recorder::Recorder;
 use depin_device_sdk::records::{beacon_id, Location};
@@ -23,55 +22,12 @@ use depin_prover::service::{start, Config};
 use depin_statements::StatementKind;
 use serde_json::Value;
 
+mod support;
+
 const BIN: &str = env!("CARGO_BIN_EXE_depin-device");
 const TOKEN: &str = "submit-test-operator-token-0123";
 const EPOCH: u32 = 5;
 const BEACON: u64 = 4_242_424_242;
-
-fn service_config(data: &Path, listen: std::net::SocketAddr) -> Config {
-    Config {
-        listen,
-        metrics_listen: String::new(),
-        data_dir: data.to_path_buf(),
-        keys_dir: Some(data.join("keys")),
-        dev_keys: false,
-        statements: Vec::new(),
-        operator_token: Some(TOKEN.into()),
-        shutdown_grace_s: 1,
-        ..Config::default()
-    }
-}
-
-fn publish_request() -> pb::PublishEpochRequest {
-    pb::PublishEpochRequest {
-        epoch: EPOCH,
-        beacon: BEACON.to_string(),
-        uptime: Some(pb::UptimePolicy {
-            slots_per_epoch: 96,
-            floor_slots: 4,
-            max_latency_ms: 200,
-            base_reward: 100,
-            reward_per_slot: 5,
-            reward_cap: 100_000,
-        }),
-        bandwidth: Some(pb::BandwidthPolicy {
-            max_bytes_per_s: 1 << 20,
-            rate_num: 3,
-            rate_shift: 20,
-            reward_cap: 1_000_000,
-        }),
-        coverage: Some(pb::CoveragePolicy {
-            min_witnesses: 2,
-            reward_per_witness: 10,
-            reward_cap: 1000,
-            min_distance_m: 300,
-            max_distance_m: 20_000,
-            eirp_dbm: 27,
-            k_q32: k_q32_for_mhz(915),
-            cell_bits: 12,
-        }),
-    }
-}
 
 fn copy_dir(from: &Path, to: &Path) {
     std::fs::create_dir_all(to).unwrap();
@@ -177,9 +133,7 @@ async fn submit_retries_until_the_prover_is_back_and_delivers_each_record_once()
     // The prover knows the device, its witness's neighbour, the client and
     // the epoch; then it goes down.
     {
-        let server = start(service_config(&data, "127.0.0.1:0".parse().unwrap()))
-            .await
-            .unwrap();
+        let server = start(support::ingest_config(&data, TOKEN)).await.unwrap();
         let url = format!("http://{}", server.addr);
         let mut op = OperatorClient::connect(&url, TOKEN, ClientConfig::default())
             .await
@@ -187,7 +141,9 @@ async fn submit_retries_until_the_prover_is_back_and_delivers_each_record_once()
         op.register_device(&device.public_key()).await.unwrap();
         op.register_device(&other.public_key()).await.unwrap();
         op.register_client(&client.public_key()).await.unwrap();
-        op.publish_epoch(publish_request()).await.unwrap();
+        op.publish_epoch(support::publish_request(EPOCH, BEACON))
+            .await
+            .unwrap();
         server.shutdown();
         server.wait().await.unwrap();
     }
@@ -202,7 +158,12 @@ async fn submit_retries_until_the_prover_is_back_and_delivers_each_record_once()
         .unwrap();
     tokio::time::sleep(Duration::from_millis(1500)).await;
     // Back: everything is delivered.
-    let server = start(service_config(&data, addr)).await.unwrap();
+    let server = start(Config {
+        listen: addr,
+        ..support::ingest_config(&data, TOKEN)
+    })
+    .await
+    .unwrap();
     let out = tokio::task::spawn_blocking(move || child.wait_with_output().unwrap())
         .await
         .unwrap();

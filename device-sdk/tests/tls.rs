@@ -10,17 +10,17 @@ use std::process::Command;
 use std::time::Duration;
 
 use depin_crypto::eddsa::PrivateKey;
-use depin_crypto::geo::k_q32_for_mhz;
 use depin_crypto::Fr;
 use depin_device_sdk::client::{
-    pb, ClientConfig, ClientError, ClientTls, OperatorClient, ProverClient, RecordOutcome,
-    UptimeChain,
+    ClientConfig, ClientError, ClientTls, OperatorClient, ProverClient, RecordOutcome, UptimeChain,
 };
 use depin_prover::service::{start, Config, RunningService};
 use rcgen::{
     BasicConstraints, CertificateParams, DnType, ExtendedKeyUsagePurpose, IsCa, KeyPair,
     KeyUsagePurpose,
 };
+
+mod support;
 
 const BIN: &str = env!("CARGO_BIN_EXE_depin-device");
 const TOKEN: &str = "tls-test-operator-token-0123456";
@@ -92,19 +92,10 @@ impl Tls {
 
 fn service_config(data: &Path, tls: &Tls, mutual: bool) -> Config {
     Config {
-        listen: "127.0.0.1:0".parse().unwrap(),
-        metrics_listen: String::new(),
-        data_dir: data.to_path_buf(),
-        keys_dir: Some(data.join("keys")),
-        // Ingest only: no statement is proven, no keys are made.
-        dev_keys: false,
-        statements: Vec::new(),
-        operator_token: Some(TOKEN.into()),
-        shutdown_grace_s: 1,
         tls_cert: Some(tls.path("server.pem")),
         tls_key: Some(tls.path("server.key")),
         tls_client_ca: mutual.then(|| tls.path("ca.pem")),
-        ..Config::default()
+        ..support::ingest_config(data, TOKEN)
     }
 }
 
@@ -122,37 +113,6 @@ fn client_config(tls: Option<ClientTls>) -> ClientConfig {
     }
 }
 
-fn publish_request() -> pb::PublishEpochRequest {
-    pb::PublishEpochRequest {
-        epoch: EPOCH,
-        beacon: BEACON.to_string(),
-        uptime: Some(pb::UptimePolicy {
-            slots_per_epoch: 96,
-            floor_slots: 4,
-            max_latency_ms: 200,
-            base_reward: 100,
-            reward_per_slot: 5,
-            reward_cap: 100_000,
-        }),
-        bandwidth: Some(pb::BandwidthPolicy {
-            max_bytes_per_s: 1 << 20,
-            rate_num: 3,
-            rate_shift: 20,
-            reward_cap: 1_000_000,
-        }),
-        coverage: Some(pb::CoveragePolicy {
-            min_witnesses: 2,
-            reward_per_witness: 10,
-            reward_cap: 1000,
-            min_distance_m: 300,
-            max_distance_m: 20_000,
-            eirp_dbm: 27,
-            k_q32: k_q32_for_mhz(915),
-            cell_bits: 12,
-        }),
-    }
-}
-
 /// Publishes the epoch, registers a device, submits three heartbeats and
 /// reads the policy back, all over `cfg`'s connection.
 async fn round_trip(addr: SocketAddr, cfg: &ClientConfig, seed: u8) {
@@ -161,7 +121,9 @@ async fn round_trip(addr: SocketAddr, cfg: &ClientConfig, seed: u8) {
         .await
         .unwrap();
     // A second publication of the same epoch is an error; one is enough.
-    let _ = op.publish_epoch(publish_request()).await;
+    let _ = op
+        .publish_epoch(support::publish_request(EPOCH, BEACON))
+        .await;
     let key = PrivateKey::from_bytes([seed; 32]);
     op.register_device(&key.public_key()).await.unwrap();
 
