@@ -767,6 +767,36 @@ impl Keys {
         self.verifying.write(&dir.join(VERIFYING_KEY_FILE))?;
         self.verifying.write_snarkjs(&dir.join(VK_JSON_FILE))
     }
+
+    /// Makes `dir` appear whole or not at all: the files are written into
+    /// a sibling directory no other writer uses (process id and a
+    /// process-wide counter), which is then renamed to `dir`. When `dir`
+    /// already exists, another writer finished first and its keys are
+    /// kept (a deterministic setup gives the same keys); the returned flag
+    /// says whether these keys were the ones published.
+    pub fn publish_dir(&self, dir: &Path) -> Result<bool, KeyError> {
+        use std::sync::atomic::{AtomicU64, Ordering};
+        static NEXT: AtomicU64 = AtomicU64::new(0);
+        let n = NEXT.fetch_add(1, Ordering::Relaxed);
+        let name = dir
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_else(|| "keys".into());
+        let tmp = dir.with_file_name(format!(".{name}.tmp-{}-{n}", std::process::id()));
+        let _ = fs::remove_dir_all(&tmp);
+        self.write_dir(&tmp)?;
+        match fs::rename(&tmp, dir) {
+            Ok(()) => Ok(true),
+            Err(_) if KeyDir::new(dir).proving_key().exists() => {
+                let _ = fs::remove_dir_all(&tmp);
+                Ok(false)
+            }
+            Err(e) => {
+                let _ = fs::remove_dir_all(&tmp);
+                Err(KeyError::io(dir, e))
+            }
+        }
+    }
 }
 
 /// The paths of a key directory's files.

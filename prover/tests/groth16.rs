@@ -296,6 +296,38 @@ fn prove_refuses_unsatisfied_witnesses_and_mismatched_keys() {
     ));
 }
 
+/// Many writers publishing the same key directory at once, from threads
+/// of one process (as test servers and the service do): every one
+/// succeeds, exactly one publishes, the directory is whole and nothing
+/// temporary is left beside it.
+#[test]
+fn concurrent_publishers_leave_one_whole_key_directory() {
+    let m = made(StatementKind::Uptime);
+    let root = tempfile::tempdir().expect("tempdir");
+    let dir = root.path().join("uptime");
+    let published: Vec<bool> = std::thread::scope(|s| {
+        let handles: Vec<_> = (0..6)
+            .map(|_| s.spawn(|| m.keys.publish_dir(&dir).expect("publish")))
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| h.join().expect("no panic"))
+            .collect()
+    });
+    assert_eq!(published.iter().filter(|p| **p).count(), 1, "{published:?}");
+    let pk = KeyDir::new(&dir)
+        .load_proving_key(StatementKind::Uptime, Trust::Untrusted)
+        .expect("whole key");
+    assert_eq!(pk, m.keys.proving);
+    let left: Vec<_> = std::fs::read_dir(root.path())
+        .expect("list")
+        .map(|e| e.expect("entry").file_name())
+        .collect();
+    assert_eq!(left, [std::ffi::OsString::from("uptime")]);
+    // Publishing again keeps what is there.
+    assert!(!m.keys.publish_dir(&dir).expect("publish again"));
+}
+
 #[test]
 fn key_files_round_trip_trusted_and_untrusted() {
     let m = made(StatementKind::Coverage);

@@ -302,11 +302,7 @@ fn golden_uptime_keys() -> PathBuf {
             keys.verifying == golden_vk,
             "setup did not reproduce the golden key"
         );
-        let tmp = dir.with_extension(format!("tmp-{}", std::process::id()));
-        keys.write_dir(&tmp).expect("write keys");
-        if std::fs::rename(&tmp, &dir).is_err() {
-            let _ = std::fs::remove_dir_all(&tmp);
-        }
+        keys.publish_dir(&dir).expect("write keys");
         eprintln!("uptime golden setup: {:.1} s", t.elapsed().as_secs_f64());
     }
     let vk = KeyDir::new(&dir)

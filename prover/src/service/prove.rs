@@ -580,14 +580,9 @@ fn load_or_make(
             }
         }
         .map_err(|e| e.to_string())?;
-        // Written beside, then renamed: another process making the same
-        // keys never reads a half-written file.
-        let tmp = dir.with_extension(format!("tmp-{}", std::process::id()));
-        keys.write_dir(&tmp).map_err(|e| e.to_string())?;
-        if std::fs::rename(&tmp, dir).is_err() {
-            // Someone else finished first: theirs are the same keys.
-            let _ = std::fs::remove_dir_all(&tmp);
-        }
+        // Written beside, then renamed: another server (or process)
+        // making the same keys never reads a half-written file.
+        keys.publish_dir(dir).map_err(|e| e.to_string())?;
         keys.proving
     } else {
         return Err(format!(

@@ -42,11 +42,7 @@ pub fn ensure_keys(kind: StatementKind) {
         StatementKind::Coverage => dev_setup(CoverageCircuit::sample().unwrap(), SEED),
     }
     .unwrap();
-    let tmp = dir.with_extension(format!("tmp-{}", std::process::id()));
-    keys.write_dir(&tmp).unwrap();
-    if std::fs::rename(&tmp, &dir).is_err() {
-        let _ = std::fs::remove_dir_all(&tmp);
-    }
+    keys.publish_dir(&dir).unwrap();
 }
 
 /// A configuration for a test server in `data`.
