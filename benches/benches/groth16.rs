@@ -1,15 +1,18 @@
-//! Groth16 on the full-capacity statements (`C::sample()`) and on a 2^16
-//! squaring chain: our prover (`depin_prover::groth16::Prover`, matrices
-//! built once, on `depin-prover-core`'s MSM and FFT) beside arkworks'
-//! `Groth16::prove` (synthesis, LC inlining and its prover core), their
-//! ratio, and for the statements also verification and proving-key loading
-//! (trusted: unchecked; untrusted: every point validated). Prints the
-//! constraint counts, key sizes and where one proof's time went first.
+//! Groth16 on the full-capacity statements (`C::sample()`) and on 2^16 and
+//! 2^18 squaring chains: our prover (`depin_prover::groth16::Prover`,
+//! matrices built once, on `depin-prover-core`'s MSM and FFT, proving from
+//! the memory-mapped key file) beside arkworks' `Groth16::prove`
+//! (synthesis, LC inlining and its prover core, on the same key in memory),
+//! their ratio, and for the statements also verification and proving-key
+//! loading: ours mapped (trusted: no point read; untrusted: every point
+//! validated) beside arkworks' unchecked deserialization of its own
+//! uncompressed serialization of the same key. Prints the constraint
+//! counts, key sizes and where one proof's time went first.
 //!
 //! `cargo bench -p depin-benches --bench groth16` (all), or a filter:
 //! `cargo bench -p depin-benches --bench groth16 -- uptime` sets up and runs
 //! only the statements and the squaring chain whose names contain it
-//! (`squaring`, `uptime`, `bandwidth`, `coverage`; also
+//! (`squaring`, `squaring-2^18`, `uptime`, `bandwidth`, `coverage`; also
 //! `DEPIN_BENCH_STATEMENTS=uptime,coverage`).
 #![allow(missing_docs)]
 
@@ -22,6 +25,7 @@ use ark_groth16::Groth16;
 use ark_relations::gr1cs::{
     ConstraintSynthesizer, ConstraintSystemRef, LinearCombination, SynthesisError,
 };
+use ark_serialize::{CanonicalDeserialize, CanonicalSerialize};
 use ark_snark::SNARK;
 use criterion::{criterion_group, criterion_main, Criterion, SamplingMode};
 use depin_prover::golden::{with_sample, CircuitVisitor, ALL_KINDS};
@@ -104,8 +108,21 @@ impl CircuitVisitor for Bench<'_> {
         keys.verifying
             .write(&dir.path().join(VERIFYING_KEY_FILE))
             .expect("write vk");
+        // arkworks' own serialization of the same key, for its load baseline.
+        let ark_pk = keys.proving.to_arkworks().expect("in memory");
+        let ark_path = dir.path().join("proving_key.ark");
+        {
+            let mut v = Vec::new();
+            ark_pk.serialize_uncompressed(&mut v).expect("serialize");
+            std::fs::write(&ark_path, v).expect("write");
+        }
+        drop(keys.proving);
+        // Ours proves from the mapped file, as the service does.
         let start = Instant::now();
-        let prover = Prover::new(keys.proving.clone(), circuit.clone()).expect("prover");
+        let mapped = ProvingKey::load_trusted(&pk_path, C::KIND).expect("map");
+        let load = start.elapsed();
+        let start = Instant::now();
+        let prover = Prover::new(mapped, circuit.clone()).expect("prover");
         let build = start.elapsed();
         let (proof, t) = prover
             .prove_timed(circuit.clone(), &mut ChaCha20Rng::seed_from_u64(2))
@@ -113,8 +130,8 @@ impl CircuitVisitor for Bench<'_> {
         println!(
             "groth16/{kind}: {} constraints, {} public inputs, {} witnesses; setup {:.2} s (once); \
              proving key {} bytes ({:.1} MiB), verifying key {} bytes, proof.bin {} bytes; \
-             prover (matrices) built in {:.2} s (once); one proof: synthesis {:.3} s, \
-             witness map {:.3} s, MSMs {:.3} s",
+             key mapped in {:.2} ms; prover (matrices) built in {:.2} s (once); first proof: \
+             synthesis {:.3} s, witness map {:.3} s, MSMs {:.3} s",
             shape.constraints,
             shape.public_inputs,
             shape.witnesses,
@@ -123,6 +140,7 @@ impl CircuitVisitor for Bench<'_> {
             pk_bytes.len() as f64 / (1 << 20) as f64,
             vk_bytes.len(),
             proof.to_bytes().expect("proof").len(),
+            load.as_secs_f64() * 1e3,
             build.as_secs_f64(),
             t.synthesis.as_secs_f64(),
             t.witness_map.as_secs_f64(),
@@ -133,8 +151,7 @@ impl CircuitVisitor for Bench<'_> {
             prover.prove(circuit.clone(), &mut rng).expect("prove");
         });
         let ark = median(|| {
-            Groth16::<Bn254>::prove(keys.proving.as_arkworks(), circuit.clone(), &mut rng)
-                .expect("prove");
+            Groth16::<Bn254>::prove(&ark_pk, circuit.clone(), &mut rng).expect("prove");
         });
         report(&format!("groth16/{kind}"), ours, ark);
 
@@ -152,23 +169,29 @@ impl CircuitVisitor for Bench<'_> {
         });
         g.bench_function("prove (ark_groth16::Groth16::prove)", |b| {
             b.iter(|| {
-                Groth16::<Bn254>::prove(
-                    keys.proving.as_arkworks(),
-                    black_box(circuit.clone()),
-                    &mut rng,
-                )
-                .expect("prove")
+                Groth16::<Bn254>::prove(&ark_pk, black_box(circuit.clone()), &mut rng)
+                    .expect("prove")
             })
         });
         g.bench_function("verify", |b| {
             b.iter(|| verify(&keys.verifying, black_box(&proof.public), &proof.proof).expect("ok"))
         });
-        g.bench_function("load proving key (trusted)", |b| {
+        g.bench_function("load proving key (ours: mapped, trusted)", |b| {
             b.iter(|| ProvingKey::load_trusted(&pk_path, C::KIND).expect("load"))
         });
-        g.bench_function("load proving key (untrusted)", |b| {
+        g.bench_function("load proving key (ours: mapped, untrusted)", |b| {
             b.iter(|| ProvingKey::load_untrusted(&pk_path, C::KIND).expect("load"))
         });
+        g.bench_function(
+            "load proving key (ark: read + deserialize_uncompressed_unchecked)",
+            |b| {
+                b.iter(|| {
+                    let bytes = std::fs::read(&ark_path).expect("read");
+                    ark_groth16::ProvingKey::<Bn254>::deserialize_uncompressed_unchecked(&bytes[..])
+                        .expect("load")
+                })
+            },
+        );
         g.finish();
     }
 }
@@ -205,16 +228,17 @@ impl ConstraintSynthesizer<Fr> for SquaringChain {
     }
 }
 
-fn bench_squaring(c: &mut Criterion) {
-    let name = "groth16/squaring-2^16";
+fn bench_squaring(c: &mut Criterion, log: u32) {
+    let name = format!("groth16/squaring-2^{log}");
+    let name = name.as_str();
     if !wanted(name) {
         return;
     }
-    // 2^16 - 4 squarings: with the output constraint and the three instance
-    // rows the QAP domain is exactly 2^16.
+    // 2^log - 4 squarings: with the output constraint and the three
+    // instance rows the QAP domain is exactly 2^log.
     let circuit = SquaringChain {
         x: Fr::from(3u64),
-        steps: (1 << 16) - 4,
+        steps: (1 << log) - 4,
     };
     let mut rng = ChaCha20Rng::seed_from_u64(1);
     let start = Instant::now();
@@ -268,7 +292,8 @@ fn bench_squaring(c: &mut Criterion) {
 }
 
 fn bench_groth16(c: &mut Criterion) {
-    bench_squaring(c);
+    bench_squaring(c, 16);
+    bench_squaring(c, 18);
     for kind in selected() {
         with_sample(kind, Bench(c)).expect("sample circuit");
     }

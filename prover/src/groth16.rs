@@ -197,7 +197,7 @@ impl Prover {
             });
         }
         let core = CircuitProver::from_circuit(circuit).map_err(|e| core_error(C::KIND, e))?;
-        core.check_key(key.as_arkworks())
+        core.check_key(key.key_ref().map_err(KeyError::from)?)
             .map_err(|e| core_error(C::KIND, e))?;
         Ok(Prover { key, core })
     }
@@ -315,8 +315,8 @@ where
             circuit: kind,
         });
     }
-    core.check_key(pk.as_arkworks())
-        .map_err(|e| core_error(kind, e))?;
+    let key = pk.key_ref().map_err(KeyError::from)?;
+    core.check_key(key).map_err(|e| core_error(kind, e))?;
     let claimed = circuit.public_inputs();
     let start = Instant::now();
     let assignment = synthesize_witness(circuit).map_err(|e| core_error(kind, e))?;
@@ -358,7 +358,7 @@ where
     let r = Fr::rand(rng);
     let s = Fr::rand(rng);
     let proof = core
-        .prove_with_quotient(pk.as_arkworks(), &assignment, &h, r, s)
+        .prove_with_quotient(key, &assignment, &h, r, s)
         .map_err(|e| core_error(kind, e))?;
     let msm = start.elapsed();
     let timings = ProveTimings {

@@ -17,25 +17,35 @@
 //! | bytes | field | value |
 //! | --- | --- | --- |
 //! | 0..4 | magic | `DPZK` |
-//! | 4..6 | format version | `u16` little-endian, [`FORMAT_VERSION`] |
+//! | 4..6 | format version | `u16` little-endian, the file type's ([`FileType::format_version`]) |
 //! | 6 | file type | 1 proving key, 2 verifying key, 3 proof ([`FileType`]) |
 //! | 7 | statement kind | 1 uptime, 2 bandwidth, 3 coverage |
 //! | 8..12 | statement version | `u32` little-endian (`STATEMENT_VERSION`) |
 //! | 12..16 | public inputs | `u32` little-endian |
 //!
-//! followed by the arkworks serialization of the key: **uncompressed** for
-//! both keys (`ark_groth16::ProvingKey` / `VerifyingKey`, canonical
-//! little-endian coordinates), and nothing after it. Loading checks the
-//! header against what the caller expects and refuses a short file and
-//! trailing bytes, each with its own [`FormatError`].
+//! The verifying key (format version 1) follows as arkworks' uncompressed
+//! serialization (`ark_groth16::VerifyingKey`, canonical little-endian
+//! coordinates). The proving key (format version 2) follows **packed**
+//! (`depin_prover_core::groth16::ProvingKeyRef`'s layout: the points in
+//! Montgomery form exactly as the prover holds them in memory, 8-byte
+//! aligned after the header). Loading checks the header against what the
+//! caller expects and refuses a short file and trailing bytes, each with
+//! its own [`FormatError`].
 //!
-//! A proving key loads two ways:
+//! A proving key file is **memory-mapped**, not read: the prover proves
+//! from the mapped pages in place, the operating system reads them in on
+//! first use and shares them between the processes that map the same file.
+//! It loads two ways:
 //!
-//! - [`ProvingKey::load_trusted`]: for a file this service wrote itself
-//!   (`deserialize_uncompressed_unchecked`: no curve or subgroup checks),
-//!   the fast path a prover node takes at start.
+//! - [`ProvingKey::load_trusted`]: for a file this service wrote itself:
+//!   the header and the lengths are checked and no point is read, the fast
+//!   path a prover node takes at start.
 //! - [`ProvingKey::load_untrusted`]: for a file from elsewhere: every point
-//!   is checked to lie on the curve and in the prime-order subgroup.
+//!   is checked to be canonical, on the curve and in the prime-order
+//!   subgroup.
+//!
+//! A mapped file must not be changed while it is in use (write a new file
+//! and rename it over the old one, as [`Keys::publish_dir`] does).
 //!
 //! Verifying keys are small and always validated.
 
@@ -43,6 +53,7 @@ use std::fmt;
 use std::fs;
 use std::io;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use ark_bn254::Bn254;
 use ark_groth16::{Groth16, PreparedVerifyingKey};
@@ -51,8 +62,10 @@ use ark_serialize::{
     CanonicalDeserialize, CanonicalSerialize, Compress, SerializationError, Validate,
 };
 use ark_snark::SNARK;
+use depin_prover_core::groth16::{read_packed, PackedKeyError, ProvingKeyRef};
 use depin_statements::{StatementKind, STATEMENT_VERSION};
 use depin_statements_r1cs::StatementCircuit;
+use memmap2::Mmap;
 use rand_chacha::rand_core::SeedableRng;
 use rand_chacha::ChaCha20Rng;
 
@@ -65,8 +78,11 @@ pub const VK_JSON_FILE: &str = "vk.json";
 
 /// The first four bytes of every binary file this crate writes.
 pub const MAGIC: [u8; 4] = *b"DPZK";
-/// The version of the binary file layout ([`FileHeader`] and payloads).
+/// The version of the binary layout of verifying key and proof files
+/// ([`FileHeader`] and payload).
 pub const FORMAT_VERSION: u16 = 1;
+/// The version of the proving key file's layout (the packed payload).
+pub const PROVING_KEY_FORMAT_VERSION: u16 = 2;
 /// Length of [`FileHeader`] in bytes.
 pub const HEADER_LEN: usize = 16;
 
@@ -83,6 +99,14 @@ pub enum FileType {
 }
 
 impl FileType {
+    /// The layout version this build writes and reads for the file type.
+    pub fn format_version(self) -> u16 {
+        match self {
+            FileType::ProvingKey => PROVING_KEY_FORMAT_VERSION,
+            FileType::VerifyingKey | FileType::Proof => FORMAT_VERSION,
+        }
+    }
+
     fn from_code(code: u8) -> Option<Self> {
         match code {
             1 => Some(FileType::ProvingKey),
@@ -120,7 +144,7 @@ pub enum FormatError {
     UnsupportedFormat {
         /// Version in the file.
         found: u16,
-        /// [`FORMAT_VERSION`].
+        /// The file type's [`FileType::format_version`].
         supported: u16,
     },
     /// Holds something else (a verifying key where a proving key was
@@ -173,6 +197,11 @@ pub enum FormatError {
     /// sizes).
     #[error("inconsistent {0}")]
     Inconsistent(String),
+    /// A packed proving key was refused (its lengths, its alignment, or a
+    /// point when validated; a short or long one is [`FormatError::Truncated`]
+    /// or [`FormatError::TrailingBytes`]).
+    #[error("proving key: {0}")]
+    Packed(PackedKeyError),
     /// Serializing failed (should not happen for in-memory keys).
     #[error("could not serialize the {what}: {source}")]
     Serialize {
@@ -182,6 +211,16 @@ pub enum FormatError {
         #[source]
         source: SerializationError,
     },
+}
+
+impl From<PackedKeyError> for FormatError {
+    fn from(e: PackedKeyError) -> Self {
+        match e {
+            PackedKeyError::Truncated { .. } => FormatError::Truncated("proving key"),
+            PackedKeyError::TrailingBytes(n) => FormatError::TrailingBytes(n),
+            e => FormatError::Packed(e),
+        }
+    }
 }
 
 /// A file-type byte as found: a known [`FileType`] or an unknown code.
@@ -309,7 +348,7 @@ impl FileHeader {
     pub fn to_bytes(&self) -> [u8; HEADER_LEN] {
         let mut out = [0u8; HEADER_LEN];
         out[0..4].copy_from_slice(&MAGIC);
-        out[4..6].copy_from_slice(&FORMAT_VERSION.to_le_bytes());
+        out[4..6].copy_from_slice(&self.file_type.format_version().to_le_bytes());
         out[6] = self.file_type as u8;
         out[7] = self.kind.code();
         out[8..12].copy_from_slice(&self.statement_version.to_le_bytes());
@@ -338,17 +377,17 @@ impl FileHeader {
         if magic != MAGIC {
             return Err(FormatError::BadMagic { found: magic });
         }
-        let format = u16::from_le_bytes([head[4], head[5]]);
-        if format != FORMAT_VERSION {
-            return Err(FormatError::UnsupportedFormat {
-                found: format,
-                supported: FORMAT_VERSION,
-            });
-        }
         if head[6] != file_type as u8 {
             return Err(FormatError::WrongFileType {
                 expected: file_type,
                 found: FileTypeCode(head[6]),
+            });
+        }
+        let format = u16::from_le_bytes([head[4], head[5]]);
+        if format != file_type.format_version() {
+            return Err(FormatError::UnsupportedFormat {
+                found: format,
+                supported: file_type.format_version(),
             });
         }
         if head[7] != kind.code() {
@@ -418,11 +457,45 @@ pub(crate) fn write_file(path: &Path, bytes: &[u8]) -> Result<(), KeyError> {
     fs::write(path, bytes).map_err(|e| KeyError::io(path, e))
 }
 
-/// A Groth16 proving key for one statement.
-#[derive(Clone, Debug, PartialEq)]
+/// A Groth16 proving key for one statement: an arkworks key in memory
+/// (from a setup, or read from bytes) or a key file mapped into memory
+/// ([`ProvingKey::load`]). Cloning a mapped key shares the mapping.
+#[derive(Clone)]
 pub struct ProvingKey {
     kind: StatementKind,
-    inner: ark_groth16::ProvingKey<Bn254>,
+    store: KeyStore,
+}
+
+#[derive(Clone)]
+enum KeyStore {
+    Owned(Arc<ark_groth16::ProvingKey<Bn254>>),
+    Mapped(Arc<Mmap>),
+}
+
+impl fmt::Debug for ProvingKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut d = f.debug_struct("ProvingKey");
+        d.field("kind", &self.kind).field(
+            "store",
+            &match self.store {
+                KeyStore::Owned(_) => "in memory",
+                KeyStore::Mapped(_) => "memory-mapped file",
+            },
+        );
+        if let Ok(pk) = self.key_ref() {
+            d.field("variables", &pk.a_query.len())
+                .field("h_query", &pk.h_query.len());
+        }
+        d.finish()
+    }
+}
+
+impl PartialEq for ProvingKey {
+    /// The same statement and the same points, however they are stored.
+    fn eq(&self, other: &Self) -> bool {
+        self.kind == other.kind
+            && matches!((self.key_ref(), other.key_ref()), (Ok(a), Ok(b)) if a == b)
+    }
 }
 
 /// A Groth16 verifying key for one statement, with its pairing-ready form.
@@ -474,10 +547,7 @@ pub fn dev_setup<C: StatementCircuit>(circuit: C, seed: u64) -> Result<Keys, Key
         });
     }
     Ok(Keys {
-        proving: ProvingKey {
-            kind: C::KIND,
-            inner: pk,
-        },
+        proving: ProvingKey::from_arkworks(C::KIND, pk)?,
         verifying: VerifyingKey::from_arkworks(C::KIND, vk)?,
     })
 }
@@ -568,9 +638,33 @@ impl ProvingKey {
         self.kind
     }
 
-    /// The arkworks key.
-    pub fn as_arkworks(&self) -> &ark_groth16::ProvingKey<Bn254> {
-        &self.inner
+    /// The key as the prover reads it: borrowed from memory, or viewed in
+    /// place in the mapped file (refused only if the file was changed under
+    /// the mapping since it was loaded).
+    pub fn key_ref(&self) -> Result<ProvingKeyRef<'_>, FormatError> {
+        match &self.store {
+            KeyStore::Owned(pk) => Ok(ProvingKeyRef::from(&**pk)),
+            KeyStore::Mapped(map) => {
+                let body = map
+                    .get(HEADER_LEN..)
+                    .ok_or(FormatError::Truncated("header"))?;
+                Ok(ProvingKeyRef::from_packed(body)?)
+            }
+        }
+    }
+
+    /// An owned arkworks key with the same points (a copy; for arkworks'
+    /// own prover in tests and benchmarks).
+    pub fn to_arkworks(&self) -> Result<ark_groth16::ProvingKey<Bn254>, FormatError> {
+        Ok(match &self.store {
+            KeyStore::Owned(pk) => (**pk).clone(),
+            KeyStore::Mapped(_) => self.key_ref()?.to_arkworks(),
+        })
+    }
+
+    /// Whether the key is a memory-mapped file.
+    pub fn is_mapped(&self) -> bool {
+        matches!(self.store, KeyStore::Mapped(_))
     }
 
     /// Wraps an arkworks key for `kind`, checking its shape.
@@ -578,47 +672,49 @@ impl ProvingKey {
         kind: StatementKind,
         inner: ark_groth16::ProvingKey<Bn254>,
     ) -> Result<Self, FormatError> {
-        check_pk_shape(kind, &inner)?;
-        Ok(ProvingKey { kind, inner })
+        check_pk_shape(kind, &ProvingKeyRef::from(&inner))?;
+        Ok(ProvingKey {
+            kind,
+            store: KeyStore::Owned(Arc::new(inner)),
+        })
     }
 
     /// Number of public inputs (without the constant one).
     pub fn public_input_count(&self) -> usize {
-        self.inner.vk.gamma_abc_g1.len().saturating_sub(1)
+        self.key_ref()
+            .map_or(0, |pk| pk.gamma_abc_g1.len().saturating_sub(1))
     }
 
     /// The verifying key inside.
-    pub fn verifying_key(&self) -> VerifyingKey {
-        VerifyingKey {
+    pub fn verifying_key(&self) -> Result<VerifyingKey, FormatError> {
+        Ok(VerifyingKey {
             kind: self.kind,
-            prepared: ark_groth16::prepare_verifying_key(&self.inner.vk),
-        }
+            prepared: ark_groth16::prepare_verifying_key(&self.key_ref()?.verifying_key()),
+        })
     }
 
-    /// The file's bytes: header and uncompressed key.
+    /// The file's bytes: header and packed key.
     pub fn to_bytes(&self) -> Result<Vec<u8>, FormatError> {
-        serialize_with_header(
-            FileHeader::new(FileType::ProvingKey, self.kind),
-            &self.inner,
-            Compress::No,
-            "proving key",
-        )
+        let pk = self.key_ref()?;
+        let mut out = Vec::with_capacity(HEADER_LEN + pk.packed_len()?);
+        out.extend_from_slice(&FileHeader::new(FileType::ProvingKey, self.kind).to_bytes());
+        pk.write_packed(&mut out)?;
+        Ok(out)
     }
 
-    /// Parses a proving key file's bytes for `kind`, validating every point
-    /// ([`Trust::Untrusted`]) or none ([`Trust::Trusted`]).
+    /// Parses a proving key file's bytes for `kind` into memory (a copy),
+    /// validating every point ([`Trust::Untrusted`]) or none
+    /// ([`Trust::Trusted`]).
     pub fn from_bytes(
         bytes: &[u8],
         kind: StatementKind,
         trust: Trust,
     ) -> Result<Self, FormatError> {
         let body = FileHeader::check(bytes, FileType::ProvingKey, kind)?;
-        let validate = match trust {
-            Trust::Trusted => Validate::No,
-            Trust::Untrusted => Validate::Yes,
-        };
-        let inner: ark_groth16::ProvingKey<Bn254> =
-            deserialize_exact(body, Compress::No, validate, "proving key")?;
+        let inner = read_packed(body)?;
+        if trust == Trust::Untrusted {
+            ProvingKeyRef::from(&inner).validate()?;
+        }
         Self::from_arkworks(kind, inner)
     }
 
@@ -628,45 +724,65 @@ impl ProvingKey {
         write_file(path, &bytes)
     }
 
-    /// Loads a proving key file this service wrote itself (fast: no point
-    /// validation). Never use it on a file from elsewhere.
+    /// Maps a proving key file this service wrote itself (fast: no point
+    /// is read). Never use it on a file from elsewhere.
     pub fn load_trusted(path: &Path, kind: StatementKind) -> Result<Self, KeyError> {
         Self::load(path, kind, Trust::Trusted)
     }
 
-    /// Loads a proving key file from elsewhere: every point is checked to be
-    /// on the curve and in the prime-order subgroup.
+    /// Maps a proving key file from elsewhere: every point is checked to be
+    /// canonical, on the curve and in the prime-order subgroup.
     pub fn load_untrusted(path: &Path, kind: StatementKind) -> Result<Self, KeyError> {
         Self::load(path, kind, Trust::Untrusted)
     }
 
-    /// Loads a proving key file with the given trust.
+    /// Maps a proving key file into memory with the given trust: the
+    /// header, the lengths and the size are checked, then (untrusted) every
+    /// point. The prover reads the points from the mapping in place.
     pub fn load(path: &Path, kind: StatementKind, trust: Trust) -> Result<Self, KeyError> {
-        let bytes = read_file(path)?;
-        Self::from_bytes(&bytes, kind, trust).map_err(|e| KeyError::format(path, e))
+        let file = fs::File::open(path).map_err(|e| KeyError::io(path, e))?;
+        // SAFETY: the mapping is read-only and private to this process; the
+        // file must not be truncated or rewritten while it is mapped (the
+        // module docs: key files are replaced by renaming a new file over
+        // them, which leaves this mapping on the old one). A change in
+        // place could at worst give wrong points or a bus error, which is
+        // why only key files are mapped, never input from elsewhere without
+        // validation.
+        #[allow(unsafe_code)]
+        let map = unsafe { Mmap::map(&file) }.map_err(|e| KeyError::io(path, e))?;
+        #[cfg(unix)]
+        {
+            // Start reading it in; the first proof needs every page.
+            let _ = map.advise(memmap2::Advice::WillNeed);
+        }
+        FileHeader::check(&map, FileType::ProvingKey, kind)
+            .map_err(|e| KeyError::format(path, e))?;
+        let key = ProvingKey {
+            kind,
+            store: KeyStore::Mapped(Arc::new(map)),
+        };
+        let check = || -> Result<(), FormatError> {
+            let pk = key.key_ref()?;
+            check_pk_shape(kind, &pk)?;
+            if trust == Trust::Untrusted {
+                pk.validate()?;
+            }
+            Ok(())
+        };
+        check().map_err(|e| KeyError::format(path, e))?;
+        Ok(key)
     }
 }
 
-fn check_pk_shape(
-    kind: StatementKind,
-    pk: &ark_groth16::ProvingKey<Bn254>,
-) -> Result<(), FormatError> {
-    check_vk_shape(kind, &pk.vk)?;
-    let num_instance = pk.vk.gamma_abc_g1.len();
-    let vars = pk.a_query.len();
-    if pk.b_g1_query.len() != vars || pk.b_g2_query.len() != vars {
-        return Err(FormatError::Inconsistent(format!(
-            "proving key: a_query has {vars} points, b_g1_query {}, b_g2_query {}",
-            pk.b_g1_query.len(),
-            pk.b_g2_query.len()
-        )));
+fn check_pk_shape(kind: StatementKind, pk: &ProvingKeyRef<'_>) -> Result<(), FormatError> {
+    let found = pk.gamma_abc_g1.len().saturating_sub(1);
+    if pk.gamma_abc_g1.is_empty() || found != kind.public_input_count() {
+        return Err(FormatError::WrongPublicInputCount {
+            expected: kind.public_input_count(),
+            found,
+        });
     }
-    if vars < num_instance || pk.l_query.len() != vars - num_instance {
-        return Err(FormatError::Inconsistent(format!(
-            "proving key: {vars} variables, {num_instance} instance variables, {} l_query points",
-            pk.l_query.len()
-        )));
-    }
+    pk.packed_len()?;
     Ok(())
 }
 

@@ -19,6 +19,7 @@ use depin_prover::keys::{
     dev_setup, dev_verifying_key, FileHeader, FileType, FormatError, KeyDir, KeyError, Keys,
     ProvingKey, Trust, VerifyingKey, HEADER_LEN,
 };
+use depin_prover_core::groth16::PackedKeyError;
 use depin_statements::{StatementKind, STATEMENT_VERSION};
 use depin_statements_r1cs::uptime::UptimeCircuit;
 use depin_statements_r1cs::StatementCircuit;
@@ -121,7 +122,7 @@ fn proofs_equal_arkworks_with_the_same_blinding() {
         fn visit<C: StatementCircuit>(self, circuit: C) {
             let kind = C::KIND;
             let m = made(kind);
-            let pk = m.keys.proving.as_arkworks();
+            let pk = &m.keys.proving.to_arkworks().expect("in memory");
             // prove() drew r then s from ChaCha20 seeded with 2.
             let mut rng = ChaCha20Rng::seed_from_u64(2);
             let r = Fr::rand(&mut rng);
@@ -338,7 +339,25 @@ fn key_files_round_trip_trusted_and_untrusted() {
         let pk = keys
             .load_proving_key(StatementKind::Coverage, trust)
             .expect("load pk");
+        assert!(pk.is_mapped() && !m.keys.proving.is_mapped());
         assert_eq!(pk, m.keys.proving);
+        // Viewed in place: the queries are slices of the mapped file.
+        let view = pk.key_ref().expect("view");
+        assert_eq!(
+            view.to_arkworks(),
+            m.keys.proving.to_arkworks().expect("owned")
+        );
+        // A clone shares the mapping; the file's bytes parse to the same key.
+        assert_eq!(
+            pk.clone().key_ref().expect("view").a_query.as_ptr(),
+            view.a_query.as_ptr()
+        );
+        let bytes = std::fs::read(keys.proving_key()).expect("read");
+        assert_eq!(
+            ProvingKey::from_bytes(&bytes, StatementKind::Coverage, trust).expect("bytes"),
+            pk
+        );
+        assert_eq!(pk.to_bytes().expect("bytes"), bytes);
     }
     assert_eq!(
         ProvingKey::load_trusted(&keys.proving_key(), StatementKind::Coverage).expect("trusted"),
@@ -353,7 +372,10 @@ fn key_files_round_trip_trusted_and_untrusted() {
         .load_verifying_key(StatementKind::Coverage)
         .expect("load vk");
     assert_eq!(vk, m.keys.verifying);
-    assert_eq!(m.keys.proving.verifying_key(), m.keys.verifying);
+    assert_eq!(
+        m.keys.proving.verifying_key().expect("vk"),
+        m.keys.verifying
+    );
     // The files are exactly header + arkworks' uncompressed serialization.
     let bytes = std::fs::read(keys.verifying_key()).expect("read");
     assert_eq!(
@@ -463,13 +485,30 @@ fn malformed_key_files_get_typed_errors() {
 #[test]
 fn untrusted_load_refuses_points_off_the_curve() {
     let (m, bytes) = pk_bytes(StatementKind::Uptime);
-    // The last G1 point of the file is the last l_query point (uncompressed:
-    // x then y, 32 bytes each): change its y.
+    // The last point of the packed file is the last b_g2_query point (G2,
+    // 128 bytes: x.c0, x.c1, y.c0, y.c1): change its y.
     let mut b = bytes.clone();
     let n = b.len();
     b[n - 10] ^= 0x01;
     let e = pk_err(&b, StatementKind::Uptime, Trust::Untrusted);
-    assert!(matches!(e, FormatError::Invalid { .. }), "{e}");
+    let last = m.keys.proving.key_ref().expect("view").b_g2_query.len() - 1;
+    assert!(
+        matches!(
+            e,
+            FormatError::Packed(PackedKeyError::InvalidPoint { what: "b_g2_query", index, .. }) if index == last
+        ),
+        "{e}"
+    );
+    // The same through a mapped file, with the file named.
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("proving_key.bin");
+    std::fs::write(&path, &b).expect("write");
+    let e = ProvingKey::load_untrusted(&path, StatementKind::Uptime).expect_err("refused");
+    assert!(
+        e.to_string().contains("proving_key.bin") && e.to_string().contains("b_g2_query"),
+        "{e}"
+    );
+    assert!(ProvingKey::load_trusted(&path, StatementKind::Uptime).is_ok());
     // The trusted path does not look; the damage shows when proving (the
     // proof does not verify).
     let pk = ProvingKey::from_bytes(&b, StatementKind::Uptime, Trust::Trusted).expect("trusted");

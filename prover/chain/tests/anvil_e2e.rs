@@ -288,7 +288,10 @@ async fn golden_proofs_pay_once() {
 /// key), made once and cached under the target directory.
 fn golden_uptime_keys() -> PathBuf {
     let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR"))
-        .join(format!("depin-chain-golden-keys-{SETUP_SEED:x}"))
+        .join(format!(
+            "depin-chain-golden-keys-{SETUP_SEED:x}-v{}",
+            depin_prover::keys::PROVING_KEY_FORMAT_VERSION
+        ))
         .join("uptime");
     let golden_vk = VerifyingKey::load(
         &committed_dir().join("uptime/verifying_key.bin"),

@@ -401,7 +401,7 @@ fn prove(
     if proof.public != evaluation.public.to_field_elements() {
         bail!("internal error: the circuit's public inputs differ from the native reference's");
     }
-    if !proof.verify(&pk.verifying_key())? {
+    if !proof.verify(&pk.verifying_key()?)? {
         bail!(
             "the proof does not verify against {}'s own verifying key (a corrupt key file? retry with --validate-key)",
             KeyDir::new(keys).proving_key().display()

@@ -33,7 +33,7 @@ use rand_chacha::ChaCha20Rng;
 use super::model::{ChainKey, EpochConfig, StoredRecord};
 use super::store::Store;
 use crate::groth16::{self, Prover, StatementProof};
-use crate::keys::{dev_setup, KeyDir, Trust, VerifyingKey};
+use crate::keys::{dev_setup, FormatError, KeyDir, KeyError, Trust, VerifyingKey};
 
 /// Why an epoch could not be proven.
 #[derive(Debug, thiserror::Error)]
@@ -563,34 +563,61 @@ fn load_or_make(
     dev_seed: Option<u64>,
 ) -> Result<LoadedKeys, String> {
     let kd = KeyDir::new(dir);
-    let proving = if kd.proving_key().exists() {
-        kd.load_proving_key(kind, Trust::Trusted)
-            .map_err(|e| e.to_string())?
-    } else if let Some(seed) = dev_seed {
-        tracing::warn!(
-            statement = kind.as_str(),
-            dir = %dir.display(),
-            "no keys: making INSECURE development keys (dev_keys = true)"
-        );
-        let keys = match kind {
-            StatementKind::Uptime => dev_setup(UptimeCircuit::sample(), seed),
-            StatementKind::Bandwidth => dev_setup(BandwidthCircuit::sample(), seed),
-            StatementKind::Coverage => {
-                dev_setup(CoverageCircuit::sample().map_err(|e| e.to_string())?, seed)
+    let existing = if kd.proving_key().exists() {
+        match kd.load_proving_key(kind, Trust::Trusted) {
+            Ok(key) => Some(key),
+            // Development keys from a build with another key file layout:
+            // the same seed makes the same keys again.
+            Err(KeyError::Format {
+                source: FormatError::UnsupportedFormat { found, .. },
+                ..
+            }) if dev_seed.is_some() => {
+                tracing::warn!(
+                    statement = kind.as_str(),
+                    dir = %dir.display(),
+                    found,
+                    "development keys in another file format: making them again"
+                );
+                std::fs::remove_dir_all(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+                None
             }
+            Err(e) => return Err(e.to_string()),
         }
-        .map_err(|e| e.to_string())?;
-        // Written beside, then renamed: another server (or process)
-        // making the same keys never reads a half-written file.
-        keys.publish_dir(dir).map_err(|e| e.to_string())?;
-        keys.proving
     } else {
-        return Err(format!(
-            "{} is missing and dev_keys is off",
-            kd.proving_key().display()
-        ));
+        None
     };
-    let verifying = proving.verifying_key();
+    let proving = match (existing, dev_seed) {
+        (Some(key), _) => key,
+        (None, Some(seed)) => {
+            tracing::warn!(
+                statement = kind.as_str(),
+                dir = %dir.display(),
+                "no keys: making INSECURE development keys (dev_keys = true)"
+            );
+            let keys = match kind {
+                StatementKind::Uptime => dev_setup(UptimeCircuit::sample(), seed),
+                StatementKind::Bandwidth => dev_setup(BandwidthCircuit::sample(), seed),
+                StatementKind::Coverage => {
+                    dev_setup(CoverageCircuit::sample().map_err(|e| e.to_string())?, seed)
+                }
+            }
+            .map_err(|e| e.to_string())?;
+            // Written beside, then renamed: another server (or process)
+            // making the same keys never reads a half-written file.
+            keys.publish_dir(dir).map_err(|e| e.to_string())?;
+            drop(keys);
+            // Proven from the mapped file like keys found at start.
+            kd.load_proving_key(kind, Trust::Trusted)
+                .map_err(|e| e.to_string())?
+        }
+        (None, None) => {
+            return Err(format!(
+                "{} is missing and dev_keys is off",
+                kd.proving_key().display()
+            ))
+        }
+    };
+    let verifying = proving.verifying_key().map_err(|e| e.to_string())?;
     let vk_bytes = {
         use ark_serialize::CanonicalSerialize;
         let mut v = Vec::new();

@@ -27,7 +27,10 @@ pub const BEACON: u64 = 987_654_321_123;
 /// Development keys shared by every test binary (made once, cached under
 /// the target directory; each statement's directory appears atomically).
 pub fn keys_dir() -> PathBuf {
-    PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join(format!("depin-service-keys-{SEED}"))
+    PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join(format!(
+        "depin-service-keys-{SEED}-v{}",
+        depin_prover::keys::PROVING_KEY_FORMAT_VERSION
+    ))
 }
 
 /// Makes the keys of `kind` if they are not cached yet.

@@ -25,15 +25,19 @@
 //!    concurrently; zero scalars and points at infinity skipped, unit
 //!    scalars summed without the MSM).
 //!
-//! The keys and proofs are arkworks' (`ark_groth16::ProvingKey`,
-//! `ark_groth16::Proof`); with the same `r, s` a proof here equals
+//! The prover reads a [`ProvingKeyRef`]: borrowed from an
+//! `ark_groth16::ProvingKey`, or viewed in place in a packed key's bytes
+//! (a memory-mapped file, no parsing). Proofs are arkworks'
+//! (`ark_groth16::Proof`); with the same `r, s` a proof here equals
 //! `ark_groth16::Groth16::create_proof_with_reduction`'s, point for point,
 //! and it verifies with `ark_groth16::Groth16::verify`.
 
+mod packed_key;
 mod prove;
 mod r1cs;
 mod witness;
 
+pub use packed_key::{read_packed, PackedKeyError, ProvingKeyRef, PACKED_MAGIC};
 pub use prove::{CircuitProver, ProveTimings};
 pub use r1cs::{R1cs, MAX_R1CS_LEN};
 pub use witness::{synthesize_witness, Assignment};

@@ -7,9 +7,10 @@ use ark_bn254::{Bn254, Fr, G1Projective, G2Projective};
 use ark_ec::short_weierstrass::{Affine, Bucket, Projective, SWCurveConfig};
 use ark_ec::{AffineRepr, CurveGroup};
 use ark_ff::{Field, One, Zero};
-use ark_groth16::{Proof, ProvingKey};
+use ark_groth16::Proof;
 use ark_relations::gr1cs::ConstraintSynthesizer;
 
+use super::packed_key::ProvingKeyRef;
 use super::r1cs::{first_unsatisfied, R1cs};
 use super::witness::{synthesize_witness, Assignment};
 use super::Groth16Error;
@@ -92,11 +93,12 @@ impl CircuitProver {
 
     /// Checks that `pk` was made for this circuit shape: its query lengths
     /// against the variable, instance and domain sizes.
-    pub fn check_key(&self, pk: &ProvingKey<Bn254>) -> Result<(), Groth16Error> {
+    pub fn check_key<'k>(&self, pk: impl Into<ProvingKeyRef<'k>>) -> Result<(), Groth16Error> {
+        let pk = pk.into();
         let r = &self.r1cs;
         let vars = r.num_variables();
         let checks = [
-            ("gamma_abc_g1", pk.vk.gamma_abc_g1.len(), r.num_instance()),
+            ("gamma_abc_g1", pk.gamma_abc_g1.len(), r.num_instance()),
             ("a_query", pk.a_query.len(), vars),
             ("b_g1_query", pk.b_g1_query.len(), vars),
             ("b_g2_query", pk.b_g2_query.len(), vars),
@@ -163,9 +165,9 @@ impl CircuitProver {
     /// The proof for `assignment` with blinding `r, s` (arkworks'
     /// `create_proof_with_reduction` with the same `r, s` gives the same
     /// proof).
-    pub fn prove(
+    pub fn prove<'k>(
         &self,
-        pk: &ProvingKey<Bn254>,
+        pk: impl Into<ProvingKeyRef<'k>>,
         assignment: &Assignment,
         r: Fr,
         s: Fr,
@@ -174,13 +176,14 @@ impl CircuitProver {
     }
 
     /// [`CircuitProver::prove`], also reporting where the time went.
-    pub fn prove_timed(
+    pub fn prove_timed<'k>(
         &self,
-        pk: &ProvingKey<Bn254>,
+        pk: impl Into<ProvingKeyRef<'k>>,
         assignment: &Assignment,
         r: Fr,
         s: Fr,
     ) -> Result<(Proof<Bn254>, ProveTimings), Groth16Error> {
+        let pk = pk.into();
         self.check_key(pk)?;
         if assignment.num_instance() != self.r1cs.num_instance() {
             return Err(Groth16Error::InstanceCount {
@@ -206,14 +209,15 @@ impl CircuitProver {
     /// The proof for `assignment` whose QAP quotient
     /// [`CircuitProver::witness_map`] gave as `h` (the MSMs only; for
     /// callers that check something between the two steps).
-    pub fn prove_with_quotient(
+    pub fn prove_with_quotient<'k>(
         &self,
-        pk: &ProvingKey<Bn254>,
+        pk: impl Into<ProvingKeyRef<'k>>,
         assignment: &Assignment,
         h: &[Fr],
         r: Fr,
         s: Fr,
     ) -> Result<Proof<Bn254>, Groth16Error> {
+        let pk = pk.into();
         self.check_key(pk)?;
         self.r1cs.check_assignment(assignment.z())?;
         if assignment.num_instance() != self.r1cs.num_instance() {
@@ -228,14 +232,14 @@ impl CircuitProver {
                 found: h.len(),
             });
         }
-        assemble(pk, assignment.z(), assignment.num_instance(), h, r, s)
+        assemble(&pk, assignment.z(), assignment.num_instance(), h, r, s)
     }
 
     /// Synthesizes `circuit`'s assignment ([`synthesize_witness`]) and
     /// proves it.
-    pub fn prove_circuit<C: ConstraintSynthesizer<Fr>>(
+    pub fn prove_circuit<'k, C: ConstraintSynthesizer<Fr>>(
         &self,
-        pk: &ProvingKey<Bn254>,
+        pk: impl Into<ProvingKeyRef<'k>>,
         circuit: C,
         r: Fr,
         s: Fr,
@@ -264,7 +268,7 @@ fn to_coset(d: &Domain, v: &mut [Fr]) -> Result<(), Groth16Error> {
 ///
 /// The G1 sums and the G2 sum run concurrently.
 fn assemble(
-    pk: &ProvingKey<Bn254>,
+    pk: &ProvingKeyRef<'_>,
     z: &[Fr],
     num_instance: usize,
     h: &[Fr],
@@ -275,21 +279,21 @@ fn assemble(
     let h = &h[..pk.h_query.len()];
     let (g1, g2) = par::join(
         || -> Result<_, MsmError> {
-            let a = sparse_msm(&pk.a_query, z, msm_g1)?;
-            let b1 = sparse_msm(&pk.b_g1_query, z, msm_g1)?;
-            let l = sparse_msm(&pk.l_query, aux, msm_g1)?;
-            let hh = sparse_msm(&pk.h_query, h, msm_g1)?;
+            let a = sparse_msm(pk.a_query, z, msm_g1)?;
+            let b1 = sparse_msm(pk.b_g1_query, z, msm_g1)?;
+            let l = sparse_msm(pk.l_query, aux, msm_g1)?;
+            let hh = sparse_msm(pk.h_query, h, msm_g1)?;
             Ok((a, b1, l, hh))
         },
-        || sparse_msm(&pk.b_g2_query, z, msm_g2),
+        || sparse_msm(pk.b_g2_query, z, msm_g2),
     );
     let (a_acc, b1_acc, l_acc, h_acc) = g1?;
     let b2_acc: G2Projective = g2?;
 
     let delta_g1: G1Projective = pk.delta_g1.into_group();
-    let a = a_acc + pk.vk.alpha_g1 + delta_g1 * r;
+    let a = a_acc + pk.alpha_g1 + delta_g1 * r;
     let b1 = b1_acc + pk.beta_g1 + delta_g1 * s;
-    let b2 = b2_acc + pk.vk.beta_g2 + pk.vk.delta_g2 * s;
+    let b2 = b2_acc + pk.beta_g2 + pk.delta_g2 * s;
     let c = a * s + b1 * r - delta_g1 * (r * s) + l_acc + h_acc;
     let [a, c] = {
         let v = G1Projective::normalize_batch(&[a, c]);
