@@ -1,12 +1,16 @@
 //! MSM on BN254 G1: ours (`depin_prover_core::msm::msm_g1`) against arkworks
 //! 0.6 `VariableBaseMSM::msm` and halo2curves 0.10 `msm_best` (feature
-//! `asm`), same inputs, same process. Prints each median and the ratios.
+//! `asm`), same inputs, same process; and on G2 (the Groth16 prover's `B`
+//! in G2), ours (`msm_g2`) against arkworks. Prints each median and the
+//! ratios.
 //!
-//! `cargo bench -p depin-benches --bench msm`
-//! (sizes: `MSM_LOGS=16,18,20 cargo bench -p depin-benches --bench msm`)
+//! `cargo bench -p depin-benches --bench msm` (G1 only: `-- msm-g1`; G2
+//! only: `-- msm-g2`)
+//! (sizes: `MSM_LOGS=16,18,20 cargo bench -p depin-benches --bench msm`;
+//! G2 at `MSM_G2_LOGS`, default 12, 14, 16)
 #![allow(missing_docs)]
 
-use ark_bn254::{Fr, G1Affine, G1Projective};
+use ark_bn254::{Fr, G1Affine, G1Projective, G2Affine, G2Projective};
 use ark_ec::{AffineRepr, CurveGroup, PrimeGroup, VariableBaseMSM};
 use ark_ff::{BigInteger, PrimeField, UniformRand};
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion};
@@ -85,7 +89,81 @@ fn median(log: &Mutex<Vec<Duration>>, k: usize) -> f64 {
     last[last.len() / 2]
 }
 
+/// The benchmark name filters given on the command line (none: all).
+fn wanted(group: &str) -> bool {
+    let f: Vec<String> = std::env::args()
+        .skip(1)
+        .filter(|a| !a.starts_with('-'))
+        .collect();
+    f.is_empty() || f.iter().any(|x| group.contains(x.as_str()))
+}
+
+/// Distinct pseudo-random G2 points: running sums of 64 random points.
+fn points_g2(n: usize) -> Vec<G2Affine> {
+    let mut r = rand_chacha::ChaCha20Rng::seed_from_u64(3);
+    let seeds: Vec<G2Projective> = (0..64)
+        .map(|_| G2Projective::generator() * Fr::rand(&mut r))
+        .collect();
+    let mut acc = G2Projective::generator();
+    let v: Vec<G2Projective> = (0..n)
+        .map(|i| {
+            acc += seeds[i % 64];
+            acc
+        })
+        .collect();
+    G2Projective::normalize_batch(&v)
+}
+
+fn bench_msm_g2(c: &mut Criterion) {
+    if !wanted("msm-g2") {
+        return;
+    }
+    let logs: Vec<u32> = std::env::var("MSM_G2_LOGS")
+        .ok()
+        .map(|s| s.split(',').filter_map(|x| x.trim().parse().ok()).collect())
+        .unwrap_or_else(|| vec![12, 14, 16]);
+    let mut g = c.benchmark_group("msm-g2");
+    let mut summary = Vec::new();
+    for log in logs {
+        let n = 1usize << log;
+        let bases = points_g2(n);
+        let sc = scalars(n);
+        let ours = depin_prover_core::msm::msm_g2(&bases, &sc).expect("lengths");
+        assert_eq!(ours, G2Projective::msm(&bases, &sc).expect("lengths"));
+        let samples = 10;
+        g.sample_size(samples);
+        g.warm_up_time(Duration::from_millis(500));
+        g.measurement_time(Duration::from_secs(4));
+        let (t_ours, t_ark) = (Mutex::new(Vec::new()), Mutex::new(Vec::new()));
+        g.bench_function(BenchmarkId::new("ours", n), |b| {
+            b.iter_custom(|it| {
+                timed(&t_ours, it, || {
+                    depin_prover_core::msm::msm_g2(&bases, &sc).expect("lengths")
+                })
+            })
+        });
+        g.bench_function(BenchmarkId::new("arkworks", n), |b| {
+            b.iter_custom(|it| timed(&t_ark, it, || G2Projective::msm(&bases, &sc)))
+        });
+        let (o, a) = (median(&t_ours, samples), median(&t_ark, samples));
+        let line = format!(
+            "msm-g2 2^{log}: ours {o:.1} ms | arkworks {a:.1} ms ({:.2}x)",
+            a / o
+        );
+        println!("{line}");
+        summary.push(line);
+    }
+    g.finish();
+    println!("\nsummary (medians, ratio = arkworks / ours):");
+    for l in summary {
+        println!("{l}");
+    }
+}
+
 fn bench_msm(c: &mut Criterion) {
+    if !wanted("msm-g1") {
+        return;
+    }
     let mut g = c.benchmark_group("msm-g1");
     let mut summary = Vec::new();
     for log in logs() {
@@ -147,5 +225,5 @@ fn bench_msm(c: &mut Criterion) {
     }
 }
 
-criterion_group!(benches, bench_msm);
+criterion_group!(benches, bench_msm, bench_msm_g2);
 criterion_main!(benches);
