@@ -22,3 +22,5 @@ scripts/forge.sh test
 scripts/forge.sh snapshot --check
 echo "[test] workspace tests (with anvil, the prover service and the demo at a small size)"
 cargo test --workspace --locked
+echo "[test] the proving core without its parallel feature (one thread, the same tests)"
+cargo test --locked -p depin-prover-core --no-default-features

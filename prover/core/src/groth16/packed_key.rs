@@ -34,6 +34,7 @@
 use std::mem::{align_of, offset_of, size_of};
 
 use ark_bn254::{Bn254, Fq, Fq2, G1Affine, G2Affine};
+use ark_ec::short_weierstrass::Affine;
 use ark_ec::AffineRepr;
 use ark_ff::{BigInt, PrimeField};
 use ark_groth16::{ProvingKey, VerifyingKey};
@@ -216,18 +217,18 @@ impl<'a> ProvingKeyRef<'a> {
         }
         let mut cur = Cursor::new(&bytes[HEADER_WORDS * 8..]);
         Ok(ProvingKeyRef {
-            alpha_g1: cur.g1(1)[0],
-            beta_g1: cur.g1(1)[0],
-            delta_g1: cur.g1(1)[0],
-            beta_g2: cur.g2(1)[0],
-            gamma_g2: cur.g2(1)[0],
-            delta_g2: cur.g2(1)[0],
-            gamma_abc_g1: cur.g1(lengths.gamma_abc),
-            a_query: cur.g1(lengths.a),
-            b_g1_query: cur.g1(lengths.b_g1),
-            h_query: cur.g1(lengths.h),
-            l_query: cur.g1(lengths.l),
-            b_g2_query: cur.g2(lengths.b_g2),
+            alpha_g1: cur.points::<G1Affine>(1)[0],
+            beta_g1: cur.points::<G1Affine>(1)[0],
+            delta_g1: cur.points::<G1Affine>(1)[0],
+            beta_g2: cur.points::<G2Affine>(1)[0],
+            gamma_g2: cur.points::<G2Affine>(1)[0],
+            delta_g2: cur.points::<G2Affine>(1)[0],
+            gamma_abc_g1: cur.points(lengths.gamma_abc),
+            a_query: cur.points(lengths.a),
+            b_g1_query: cur.points(lengths.b_g1),
+            h_query: cur.points(lengths.h),
+            l_query: cur.points(lengths.l),
+            b_g2_query: cur.points(lengths.b_g2),
         })
     }
 
@@ -462,35 +463,31 @@ impl<'a> Cursor<'a> {
         head
     }
 
-    fn g1(&mut self, n: usize) -> &'a [G1Affine] {
-        let bytes = self.take(n * G1_BYTES);
-        debug_assert_eq!(bytes.as_ptr() as usize % align_of::<G1Affine>(), 0);
-        // SAFETY: `bytes` holds exactly `n * size_of::<G1Affine>()` bytes
-        // (checked against the header by `read_header`, which `from_packed`
-        // calls first), starts 8-byte aligned (the whole buffer is checked,
-        // and every section is a multiple of 8 bytes long), and stays
-        // borrowed for `'a`. `G1Affine` is two `Fq`, each four `u64` limbs
-        // at the offsets the layout assertions above fix, with no padding
-        // and no infinity flag, so every bit pattern is a valid value.
-        // Little-endian byte order is checked by `from_packed`.
+    fn points<T: PackedPoint>(&mut self, n: usize) -> &'a [T] {
+        let bytes = self.take(n * size_of::<T>());
+        debug_assert_eq!(bytes.as_ptr() as usize % align_of::<T>(), 0);
+        // SAFETY: `bytes` holds exactly `n * size_of::<T>()` bytes (checked
+        // against the header by `read_header`, which `from_packed` calls
+        // first), starts 8-byte aligned (the whole buffer is checked, and
+        // every section is a multiple of 8 bytes long), and stays borrowed
+        // for `'a`. `T` is a BN254 affine point: base-field elements of four
+        // `u64` limbs at the offsets the layout assertions above fix, with
+        // no padding and no infinity flag, so every bit pattern is a valid
+        // value. Little-endian byte order is checked by `from_packed`.
         #[allow(unsafe_code)]
         unsafe {
-            std::slice::from_raw_parts(bytes.as_ptr().cast::<G1Affine>(), n)
-        }
-    }
-
-    fn g2(&mut self, n: usize) -> &'a [G2Affine] {
-        let bytes = self.take(n * G2_BYTES);
-        debug_assert_eq!(bytes.as_ptr() as usize % align_of::<G2Affine>(), 0);
-        // SAFETY: as for `g1`: exactly `n` points' bytes, aligned, borrowed
-        // for `'a`; `G2Affine` is four `Fq` (two `Fq2`) with no padding and
-        // no flag, valid for every bit pattern.
-        #[allow(unsafe_code)]
-        unsafe {
-            std::slice::from_raw_parts(bytes.as_ptr().cast::<G2Affine>(), n)
+            std::slice::from_raw_parts(bytes.as_ptr().cast::<T>(), n)
         }
     }
 }
+
+/// The affine points a packed key holds: valid for every bit pattern, in
+/// the layouts the assertions at the top of this module fix.
+trait PackedPoint: Copy {}
+
+impl PackedPoint for Affine<ark_bn254::g1::Config> {}
+
+impl PackedPoint for Affine<ark_bn254::g2::Config> {}
 
 fn put_fq(out: &mut Vec<u8>, f: &Fq) {
     for limb in f.0 .0 {
