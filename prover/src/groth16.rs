@@ -190,12 +190,7 @@ impl Prover {
     /// `circuit` (setup-mode synthesis; its witness values are not used)
     /// and checks that the key was made for them.
     pub fn new<C: StatementCircuit>(key: ProvingKey, circuit: C) -> Result<Self, ProverError> {
-        if key.kind() != C::KIND {
-            return Err(ProverError::WrongStatement {
-                key: key.kind(),
-                circuit: C::KIND,
-            });
-        }
+        same_statement(key.kind(), C::KIND)?;
         let core = CircuitProver::from_circuit(circuit).map_err(|e| core_error(C::KIND, e))?;
         core.check_key(key.key_ref().map_err(KeyError::from)?)
             .map_err(|e| core_error(C::KIND, e))?;
@@ -281,18 +276,23 @@ where
     R: RngCore + CryptoRng,
 {
     let kind = C::KIND;
-    if pk.kind() != kind {
-        return Err(ProverError::WrongStatement {
-            key: pk.kind(),
-            circuit: kind,
-        });
-    }
+    same_statement(pk.kind(), kind)?;
     let start = Instant::now();
     let core = CircuitProver::from_circuit(circuit.clone()).map_err(|e| core_error(kind, e))?;
     let matrices = start.elapsed();
     let (proof, mut timings) = prove_with(&core, pk, circuit, rng)?;
     timings.matrices = matrices;
     Ok((proof, timings))
+}
+
+/// [`ProverError::WrongStatement`] unless the key is for the circuit's (or
+/// proof's) statement.
+fn same_statement(key: StatementKind, circuit: StatementKind) -> Result<(), ProverError> {
+    if key == circuit {
+        Ok(())
+    } else {
+        Err(ProverError::WrongStatement { key, circuit })
+    }
 }
 
 /// Synthesizes the assignment, checks it against the matrices (every
@@ -309,12 +309,7 @@ where
     R: RngCore + CryptoRng,
 {
     let kind = C::KIND;
-    if pk.kind() != kind {
-        return Err(ProverError::WrongStatement {
-            key: pk.kind(),
-            circuit: kind,
-        });
-    }
+    same_statement(pk.kind(), kind)?;
     let key = pk.key_ref().map_err(KeyError::from)?;
     core.check_key(key).map_err(|e| core_error(kind, e))?;
     let claimed = circuit.public_inputs();
@@ -428,12 +423,7 @@ impl StatementProof {
     /// Verifies the proof against `vk` (which must be for the same
     /// statement).
     pub fn verify(&self, vk: &VerifyingKey) -> Result<bool, ProverError> {
-        if vk.kind() != self.kind {
-            return Err(ProverError::WrongStatement {
-                key: vk.kind(),
-                circuit: self.kind,
-            });
-        }
+        same_statement(vk.kind(), self.kind)?;
         verify(vk, &self.public, &self.proof)
     }
 

@@ -656,10 +656,7 @@ impl ProvingKey {
     /// An owned arkworks key with the same points (a copy; for arkworks'
     /// own prover in tests and benchmarks).
     pub fn to_arkworks(&self) -> Result<ark_groth16::ProvingKey<Bn254>, FormatError> {
-        Ok(match &self.store {
-            KeyStore::Owned(pk) => (**pk).clone(),
-            KeyStore::Mapped(_) => self.key_ref()?.to_arkworks(),
-        })
+        Ok(self.key_ref()?.to_arkworks())
     }
 
     /// Whether the key is a memory-mapped file.

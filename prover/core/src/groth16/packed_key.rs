@@ -562,26 +562,35 @@ fn check_all<P: Sync>(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use ark_ec::short_weierstrass::{Projective, SWCurveConfig};
     use ark_ec::{AffineRepr, CurveGroup};
     use ark_ff::UniformRand;
     use rand_chacha::rand_core::SeedableRng;
     use rand_chacha::ChaCha20Rng;
 
+    /// `n` random points, every `every`-th (from `first`) at infinity.
+    fn random_points<P: SWCurveConfig>(
+        rng: &mut ChaCha20Rng,
+        n: usize,
+        first: usize,
+        every: usize,
+    ) -> Vec<Affine<P>> {
+        (0..n)
+            .map(|i| {
+                if i % every == first {
+                    Affine::<P>::zero()
+                } else {
+                    Projective::<P>::rand(rng).into_affine()
+                }
+            })
+            .collect()
+    }
+
     /// A key-shaped set of random points (not a real setup: the layout and
     /// validation do not care), with infinity among them.
     fn key(instance: usize, vars: usize, h: usize) -> ProvingKey<Bn254> {
         let mut rng = ChaCha20Rng::seed_from_u64(instance as u64 * 1000 + vars as u64);
-        let mut g1 = |n: usize| -> Vec<G1Affine> {
-            (0..n)
-                .map(|i| {
-                    if i % 7 == 3 {
-                        G1Affine::zero()
-                    } else {
-                        ark_bn254::G1Projective::rand(&mut rng).into_affine()
-                    }
-                })
-                .collect()
-        };
+        let mut g1 = |n: usize| -> Vec<G1Affine> { random_points(&mut rng, n, 3, 7) };
         let gamma_abc_g1 = g1(instance);
         let a_query = g1(vars);
         let b_g1_query = g1(vars);
@@ -589,17 +598,7 @@ mod tests {
         let l_query = g1(vars - instance);
         let fixed = g1(3);
         let mut rng = ChaCha20Rng::seed_from_u64(7);
-        let mut g2 = |n: usize| -> Vec<G2Affine> {
-            (0..n)
-                .map(|i| {
-                    if i % 5 == 2 {
-                        G2Affine::zero()
-                    } else {
-                        ark_bn254::G2Projective::rand(&mut rng).into_affine()
-                    }
-                })
-                .collect()
-        };
+        let mut g2 = |n: usize| -> Vec<G2Affine> { random_points(&mut rng, n, 2, 5) };
         let fixed2 = g2(3);
         ProvingKey {
             vk: VerifyingKey {
