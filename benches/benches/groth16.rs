@@ -1,5 +1,5 @@
 //! Groth16 on the full-capacity statements (`C::sample()`) and on 2^16 and
-//! 2^18 squaring chains: our prover (`depin_prover::groth16::Prover`,
+//! 2^18 squaring chains: our prover (`depin_groth16::prover::Prover`,
 //! matrices built once, on `depin-prover-core`'s MSM and FFT, proving from
 //! the memory-mapped key file) beside arkworks' `Groth16::prove`
 //! (synthesis, LC inlining and its prover core, on the same key in memory),
@@ -28,9 +28,9 @@ use ark_relations::gr1cs::{
 use ark_serialize::{CanonicalDeserialize, CanonicalSerialize};
 use ark_snark::SNARK;
 use criterion::{criterion_group, criterion_main, Criterion, SamplingMode};
-use depin_prover::golden::{with_sample, CircuitVisitor, ALL_KINDS};
-use depin_prover::groth16::{circuit_shape, verify, Prover};
-use depin_prover::keys::{dev_setup, ProvingKey, VERIFYING_KEY_FILE};
+use depin_groth16::golden::{with_sample, CircuitVisitor, ALL_KINDS};
+use depin_groth16::keys::{dev_setup, ProvingKey, VERIFYING_KEY_FILE};
+use depin_groth16::prover::{circuit_shape, verify, Prover};
 use depin_prover_core::groth16::CircuitProver;
 use depin_statements::StatementKind;
 use depin_statements_r1cs::StatementCircuit;
@@ -176,7 +176,7 @@ impl CircuitVisitor for Bench<'_> {
         // criterion's linear ramp (55 iterations).
         g.sample_size(10);
         g.sampling_mode(SamplingMode::Flat);
-        g.bench_function("prove (depin_prover::groth16::Prover)", |b| {
+        g.bench_function("prove (depin_groth16::prover::Prover)", |b| {
             b.iter(|| {
                 prover
                     .prove(black_box(circuit.clone()), &mut rng)
@@ -189,8 +189,9 @@ impl CircuitVisitor for Bench<'_> {
                     .expect("prove")
             })
         });
+        let groth16_proof = proof.proof.as_groth16().expect("a Groth16 proof");
         g.bench_function("verify", |b| {
-            b.iter(|| verify(&keys.verifying, black_box(&proof.public), &proof.proof).expect("ok"))
+            b.iter(|| verify(&keys.verifying, black_box(&proof.public), groth16_proof).expect("ok"))
         });
         g.bench_function("load proving key (ours: mapped, trusted)", |b| {
             b.iter(|| ProvingKey::load_trusted(&pk_path, C::KIND).expect("load"))

@@ -24,12 +24,14 @@ use depin_crypto::babyjubjub::Point;
 use depin_crypto::eddsa::{PrivateKey, PublicKey, Signature};
 use depin_crypto::field::{fr_to_string, Fr};
 use depin_statements::records::{
-    beacon_id, CoverageClaim, HashChain, Heartbeat, Location, SessionReceipt, WitnessReport,
+    beacon_id, CoverageClaim, HashChain, Heartbeat, Location, SessionReceipt, SignedWitnessReport,
+    WitnessReport,
 };
 use depin_statements::RejectReason;
 use tonic::transport::{Certificate, Channel, ClientTlsConfig, Endpoint, Identity};
 use tonic::{Code, Status};
 
+use depin_proto::convert;
 pub use depin_proto::v1 as pb;
 
 /// Why a call failed.
@@ -260,12 +262,7 @@ impl TryFrom<&pb::RecordVerdict> for RecordOutcome {
             status: v.status,
             reason: v.reason,
         };
-        let reason = || {
-            u8::try_from(v.reason)
-                .ok()
-                .and_then(|c| RejectReason::try_from(c).ok())
-                .ok_or(bad)
-        };
+        let reason = || convert::reason(v.reason).ok_or(bad);
         match pb::RecordStatus::try_from(v.status) {
             Ok(pb::RecordStatus::Accepted) => Ok(RecordOutcome::Accepted),
             Ok(pb::RecordStatus::Rejected) => Ok(RecordOutcome::Rejected(reason()?)),
@@ -528,18 +525,12 @@ impl OperatorClient {
 
 /// A point on the wire.
 pub fn point(p: &Point) -> pb::Point {
-    pb::Point {
-        x: fr_to_string(&p.x),
-        y: fr_to_string(&p.y),
-    }
+    convert::point_pb(p)
 }
 
 /// A signature on the wire.
 pub fn signature(s: &Signature) -> pb::Signature {
-    pb::Signature {
-        r8: Some(point(&s.r8)),
-        s: s.s.to_string(),
-    }
+    convert::signature_pb(s)
 }
 
 /// When the device signs chain heads.
@@ -608,16 +599,8 @@ impl UptimeChain {
             .enumerate()
             .map(|(i, hb)| {
                 let head = self.chain.push(hb.message());
-                pb::UptimeRecord {
-                    heartbeat: Some(pb::Heartbeat {
-                        slot: hb.slot,
-                        response: fr_to_string(&hb.response),
-                        latency_ms: hb.latency_ms,
-                    }),
-                    head: fr_to_string(&head),
-                    head_signature: should_sign(self.sign, i, n)
-                        .then(|| signature(&self.key.sign(&head))),
-                }
+                let sig = should_sign(self.sign, i, n).then(|| self.key.sign(&head));
+                convert::uptime_record_pb(hb, &head, sig.as_ref())
             })
             .collect();
         pb::SubmitRecordsRequest {
@@ -689,22 +672,14 @@ impl BandwidthChain {
             .enumerate()
             .map(|(i, r)| {
                 let head = self.chain.push(r.receipt.message());
-                let rc = &r.receipt;
-                pb::BandwidthRecord {
-                    receipt: Some(pb::SessionReceipt {
-                        device_id: fr_to_string(&rc.device_id),
-                        client_id: fr_to_string(&rc.client_id),
-                        epoch: rc.epoch,
-                        session: rc.session,
-                        bytes: rc.bytes,
-                        duration_s: rc.duration_s,
-                    }),
-                    client_key: Some(point(&r.client_key.0)),
-                    client_signature: Some(signature(&r.client_signature)),
-                    head: fr_to_string(&head),
-                    head_signature: should_sign(self.sign, i, n)
-                        .then(|| signature(&self.key.sign(&head))),
-                }
+                let sig = should_sign(self.sign, i, n).then(|| self.key.sign(&head));
+                convert::bandwidth_record_pb(
+                    &r.receipt,
+                    &r.client_key,
+                    &r.client_signature,
+                    &head,
+                    sig.as_ref(),
+                )
             })
             .collect();
         pb::SubmitRecordsRequest {
@@ -736,18 +711,7 @@ pub fn coverage_claim(
         device_id: fr_to_string(&device_id),
         epoch,
         records: Some(pb::submit_records_request::Records::CoverageClaim(
-            pb::SignedCoverageClaim {
-                claim: Some(pb::CoverageClaim {
-                    device_id: fr_to_string(&device_id),
-                    epoch,
-                    location: Some(pb::Location {
-                        x: location.x,
-                        y: location.y,
-                    }),
-                    beacon_id: fr_to_string(&claim.beacon_id),
-                }),
-                signature: Some(signature(&sig)),
-            },
+            convert::coverage_claim_pb(&claim, &sig),
         )),
     }
 }
@@ -765,23 +729,17 @@ pub fn witness_reports(
     let reports = heard
         .iter()
         .map(|(bid, loc, rssi)| {
-            let r = WitnessReport {
+            let report = WitnessReport {
                 witness: pk,
                 location: *loc,
                 rssi_dbm: *rssi,
                 beacon_id: *bid,
                 epoch,
             };
-            pb::SignedWitnessReport {
-                report: Some(pb::WitnessReport {
-                    witness: Some(point(&pk.0)),
-                    location: Some(pb::Location { x: loc.x, y: loc.y }),
-                    rssi_dbm: *rssi,
-                    beacon_id: fr_to_string(bid),
-                    epoch,
-                }),
-                signature: Some(signature(&witness.sign(&r.message()))),
-            }
+            convert::witness_report_pb(&SignedWitnessReport {
+                report,
+                signature: witness.sign(&report.message()),
+            })
         })
         .collect();
     pb::SubmitRecordsRequest {

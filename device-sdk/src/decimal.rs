@@ -17,21 +17,9 @@ use ark_ff::BigInt;
 use depin_crypto::babyjubjub::{Point, PointError};
 use depin_crypto::eddsa::{PublicKey, Signature};
 use depin_crypto::field::{fr_from_decimal, fr_to_string, FieldError, Fr};
+/// Unsigned 256-bit decimal integers, parsed by the one parser of `depin-crypto`.
+pub use depin_crypto::field::{u256_from_decimal as parse_u256, U256Error};
 use serde::{Deserialize, Serialize};
-
-/// Why a decimal integer was refused as an unsigned 256-bit value.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
-pub enum U256Error {
-    /// The string was empty.
-    #[error("empty integer")]
-    Empty,
-    /// A character other than `0`-`9` appeared.
-    #[error("must be a decimal integer (digits 0-9 only)")]
-    NotDecimal,
-    /// The value does not fit in 256 bits.
-    #[error("value does not fit in 256 bits")]
-    TooLarge,
-}
 
 /// Why a decimal value (named by `label`, e.g. `"pub.x"` or `"--pub-x"`)
 /// was refused.
@@ -103,30 +91,6 @@ pub fn decode_point(labels: PointLabels, x: &str, y: &str) -> Result<Point, Deco
         label: labels.point,
         reason,
     })
-}
-
-/// Parses an unsigned decimal integer below `2^256` into little-endian
-/// limbs. Leading zeros are accepted; signs, spaces and prefixes are not.
-pub fn parse_u256(s: &str) -> Result<BigInt<4>, U256Error> {
-    if s.is_empty() {
-        return Err(U256Error::Empty);
-    }
-    let mut limbs = [0u64; 4];
-    for c in s.bytes() {
-        if !c.is_ascii_digit() {
-            return Err(U256Error::NotDecimal);
-        }
-        let mut carry = u128::from(c - b'0');
-        for limb in limbs.iter_mut() {
-            let v = u128::from(*limb) * 10 + carry;
-            *limb = v as u64;
-            carry = v >> 64;
-        }
-        if carry != 0 {
-            return Err(U256Error::TooLarge);
-        }
-    }
-    Ok(BigInt::new(limbs))
 }
 
 /// [`parse_u256`] with a label for error messages.

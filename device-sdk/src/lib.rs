@@ -23,10 +23,10 @@
 //!   records not yet acknowledged by the prover (`peek_batch`, `ack`).
 //! - [`recorder`]: a device's chains and spool together, crash-consistent.
 //!
-//! With `client`: [`client`], the prover service's gRPC client;
-//! [`submit`], the loop that drains a recorder's spool to the service; and
-//! [`fleet`], a simulated fleet of honest and cheating devices driving a
-//! running service.
+//! With `client`: [`client`], the prover service's gRPC client, and
+//! [`submit`], the loop that drains a recorder's spool to the service. (The
+//! fleet simulator is `depin-fleet`; the `depin-device` tool is its own
+//! crate.)
 //! `docs/device-sdk.md` describes the formats and the guarantees.
 #![cfg_attr(not(feature = "std"), no_std)]
 
@@ -38,8 +38,6 @@ pub mod chain;
 pub mod client;
 #[cfg(feature = "std")]
 pub mod decimal;
-#[cfg(feature = "client")]
-pub mod fleet;
 #[cfg(feature = "std")]
 pub mod keyfile;
 pub mod keys;

@@ -354,6 +354,104 @@ impl Spool {
         Ok(spool)
     }
 
+    /// Scans the segment starting at `base` during recovery: appends its
+    /// whole entries (after `last_seq`) to `entries`, counts damage, and
+    /// truncates a torn tail of the last segment (`is_last`).
+    fn scan_segment(
+        &mut self,
+        base: u64,
+        is_last: bool,
+        last_seq: &mut u64,
+        entries: &mut Vec<Pending>,
+    ) -> Result<(), SpoolError> {
+        let path = self.dir.join(segment_name(base));
+        let data = std::fs::read(&path).map_err(io(&path))?;
+        let header = SEGMENT_HEADER_LEN as usize;
+        if data.len() < header && is_last {
+            // A segment whose creation was cut short (or whose header
+            // is damaged before any entry): it holds no entry, start it
+            // afresh so that entries stay after the header.
+            if SEGMENT_MAGIC.starts_with(&data) {
+                self.recovery.torn_tail_bytes += data.len() as u64;
+            } else {
+                self.recovery.corrupt_regions += 1;
+                self.recovery.corrupt_bytes += data.len() as u64;
+            }
+            let mut f = File::create(&path).map_err(io(&path))?;
+            f.write_all(&SEGMENT_MAGIC).map_err(io(&path))?;
+            f.sync_all().map_err(io(&path))?;
+            self.segments.push_back(Segment {
+                base,
+                path,
+                len: SEGMENT_HEADER_LEN,
+                last_seq: 0,
+            });
+            return Ok(());
+        }
+        if data.get(..header) != Some(&SEGMENT_MAGIC[..]) {
+            self.recovery.corrupt_regions += 1;
+            self.recovery.corrupt_bytes += data.len().min(header) as u64;
+        }
+        let mut pos = header;
+        let mut good_end = header.min(data.len());
+        let mut seg_last = 0u64;
+        let valid = |pos: usize, prev: u64| {
+            parse_entry(&data, pos).filter(|&(seq, _)| seq > prev && seq >= base)
+        };
+        while pos < data.len() {
+            if let Some((seq, len)) = valid(pos, *last_seq) {
+                entries.push(Pending {
+                    seq,
+                    segment: base,
+                    offset: pos as u64,
+                    len,
+                });
+                *last_seq = seq;
+                seg_last = seq;
+                pos += ENTRY_HEADER_LEN as usize + len as usize;
+                good_end = pos;
+                continue;
+            }
+            // Damage at `pos`: resynchronise on the next whole entry.
+            let next = (pos + 1..data.len())
+                .find(|&p| data[p..].starts_with(&ENTRY_MAGIC) && valid(p, *last_seq).is_some());
+            match next {
+                Some(p) => {
+                    self.recovery.corrupt_regions += 1;
+                    self.recovery.corrupt_bytes += (p - pos) as u64;
+                    pos = p;
+                }
+                None => break,
+            }
+        }
+        let tail = data.len() - good_end;
+        let mut len = data.len() as u64;
+        if tail > 0 {
+            if is_last {
+                // A torn write: drop it so that appends continue after
+                // the last whole entry.
+                self.recovery.torn_tail_bytes += tail as u64;
+                let f = OpenOptions::new()
+                    .write(true)
+                    .open(&path)
+                    .map_err(io(&path))?;
+                f.set_len(good_end as u64).map_err(io(&path))?;
+                f.sync_all().map_err(io(&path))?;
+                len = good_end as u64;
+            } else {
+                self.recovery.corrupt_regions += 1;
+                self.recovery.corrupt_bytes += tail as u64;
+            }
+        }
+        self.segments.push_back(Segment {
+            base,
+            path,
+            len,
+            last_seq: seg_last,
+        });
+        Ok(())
+    }
+
     fn recover(&mut self) -> Result<(), SpoolError> {
         let tmp = self.dir.join(ACK_TMP);
         match std::fs::remove_file(&tmp) {
@@ -382,92 +480,7 @@ impl Spool {
         let mut last_seq = 0u64;
         let count = bases.len();
         for (i, &base) in bases.iter().enumerate() {
-            let path = self.dir.join(segment_name(base));
-            let is_last = i + 1 == count;
-            let data = std::fs::read(&path).map_err(io(&path))?;
-            let header = SEGMENT_HEADER_LEN as usize;
-            if data.len() < header && is_last {
-                // A segment whose creation was cut short (or whose header
-                // is damaged before any entry): it holds no entry, start it
-                // afresh so that entries stay after the header.
-                if SEGMENT_MAGIC.starts_with(&data) {
-                    self.recovery.torn_tail_bytes += data.len() as u64;
-                } else {
-                    self.recovery.corrupt_regions += 1;
-                    self.recovery.corrupt_bytes += data.len() as u64;
-                }
-                let mut f = File::create(&path).map_err(io(&path))?;
-                f.write_all(&SEGMENT_MAGIC).map_err(io(&path))?;
-                f.sync_all().map_err(io(&path))?;
-                self.segments.push_back(Segment {
-                    base,
-                    path,
-                    len: SEGMENT_HEADER_LEN,
-                    last_seq: 0,
-                });
-                continue;
-            }
-            if data.get(..header) != Some(&SEGMENT_MAGIC[..]) {
-                self.recovery.corrupt_regions += 1;
-                self.recovery.corrupt_bytes += data.len().min(header) as u64;
-            }
-            let mut pos = header;
-            let mut good_end = header.min(data.len());
-            let mut seg_last = 0u64;
-            let valid = |pos: usize, prev: u64| {
-                parse_entry(&data, pos).filter(|&(seq, _)| seq > prev && seq >= base)
-            };
-            while pos < data.len() {
-                if let Some((seq, len)) = valid(pos, last_seq) {
-                    entries.push(Pending {
-                        seq,
-                        segment: base,
-                        offset: pos as u64,
-                        len,
-                    });
-                    last_seq = seq;
-                    seg_last = seq;
-                    pos += ENTRY_HEADER_LEN as usize + len as usize;
-                    good_end = pos;
-                    continue;
-                }
-                // Damage at `pos`: resynchronise on the next whole entry.
-                let next = (pos + 1..data.len())
-                    .find(|&p| data[p..].starts_with(&ENTRY_MAGIC) && valid(p, last_seq).is_some());
-                match next {
-                    Some(p) => {
-                        self.recovery.corrupt_regions += 1;
-                        self.recovery.corrupt_bytes += (p - pos) as u64;
-                        pos = p;
-                    }
-                    None => break,
-                }
-            }
-            let tail = data.len() - good_end;
-            let mut len = data.len() as u64;
-            if tail > 0 {
-                if is_last {
-                    // A torn write: drop it so that appends continue after
-                    // the last whole entry.
-                    self.recovery.torn_tail_bytes += tail as u64;
-                    let f = OpenOptions::new()
-                        .write(true)
-                        .open(&path)
-                        .map_err(io(&path))?;
-                    f.set_len(good_end as u64).map_err(io(&path))?;
-                    f.sync_all().map_err(io(&path))?;
-                    len = good_end as u64;
-                } else {
-                    self.recovery.corrupt_regions += 1;
-                    self.recovery.corrupt_bytes += tail as u64;
-                }
-            }
-            self.segments.push_back(Segment {
-                base,
-                path,
-                len,
-                last_seq: seg_last,
-            });
+            self.scan_segment(base, i + 1 == count, &mut last_seq, &mut entries)?;
         }
         self.recovery.entries = entries.len() as u64;
 

@@ -29,7 +29,9 @@ use std::time::{Duration, Instant};
 use depin_crypto::field::fr_to_string;
 use depin_statements::RejectReason;
 
-use crate::client::{pb, point, signature, BadVerdict, ClientError, ProverClient, RecordOutcome};
+use depin_proto::convert;
+
+use crate::client::{pb, BadVerdict, ClientError, ProverClient, RecordOutcome};
 use crate::recorder::{Recorder, RecorderError};
 use crate::wire::{RecordKind, SignedRecord};
 
@@ -160,15 +162,11 @@ fn heartbeat_pb(r: &SignedRecord, sign: bool) -> Option<pb::UptimeRecord> {
     let SignedRecord::Heartbeat(h) = r else {
         return None;
     };
-    Some(pb::UptimeRecord {
-        heartbeat: Some(pb::Heartbeat {
-            slot: h.heartbeat.slot,
-            response: fr_to_string(&h.heartbeat.response),
-            latency_ms: h.heartbeat.latency_ms,
-        }),
-        head: fr_to_string(&h.head),
-        head_signature: sign.then(|| signature(&h.signature)),
-    })
+    Some(convert::uptime_record_pb(
+        &h.heartbeat,
+        &h.head,
+        sign.then_some(&h.signature),
+    ))
 }
 
 fn receipt_pb(r: &SignedRecord, sign: bool) -> Option<pb::BandwidthRecord> {
@@ -176,41 +174,20 @@ fn receipt_pb(r: &SignedRecord, sign: bool) -> Option<pb::BandwidthRecord> {
         return None;
     };
     let c = &r.co_signed;
-    let rc = &c.receipt;
-    Some(pb::BandwidthRecord {
-        receipt: Some(pb::SessionReceipt {
-            device_id: fr_to_string(&rc.device_id),
-            client_id: fr_to_string(&rc.client_id),
-            epoch: rc.epoch,
-            session: rc.session,
-            bytes: rc.bytes,
-            duration_s: rc.duration_s,
-        }),
-        client_key: Some(point(&c.client_key.0)),
-        client_signature: Some(signature(&c.client_signature)),
-        head: fr_to_string(&r.head),
-        head_signature: sign.then(|| signature(&r.head_signature)),
-    })
+    Some(convert::bandwidth_record_pb(
+        &c.receipt,
+        &c.client_key,
+        &c.client_signature,
+        &r.head,
+        sign.then_some(&r.head_signature),
+    ))
 }
 
 fn report_pb(r: &SignedRecord) -> Option<pb::SignedWitnessReport> {
     let SignedRecord::Witness(w) = r else {
         return None;
     };
-    let rep = &w.report;
-    Some(pb::SignedWitnessReport {
-        report: Some(pb::WitnessReport {
-            witness: Some(point(&rep.witness.0)),
-            location: Some(pb::Location {
-                x: rep.location.x,
-                y: rep.location.y,
-            }),
-            rssi_dbm: rep.rssi_dbm,
-            beacon_id: fr_to_string(&rep.beacon_id),
-            epoch: rep.epoch,
-        }),
-        signature: Some(signature(&w.signature)),
-    })
+    Some(convert::witness_report_pb(w))
 }
 
 /// The request that submits `records`: all of one kind, epoch and
@@ -244,18 +221,7 @@ pub fn to_request(records: &[SignedRecord]) -> Result<pb::SubmitRecordsRequest, 
             if n > 1 {
                 return Err(BatchError::SeveralClaims);
             }
-            Records::CoverageClaim(pb::SignedCoverageClaim {
-                claim: Some(pb::CoverageClaim {
-                    device_id: fr_to_string(&c.claim.device_id),
-                    epoch: c.claim.epoch,
-                    location: Some(pb::Location {
-                        x: c.claim.location.x,
-                        y: c.claim.location.y,
-                    }),
-                    beacon_id: fr_to_string(&c.claim.beacon_id),
-                }),
-                signature: Some(signature(&c.signature)),
-            })
+            Records::CoverageClaim(convert::coverage_claim_pb(&c.claim, &c.signature))
         }
         SignedRecord::Witness(_) => Records::WitnessReports(pb::WitnessBatch {
             reports: records.iter().filter_map(report_pb).collect(),

@@ -182,6 +182,102 @@ fn newest_segment(spool: &Path) -> Option<PathBuf> {
     v.pop()
 }
 
+/// Runs the child (appending records), kills it (SIGKILL) after a random
+/// moment, and returns its status and what it printed.
+fn run_and_kill(dir: &Path, rng: &mut Rng) -> (std::process::ExitStatus, String) {
+    let mut child = Command::new(std::env::current_exe().unwrap())
+        .args(["--exact", "crash_child", "--nocapture", "--test-threads=1"])
+        .env(CHILD_ENV, dir)
+        .env("DEPIN_CRASH_SEED", rng.next().to_string())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let wait = Duration::from_millis(20 + rng.below(250));
+    let start = Instant::now();
+    while start.elapsed() < wait {
+        if child.try_wait().unwrap().is_some() {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(2));
+    }
+    child.kill().unwrap(); // SIGKILL
+    let status = child.wait().unwrap();
+    let mut out = String::new();
+    child
+        .stdout
+        .take()
+        .unwrap()
+        .read_to_string(&mut out)
+        .unwrap();
+    (status, out)
+}
+
+/// Each delivered chained record extends the previous record of its chain
+/// and epoch (or the genesis).
+fn assert_no_fork(
+    round: u32,
+    records: &[(u64, SignedRecord)],
+    chain_heads: &BTreeMap<u64, (ChainKind, u32, Fr)>,
+    device_id: Fr,
+) {
+    for (seq, record) in records {
+        let Some((kind, head)) = record.chain_head() else {
+            continue;
+        };
+        let message = match record {
+            SignedRecord::Heartbeat(h) => h.heartbeat.message(),
+            SignedRecord::Receipt(r) => r.co_signed.receipt.message(),
+            _ => unreachable!("only heartbeats and receipts are chained"),
+        };
+        let epoch = record.epoch();
+        let prev = match chain_heads
+            .range(..*seq)
+            .rev()
+            .find(|(_, (k, _, _))| *k == kind)
+        {
+            Some((_, (_, e, h))) if *e == epoch => *h,
+            _ => kind.genesis(device_id, epoch),
+        };
+        assert_eq!(
+            chain_step(prev, message),
+            head,
+            "round {round}: seq {seq} forks the {kind:?} chain"
+        );
+    }
+}
+
+/// A power cut mid-write: a partial entry at the tail of the newest
+/// segment.
+fn tear_tail(dir: &Path, rng: &mut Rng, told_max: u64) {
+    if let Some(seg) = newest_segment(&dir.join("spool")) {
+        use std::io::Write;
+        let mut f = std::fs::OpenOptions::new().append(true).open(&seg).unwrap();
+        let mut torn = b"DPR1".to_vec();
+        torn.extend_from_slice(&206u32.to_le_bytes());
+        torn.extend_from_slice(&(told_max + 100).to_le_bytes());
+        torn.extend((0..rng.below(150)).map(|_| rng.next() as u8));
+        f.write_all(&torn).unwrap();
+    }
+}
+
+/// The chain head of every chained record the child reported stored.
+fn told_heads(model: &Model) -> BTreeMap<u64, (ChainKind, u32, Fr)> {
+    model
+        .stored
+        .iter()
+        .filter(|(_, (_, _, h))| h != "-")
+        .map(|(&seq, (kind, epoch, h))| {
+            let k = if kind == "heartbeat" {
+                ChainKind::Uptime
+            } else {
+                ChainKind::Bandwidth
+            };
+            (seq, (k, *epoch, fr_from_decimal(h).unwrap()))
+        })
+        .collect()
+}
+
 #[test]
 fn kill_9_during_appends_loses_and_duplicates_nothing() {
     let seed = std::env::var("DEPIN_CRASH_SEED")
@@ -204,31 +300,7 @@ fn kill_9_during_appends_loses_and_duplicates_nothing() {
     let mut extra_records = 0;
 
     for round in 0..ROUNDS {
-        let mut child = Command::new(std::env::current_exe().unwrap())
-            .args(["--exact", "crash_child", "--nocapture", "--test-threads=1"])
-            .env(CHILD_ENV, &dir)
-            .env("DEPIN_CRASH_SEED", rng.next().to_string())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap();
-        let wait = Duration::from_millis(20 + rng.below(250));
-        let start = Instant::now();
-        while start.elapsed() < wait {
-            if child.try_wait().unwrap().is_some() {
-                break;
-            }
-            std::thread::sleep(Duration::from_millis(2));
-        }
-        child.kill().unwrap(); // SIGKILL
-        let status = child.wait().unwrap();
-        let mut out = String::new();
-        child
-            .stdout
-            .take()
-            .unwrap()
-            .read_to_string(&mut out)
-            .unwrap();
+        let (status, out) = run_and_kill(&dir, &mut rng);
         let before = model.stored.len();
         model.read(&out);
         if model.stored.len() > before && !status.success() {
@@ -251,19 +323,7 @@ fn kill_9_during_appends_loses_and_duplicates_nothing() {
         let told_max = model.stored.keys().next_back().copied().unwrap_or(0);
         // Every chained record's head: what the child reported, plus the
         // append in flight (delivered, never reported).
-        let mut chain_heads: BTreeMap<u64, (ChainKind, u32, Fr)> = model
-            .stored
-            .iter()
-            .filter(|(_, (_, _, h))| h != "-")
-            .map(|(&seq, (kind, epoch, h))| {
-                let k = if kind == "heartbeat" {
-                    ChainKind::Uptime
-                } else {
-                    ChainKind::Bandwidth
-                };
-                (seq, (k, *epoch, fr_from_decimal(h).unwrap()))
-            })
-            .collect();
+        let mut chain_heads = told_heads(&model);
         let mut last = acked;
         let mut records = Vec::new();
         for d in &delivered {
@@ -308,30 +368,7 @@ fn kill_9_during_appends_loses_and_duplicates_nothing() {
         }
         // No fork: each delivered chained record extends the previous
         // record of its chain and epoch (or the genesis).
-        for (seq, record) in &records {
-            let Some((kind, head)) = record.chain_head() else {
-                continue;
-            };
-            let message = match record {
-                SignedRecord::Heartbeat(h) => h.heartbeat.message(),
-                SignedRecord::Receipt(r) => r.co_signed.receipt.message(),
-                _ => unreachable!("only heartbeats and receipts are chained"),
-            };
-            let epoch = record.epoch();
-            let prev = match chain_heads
-                .range(..*seq)
-                .rev()
-                .find(|(_, (k, _, _))| *k == kind)
-            {
-                Some((_, (_, e, h))) if *e == epoch => *h,
-                _ => kind.genesis(me.id(), epoch),
-            };
-            assert_eq!(
-                chain_step(prev, message),
-                head,
-                "round {round}: seq {seq} forks the {kind:?} chain"
-            );
-        }
+        assert_no_fork(round, &records, &chain_heads, me.id());
         // The recorder resumes at the last stored head.
         if let Some(s) = rec.uptime_state() {
             let last_hb = chain_heads
@@ -356,16 +393,7 @@ fn kill_9_during_appends_loses_and_duplicates_nothing() {
         }
 
         if round % 5 == 4 {
-            // A power cut mid-write: a partial entry at the tail.
-            if let Some(seg) = newest_segment(&dir.join("spool")) {
-                use std::io::Write;
-                let mut f = std::fs::OpenOptions::new().append(true).open(&seg).unwrap();
-                let mut torn = b"DPR1".to_vec();
-                torn.extend_from_slice(&206u32.to_le_bytes());
-                torn.extend_from_slice(&(told_max + 100).to_le_bytes());
-                torn.extend((0..rng.below(150)).map(|_| rng.next() as u8));
-                f.write_all(&torn).unwrap();
-            }
+            tear_tail(&dir, &mut rng, told_max);
         }
     }
     eprintln!(

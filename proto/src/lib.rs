@@ -4,6 +4,9 @@
 //! and server traits ([`v1::prover_server::Prover`],
 //! [`v1::operator_server::Operator`]).
 //!
+//! [`convert`] turns messages into the native types of `depin-statements`
+//! and back, for the server and the clients alike.
+//!
 //! Code is generated at build time with the pure-Rust `protox` compiler, so
 //! building needs no `protoc`. [`FILE_DESCRIPTOR_SET`] is the compiled
 //! descriptor set, for gRPC server reflection.
@@ -13,6 +16,8 @@
 pub mod v1 {
     tonic::include_proto!("depin.prover.v1");
 }
+
+pub mod convert;
 
 /// The encoded `FileDescriptorSet` of `depin.prover.v1` (for reflection).
 pub const FILE_DESCRIPTOR_SET: &[u8] =

@@ -22,7 +22,7 @@ interface IVerifier6 {
 /// The statements' real verifiers (src/generated, from the committed golden
 /// keys prover/golden/v1/<statement>/verifying_key.bin) on the golden proofs
 /// (test/fixtures/golden.json, written from proof.bin by
-/// prover/tests/solidity.rs): each verifies, within the gas bound, and pays
+/// prover/evm/tests/solidity.rs): each verifies, within the gas bound, and pays
 /// through DepinRewards.
 contract GoldenTest is Test {
     string internal constant GOLDEN = "test/fixtures/golden.json";

@@ -26,6 +26,47 @@ pub enum FieldError {
     NotCanonical,
 }
 
+/// Why a decimal integer was refused as an unsigned 256-bit value.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum U256Error {
+    /// The string was empty.
+    #[error("empty integer")]
+    Empty,
+    /// A character other than `0`-`9` appeared.
+    #[error("must be a decimal integer (digits 0-9 only)")]
+    NotDecimal,
+    /// The value does not fit in 256 bits.
+    #[error("value does not fit in 256 bits")]
+    TooLarge,
+}
+
+/// Parses an unsigned decimal integer below `2^256` into little-endian
+/// limbs: the one decimal parser of the project (field elements, signature
+/// scalars, snarkjs files and `uint256` words all go through it). Leading
+/// zeros are accepted; signs, spaces and prefixes are not.
+pub fn u256_from_decimal(s: &str) -> Result<BigInt<4>, U256Error> {
+    if s.is_empty() {
+        return Err(U256Error::Empty);
+    }
+    let mut limbs = [0u64; 4];
+    for c in s.bytes() {
+        if !c.is_ascii_digit() {
+            return Err(U256Error::NotDecimal);
+        }
+        // limbs = limbs * 10 + digit, refusing overflow past 2^256.
+        let mut carry = u128::from(c - b'0');
+        for limb in limbs.iter_mut() {
+            let v = u128::from(*limb) * 10 + carry;
+            *limb = v as u64;
+            carry = v >> 64;
+        }
+        if carry != 0 {
+            return Err(U256Error::TooLarge);
+        }
+    }
+    Ok(BigInt::new(limbs))
+}
+
 /// Builds a field element from Montgomery-form limbs (used by generated tables).
 pub(crate) const fn fe(limbs: [u64; 4]) -> Fr {
     Fr::new_unchecked(BigInt::new(limbs))
@@ -33,26 +74,12 @@ pub(crate) const fn fe(limbs: [u64; 4]) -> Fr {
 
 /// Parses a canonical decimal string into a field element.
 pub fn fr_from_decimal(s: &str) -> Result<Fr, FieldError> {
-    if s.is_empty() {
-        return Err(FieldError::Empty);
-    }
-    let mut acc = BigInt::<4>::zero();
-    for c in s.bytes() {
-        if !c.is_ascii_digit() {
-            return Err(FieldError::NotDecimal);
-        }
-        // acc = acc * 10 + digit, refusing overflow past 2^256.
-        let mut carry = u128::from(c - b'0');
-        for limb in acc.0.iter_mut() {
-            let v = u128::from(*limb) * 10 + carry;
-            *limb = v as u64;
-            carry = v >> 64;
-        }
-        if carry != 0 {
-            return Err(FieldError::NotCanonical);
-        }
-    }
-    Fr::from_bigint(acc).ok_or(FieldError::NotCanonical)
+    let value = u256_from_decimal(s).map_err(|e| match e {
+        U256Error::Empty => FieldError::Empty,
+        U256Error::NotDecimal => FieldError::NotDecimal,
+        U256Error::TooLarge => FieldError::NotCanonical,
+    })?;
+    Fr::from_bigint(value).ok_or(FieldError::NotCanonical)
 }
 
 /// Parses 32 little-endian bytes into a field element, refusing values at or

@@ -18,7 +18,12 @@
 //! - [`padding`] (feature `alloc`): fixed-capacity slots with `enabled`
 //!   flags, padding only as a suffix, exactly as the circuits see them.
 //! - [`uptime`], [`bandwidth`], [`coverage`] (feature `alloc`): the native
-//!   references.
+//!   references, and the public per-record rule functions they share with
+//!   the prover's ingest (`check_heartbeat`, `check_receipt`,
+//!   `check_report`), so that a record is judged by one function wherever
+//!   it is judged.
+//! - [`epoch`] (feature `alloc`): the one owned epoch type the prover
+//!   proves; with feature `json`, the epoch file format.
 //!
 //! Every rule is integer arithmetic on bounded widths, equality of field
 //! elements, Poseidon, EdDSA verification or Merkle membership, and every
@@ -45,6 +50,8 @@ pub mod bandwidth;
 #[cfg(feature = "alloc")]
 pub mod coverage;
 #[cfg(feature = "alloc")]
+pub mod epoch;
+#[cfg(feature = "alloc")]
 pub mod padding;
 #[cfg(feature = "alloc")]
 pub mod uptime;
@@ -54,7 +61,7 @@ pub use eval::EvalError;
 #[cfg(feature = "alloc")]
 pub use eval::Evaluation;
 pub use policy::{BandwidthPolicy, CoveragePolicy, PolicyError, UptimePolicy};
-pub use public::{nullifier, PublicInputs, StatementKind, STATEMENT_VERSION};
+pub use public::{nullifier, Header, PublicInputs, StatementKind, STATEMENT_VERSION};
 pub use reason::{RejectReason, UnknownReason, Verdict};
 
 /// Heartbeats per uptime proof: a day of 15-minute slots.

@@ -64,6 +64,12 @@ impl StatementKind {
         }
     }
 
+    /// The statement named `name` (`uptime`, `bandwidth`, `coverage`), as
+    /// files, the command line and configuration spell it.
+    pub fn from_name(name: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|k| k.as_str() == name)
+    }
+
     /// Records per proof.
     pub const fn capacity(self) -> usize {
         match self {
@@ -101,6 +107,50 @@ pub const HEADER_VERSION_SHIFT: u32 = 8;
 pub const HEADER_EPOCH_SHIFT: u32 = 40;
 /// Bit offset of the reward in the packed header.
 pub const HEADER_REWARD_SHIFT: u32 = 72;
+
+/// Public input 0 unpacked: `kind + version * 2^8 + epoch * 2^40 + reward *
+/// 2^72` ([`PublicInputs::header`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Header {
+    /// Statement kind code (8 bits).
+    pub kind: u8,
+    /// Statement version (32 bits).
+    pub version: u32,
+    /// Epoch (32 bits).
+    pub epoch: u32,
+    /// Reward (64 bits).
+    pub reward: u64,
+}
+
+impl Header {
+    /// Packs the header into one field element.
+    pub fn pack(&self) -> Fr {
+        let low = u128::from(self.kind)
+            | u128::from(self.version) << HEADER_VERSION_SHIFT
+            | u128::from(self.epoch) << HEADER_EPOCH_SHIFT;
+        // reward * 2^72 overflows u128; add it in the field.
+        let shift = Fr::from(1u128 << 64) * Fr::from(1u64 << (HEADER_REWARD_SHIFT - 64));
+        Fr::from(low) + Fr::from(self.reward) * shift
+    }
+
+    /// Unpacks a header; `None` when it has bits above 136.
+    pub fn unpack(header: &Fr) -> Option<Self> {
+        use ark_ff::PrimeField;
+        let limbs = header.into_bigint().0;
+        if limbs[3] != 0 || limbs[2] >> 8 != 0 {
+            return None;
+        }
+        let low = u128::from(limbs[0]) | (u128::from(limbs[1]) << 64);
+        let reward =
+            (low >> HEADER_REWARD_SHIFT) as u64 | (limbs[2] << (128 - HEADER_REWARD_SHIFT));
+        Some(Header {
+            kind: (low & 0xff) as u8,
+            version: ((low >> HEADER_VERSION_SHIFT) & 0xffff_ffff) as u32,
+            epoch: ((low >> HEADER_EPOCH_SHIFT) & 0xffff_ffff) as u32,
+            reward,
+        })
+    }
+}
 
 /// `Poseidon(NULLIFIER, device_id, epoch, kind)`: unique per device, epoch
 /// and kind; the contract refuses a second claim with it.
@@ -167,12 +217,13 @@ impl PublicInputs {
     /// (136 bits): four small values in one public input, which saves three
     /// elliptic-curve multiplications in every on-chain verification.
     pub fn header(&self) -> Fr {
-        let low = u128::from(self.kind.code())
-            | u128::from(self.version) << HEADER_VERSION_SHIFT
-            | u128::from(self.epoch) << HEADER_EPOCH_SHIFT;
-        // reward * 2^72 overflows u128; add it in the field.
-        let shift = Fr::from(1u128 << 64) * Fr::from(1u64 << (HEADER_REWARD_SHIFT - 64));
-        Fr::from(low) + Fr::from(self.reward) * shift
+        Header {
+            kind: self.kind.code(),
+            version: self.version,
+            epoch: self.epoch,
+            reward: self.reward,
+        }
+        .pack()
     }
 
     /// The inputs as field elements, in the order of the module docs:
@@ -212,6 +263,10 @@ mod tests {
             assert_eq!(k.as_str(), name);
             assert_eq!(StatementKind::try_from(code), Ok(k));
         }
+        for k in StatementKind::ALL {
+            assert_eq!(StatementKind::from_name(k.as_str()), Some(k));
+        }
+        assert_eq!(StatementKind::from_name("Uptime"), None);
         assert_eq!(StatementKind::try_from(0), Err(UnknownKind(0)));
         assert_eq!(StatementKind::try_from(4), Err(UnknownKind(4)));
     }
@@ -255,5 +310,25 @@ mod tests {
                 Fr::from(23u64),
             ]
         );
+        assert_eq!(
+            Header::unpack(&f[0]),
+            Some(Header {
+                kind: 3,
+                version: STATEMENT_VERSION,
+                epoch: 7,
+                reward: 19
+            })
+        );
+        let max = PublicInputs::common(
+            StatementKind::Uptime,
+            u32::MAX,
+            Fr::from(1u64),
+            Fr::from(1u64),
+            Fr::from(1u64),
+            u64::MAX,
+        );
+        let h = Header::unpack(&max.header()).expect("136 bits");
+        assert_eq!((h.epoch, h.reward), (u32::MAX, u64::MAX));
+        assert_eq!(Header::unpack(&(max.header() * Fr::from(256u64))), None);
     }
 }

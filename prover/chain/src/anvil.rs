@@ -115,48 +115,8 @@ impl Anvil {
             binary: binary.to_path_buf(),
         };
 
-        // Standard output: the "Listening on" line, then drained (anvil logs
-        // every request and transaction there).
-        let (tx, rx) = mpsc::channel::<SocketAddr>();
-        if let Some(out) = stdout {
-            std::thread::spawn(move || {
-                let mut sent = false;
-                for line in BufReader::new(out).lines() {
-                    let Ok(line) = line else { break };
-                    if !sent {
-                        if let Some(addr) = line
-                            .trim()
-                            .strip_prefix("Listening on ")
-                            .and_then(|a| a.trim().parse().ok())
-                        {
-                            let _ = tx.send(addr);
-                            sent = true;
-                        }
-                    }
-                }
-            });
-        }
-        let errors = Arc::new(Mutex::new(String::new()));
-        if let Some(mut err) = stderr {
-            let errors = Arc::clone(&errors);
-            std::thread::spawn(move || {
-                let mut buf = [0u8; 1024];
-                while let Ok(n) = err.read(&mut buf) {
-                    if n == 0 {
-                        break;
-                    }
-                    let mut kept = errors.lock().unwrap_or_else(|p| p.into_inner());
-                    kept.push_str(&String::from_utf8_lossy(&buf[..n]));
-                    if kept.len() > STDERR_KEEP {
-                        let cut = kept.len() - STDERR_KEEP;
-                        let cut = (cut..kept.len())
-                            .find(|&i| kept.is_char_boundary(i))
-                            .unwrap_or(kept.len());
-                        kept.drain(..cut);
-                    }
-                }
-            });
-        }
+        let rx = watch_listening_line(stdout);
+        let errors = keep_stderr(stderr);
         let stderr_text = || {
             let kept = errors.lock().unwrap_or_else(|p| p.into_inner());
             let t = kept.trim();
@@ -267,6 +227,59 @@ impl Drop for Anvil {
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
+}
+
+/// Reads anvil's standard output on a thread: sends the address of its
+/// "Listening on" line, then drains the rest (anvil logs every request and
+/// transaction there).
+fn watch_listening_line(stdout: Option<std::process::ChildStdout>) -> mpsc::Receiver<SocketAddr> {
+    let (tx, rx) = mpsc::channel::<SocketAddr>();
+    if let Some(out) = stdout {
+        std::thread::spawn(move || {
+            let mut sent = false;
+            for line in BufReader::new(out).lines() {
+                let Ok(line) = line else { break };
+                if !sent {
+                    if let Some(addr) = line
+                        .trim()
+                        .strip_prefix("Listening on ")
+                        .and_then(|a| a.trim().parse().ok())
+                    {
+                        let _ = tx.send(addr);
+                        sent = true;
+                    }
+                }
+            }
+        });
+    }
+    rx
+}
+
+/// Keeps the last [`STDERR_KEEP`] bytes of anvil's standard error, read on
+/// a thread (the reason when it fails to start).
+fn keep_stderr(stderr: Option<std::process::ChildStderr>) -> Arc<Mutex<String>> {
+    let errors = Arc::new(Mutex::new(String::new()));
+    if let Some(mut err) = stderr {
+        let errors = Arc::clone(&errors);
+        std::thread::spawn(move || {
+            let mut buf = [0u8; 1024];
+            while let Ok(n) = err.read(&mut buf) {
+                if n == 0 {
+                    break;
+                }
+                let mut kept = errors.lock().unwrap_or_else(|p| p.into_inner());
+                kept.push_str(&String::from_utf8_lossy(&buf[..n]));
+                if kept.len() > STDERR_KEEP {
+                    let cut = kept.len() - STDERR_KEEP;
+                    let cut = (cut..kept.len())
+                        .find(|&i| kept.is_char_boundary(i))
+                        .unwrap_or(kept.len());
+                    kept.drain(..cut);
+                }
+            }
+        });
+    }
+    errors
 }
 
 /// Whether `addr` answers an `eth_chainId` request (plain HTTP/1.1, so that

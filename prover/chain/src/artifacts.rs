@@ -107,7 +107,7 @@ impl Artifacts {
     }
 
     /// The verifier contract's name for `kind` (`UptimeVerifier`, ...), as
-    /// `depin_prover::solidity::contract_name` makes it.
+    /// `depin_evm::solidity::contract_name` makes it.
     pub fn verifier_name(kind: StatementKind) -> String {
         let s = kind.as_str();
         let mut name = String::with_capacity(s.len() + 8);

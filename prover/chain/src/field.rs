@@ -8,6 +8,9 @@ use alloy::primitives::{uint, U256};
 use ark_bn254::{Fq, Fr};
 use ark_ff::{BigInt, PrimeField};
 
+use depin_crypto::field::{u256_from_decimal, U256Error};
+use depin_statements::Header;
+
 use crate::errors::ChainError;
 
 /// The BN254 scalar field modulus `r` (public inputs are below it).
@@ -53,13 +56,14 @@ pub fn decimal_to_u256(s: &str) -> Result<U256, ChainError> {
         value: s.to_string(),
         reason,
     };
-    if s.is_empty() {
-        return Err(err("empty"));
-    }
-    if !s.bytes().all(|c| c.is_ascii_digit()) {
-        return Err(err("not a decimal integer"));
-    }
-    let v = U256::from_str_radix(s, 10).map_err(|_| err("not below 2^256"))?;
+    let v = u256_from_decimal(s).map_err(|e| {
+        err(match e {
+            U256Error::Empty => "empty",
+            U256Error::NotDecimal => "not a decimal integer",
+            U256Error::TooLarge => "not below 2^256",
+        })
+    })?;
+    let v = U256::from_limbs(v.0);
     if v >= FR_MODULUS {
         return Err(err("not below the scalar field modulus"));
     }
@@ -77,44 +81,18 @@ pub fn decimal_to_fr(s: &str) -> Result<Fr, ChainError> {
 
 /// Public input 0 of every claim, unpacked: `kind + version * 2^8 + epoch *
 /// 2^40 + reward * 2^72` (`DepinRewards.decodeHeader`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct ClaimHeader {
-    /// Statement kind code (8 bits).
-    pub kind: u8,
-    /// Statement version (32 bits).
-    pub version: u32,
-    /// Epoch (32 bits).
-    pub epoch: u32,
-    /// Reward in token units (64 bits).
-    pub reward: u64,
+pub type ClaimHeader = Header;
+
+/// Unpacks a claim's header; `None` when it is not a field element or has
+/// bits above 136 (the contract refuses such a claim with
+/// `MalformedInput`).
+pub fn unpack_header(header: U256) -> Option<ClaimHeader> {
+    Header::unpack(&u256_to_fr(header).ok()?)
 }
 
-impl ClaimHeader {
-    /// Unpacks a header; `None` when it has bits above 136 (the contract
-    /// refuses such a claim with `MalformedInput`).
-    pub fn unpack(header: U256) -> Option<Self> {
-        if header.bit_len() > 136 {
-            return None;
-        }
-        let bits = |shift: usize, width: usize| -> u64 {
-            let v: U256 = (header >> shift) & ((U256::from(1u8) << width) - U256::from(1u8));
-            v.to::<u64>()
-        };
-        Some(ClaimHeader {
-            kind: bits(0, 8) as u8,
-            version: bits(8, 32) as u32,
-            epoch: bits(40, 32) as u32,
-            reward: bits(72, 64),
-        })
-    }
-
-    /// Packs the header.
-    pub fn pack(&self) -> U256 {
-        U256::from(self.kind)
-            | (U256::from(self.version) << 8)
-            | (U256::from(self.epoch) << 40)
-            | (U256::from(self.reward) << 72)
-    }
+/// Packs a claim's header.
+pub fn pack_header(header: &ClaimHeader) -> U256 {
+    fr_to_u256(&header.pack())
 }
 
 #[cfg(test)]
@@ -160,14 +138,14 @@ mod tests {
             epoch: 20250,
             reward: u64::MAX,
         };
-        assert_eq!(ClaimHeader::unpack(h.pack()), Some(h));
-        assert_eq!(ClaimHeader::unpack(U256::from(1u8) << 136), None);
+        assert_eq!(unpack_header(pack_header(&h)), Some(h));
+        assert_eq!(unpack_header(U256::from(1u8) << 136), None);
         let packed = U256::from(1u8)
             + U256::from(1u8) * U256::from(1u64 << 8)
             + U256::from(7u8) * (U256::from(1u8) << 40)
             + U256::from(2025u16) * (U256::from(1u8) << 72);
         assert_eq!(
-            ClaimHeader::unpack(packed),
+            unpack_header(packed),
             Some(ClaimHeader {
                 kind: 1,
                 version: 1,

@@ -38,5 +38,8 @@ pub use chain::{Chain, TxSummary};
 pub use depin_statements::{StatementKind, STATEMENT_VERSION};
 pub use deploy::{deploy, DeployConfig, Deployed, Deployment};
 pub use errors::{ChainError, ContractError, Revert};
-pub use field::{decimal_to_fr, decimal_to_u256, fq_to_u256, fr_to_u256, u256_to_fr, ClaimHeader};
+pub use field::{
+    decimal_to_fr, decimal_to_u256, fq_to_u256, fr_to_u256, pack_header, u256_to_fr, unpack_header,
+    ClaimHeader,
+};
 pub use rewards::{BatchReceipt, Claim, ClaimReceipt, Payment, Rejection, Rewards};

@@ -17,11 +17,13 @@ use alloy::rpc::types::TransactionReceipt;
 use alloy::sol_types::{SolCall, SolEvent};
 use depin_statements::StatementKind;
 
+use depin_evm::calldata::{encode_claim, Word};
+
 use crate::abi::{DepinRewards, DepinToken};
 use crate::chain::{Chain, TxSummary};
 use crate::deploy::Deployment;
 use crate::errors::{ChainError, Revert};
-use crate::field::{fq_to_u256, fr_to_u256, ClaimHeader};
+use crate::field::{fq_to_u256, fr_to_u256, unpack_header, ClaimHeader};
 
 /// A claim: the proof in the verifier's word order (`A.x, A.y, B.x.im,
 /// B.x.re, B.y.im, B.y.re, C.x, C.y`) and the statement's public inputs.
@@ -36,7 +38,7 @@ pub struct Claim {
 
 impl Claim {
     /// A claim from arkworks values: the proof words (as
-    /// `depin_prover::solidity::proof_words` orders them) and the public
+    /// `depin_evm::solidity::proof_words` orders them) and the public
     /// inputs.
     pub fn from_field(proof: &[ark_bn254::Fq; 8], public_inputs: &[ark_bn254::Fr]) -> Self {
         Claim {
@@ -65,33 +67,28 @@ impl Claim {
         }
         let call = DepinRewards::claimCall::abi_decode(calldata)
             .map_err(|e| ChainError::Calldata(e.to_string()))?;
-        if call.abi_encode() != calldata {
+        let claim = Claim {
+            proof: call.proof,
+            public_inputs: call.publicInputs,
+        };
+        if claim.calldata().as_ref() != calldata {
             return Err(ChainError::Calldata(
                 "not the canonical encoding of its arguments".into(),
             ));
         }
-        Ok(Claim {
-            proof: call.proof,
-            public_inputs: call.publicInputs,
-        })
+        Ok(claim)
     }
 
-    /// The `claim(uint256[8],uint256[])` calldata.
+    /// The `claim(uint256[8],uint256[])` calldata, from the prover's one
+    /// encoder (`depin_evm::calldata`).
     pub fn calldata(&self) -> Bytes {
-        DepinRewards::claimCall {
-            proof: self.proof,
-            publicInputs: self.public_inputs.clone(),
-        }
-        .abi_encode()
-        .into()
+        let words: Vec<Word> = self.public_inputs.iter().map(|x| x.to_be_bytes()).collect();
+        encode_claim(&self.proof.map(|x| x.to_be_bytes()), &words).into()
     }
 
     /// The unpacked header (public input 0), if well-formed.
     pub fn header(&self) -> Option<ClaimHeader> {
-        self.public_inputs
-            .first()
-            .copied()
-            .and_then(ClaimHeader::unpack)
+        self.public_inputs.first().copied().and_then(unpack_header)
     }
 
     /// The device id (public input 1).
@@ -496,6 +493,13 @@ mod tests {
             public_inputs: (0..5u8).map(U256::from).collect(),
         };
         let data = claim.calldata();
+        // The one encoder agrees with alloy's ABI encoder.
+        let alloy = DepinRewards::claimCall {
+            proof: claim.proof,
+            publicInputs: claim.public_inputs.clone(),
+        }
+        .abi_encode();
+        assert_eq!(&data[..], &alloy[..]);
         assert_eq!(&data[..4], &DepinRewards::claimCall::SELECTOR);
         assert_eq!(data.len(), 4 + 32 * (10 + 5));
         assert_eq!(Claim::from_calldata(&data).unwrap(), claim);

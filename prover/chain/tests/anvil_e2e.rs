@@ -1,6 +1,6 @@
 //! The reward contracts on a real anvil node, driven through `depin-chain`
 //! with the calldata the prover service returns
-//! (`depin_prover::service::prove::claim_calldata`):
+//! (`depin_evm::calldata::claim_calldata`):
 //!
 //! - `golden_proofs_pay_once`: the committed golden proofs of the three
 //!   statements pay their device's payout address exactly the proven reward,
@@ -29,12 +29,13 @@ use depin_chain::{
     deploy, Anvil, Artifacts, Chain, ChainError, Claim, ContractError, DeployConfig, Deployment,
     Revert, Rewards, StatementKind, STATEMENT_VERSION,
 };
-use depin_prover::golden::{committed_dir, SETUP_SEED};
-use depin_prover::groth16::{StatementProof, PROOF_BIN_FILE};
-use depin_prover::input::EpochInput;
-use depin_prover::keys::{dev_setup, KeyDir, Trust, VerifyingKey};
-use depin_prover::service::prove::claim_calldata;
-use depin_prover::solidity::proof_words;
+use depin_evm::calldata::claim_calldata;
+use depin_evm::proof_dir::PROOF_BIN_FILE;
+use depin_evm::solidity::proof_words;
+use depin_groth16::golden::{committed_dir, SETUP_SEED};
+use depin_groth16::keys::{dev_setup, KeyDir, Trust, VerifyingKey};
+use depin_proving::StatementProof;
+use depin_statements::epoch::EpochInput;
 use depin_statements_r1cs::uptime::UptimeCircuit;
 use rand_chacha::rand_core::SeedableRng;
 use rand_chacha::ChaCha20Rng;
@@ -218,7 +219,10 @@ async fn golden_proofs_pay_once() {
         let calldata = claim_calldata(&proof);
         let claim = Claim::from_calldata(&calldata).expect("prover calldata decodes");
         // Our encoding of the same proof is byte for byte the service's.
-        let ours = Claim::from_field(&proof_words(&proof.proof), &proof.public);
+        let ours = Claim::from_field(
+            &proof_words(proof.proof.as_groth16().expect("groth16")),
+            &proof.public,
+        );
         assert_eq!(ours, claim);
         assert_eq!(&ours.calldata()[..], &calldata[..]);
         let header = claim.header().expect("header");
@@ -290,7 +294,7 @@ fn golden_uptime_keys() -> PathBuf {
     let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR"))
         .join(format!(
             "depin-chain-golden-keys-{SETUP_SEED:x}-v{}",
-            depin_prover::keys::PROVING_KEY_FORMAT_VERSION
+            depin_proving::file::PROVING_KEY_FORMAT_VERSION
         ))
         .join("uptime");
     let golden_vk = VerifyingKey::load(
@@ -330,7 +334,7 @@ fn fresh_uptime_proof() -> StatementProof {
     let seed = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(1, |d| d.as_nanos() as u64);
-    let proof = depin_prover::groth16::prove(&pk, circuit, &mut ChaCha20Rng::seed_from_u64(seed))
+    let proof = depin_groth16::prover::prove(&pk, circuit, &mut ChaCha20Rng::seed_from_u64(seed))
         .expect("prove");
     eprintln!("uptime proof: {:.1} s", t.elapsed().as_secs_f64());
     proof

@@ -29,10 +29,10 @@ use clap::Parser;
 use depin_crypto::field::fr_to_string;
 use depin_crypto::Fr;
 use depin_device_sdk::client::{pb, ClientConfig, ClientError, ProverClient};
-use depin_device_sdk::fleet::{
+use depin_fleet::{
     Behaviour, DeviceReport, Fleet, FleetConfig, Phase, Progress as FleetProgress, ProgressFn,
 };
-use depin_prover::service::convert::kind_to_pb;
+use depin_proto::convert::kind_to_pb;
 use indicatif::{MultiProgress, ProgressBar, ProgressStyle};
 
 use report::{ClaimOutcome, DeviceOutcome, ProofOutcome, Report, Role};
@@ -153,6 +153,52 @@ impl Progress {
     }
 }
 
+/// Asks the prover for every device's proof, then waits for each job and
+/// fetches the calldata of the proven ones.
+async fn prove_all(
+    client: &mut ProverClient,
+    devices: &[DeviceReport],
+    epoch: u32,
+    bar: &ProgressBar,
+) -> Result<Vec<Epoch>> {
+    let mut queued = Vec::with_capacity(devices.len());
+    for d in devices {
+        // The prover refuses (FAILED_PRECONDITION) a device with nothing
+        // stored for the epoch: a job that never starts.
+        match client
+            .prove_epoch(&d.id, kind_to_pb(d.statement), epoch)
+            .await
+        {
+            Ok(job) => queued.push(Ok(job.job_id)),
+            Err(ClientError::Status(s)) if s.code() == tonic::Code::FailedPrecondition => {
+                queued.push(Err(s.message().to_string()));
+            }
+            Err(e) => {
+                return Err(e).with_context(|| {
+                    format!("queueing the proof of device {}", fr_to_string(&d.id))
+                })
+            }
+        }
+    }
+    let mut epochs = Vec::with_capacity(queued.len());
+    for q in queued {
+        epochs.push(match q {
+            Ok(job_id) => {
+                let job = client.wait_job(&job_id).await?;
+                if pb::JobState::try_from(job.state).unwrap_or_default() == pb::JobState::Done {
+                    let calldata = client.get_proof(&job_id).await?.calldata;
+                    Epoch::Proven { job, calldata }
+                } else {
+                    Epoch::NotProven(job.failure)
+                }
+            }
+            Err(why) => Epoch::NotProven(why),
+        });
+        bar.inc(1);
+    }
+    Ok(epochs)
+}
+
 async fn run(cli: Cli) -> Result<Report> {
     let started = Instant::now();
     if !(0.0..=1.0).contains(&cli.cheaters) {
@@ -231,41 +277,7 @@ async fn run(cli: Cli) -> Result<Report> {
     // 4. Proofs.
     progress.step(4, "prover: prove every device's epoch");
     let bar = progress.bar(ids.len() as u64, "proofs");
-    let mut queued = Vec::with_capacity(fleet_report.devices.len());
-    for d in &fleet_report.devices {
-        // The prover refuses (FAILED_PRECONDITION) a device with nothing
-        // stored for the epoch: a job that never starts.
-        match client
-            .prove_epoch(&d.id, kind_to_pb(d.statement), cli.epoch)
-            .await
-        {
-            Ok(job) => queued.push(Ok(job.job_id)),
-            Err(ClientError::Status(s)) if s.code() == tonic::Code::FailedPrecondition => {
-                queued.push(Err(s.message().to_string()));
-            }
-            Err(e) => {
-                return Err(e).with_context(|| {
-                    format!("queueing the proof of device {}", fr_to_string(&d.id))
-                })
-            }
-        }
-    }
-    let mut epochs = Vec::with_capacity(queued.len());
-    for q in queued {
-        epochs.push(match q {
-            Ok(job_id) => {
-                let job = client.wait_job(&job_id).await?;
-                if pb::JobState::try_from(job.state).unwrap_or_default() == pb::JobState::Done {
-                    let calldata = client.get_proof(&job_id).await?.calldata;
-                    Epoch::Proven { job, calldata }
-                } else {
-                    Epoch::NotProven(job.failure)
-                }
-            }
-            Err(why) => Epoch::NotProven(why),
-        });
-        bar.inc(1);
-    }
+    let epochs = prove_all(&mut client, &fleet_report.devices, cli.epoch, &bar).await?;
     bar.finish();
 
     // 5. Claims, after two attacks with the first honest proof that shows a

@@ -9,10 +9,10 @@ use anyhow::{bail, Context, Result};
 use ark_bn254::Bn254;
 use ark_serialize::CanonicalDeserialize;
 use depin_device_sdk::client::{ClientConfig, ClientError, ProverClient};
-use depin_prover::golden::SETUP_SEED;
-use depin_prover::keys::{VerifyingKey, VERIFYING_KEY_FILE};
-use depin_prover::service::convert::kind_to_pb;
-use depin_prover::service::{self, Config, RunningService};
+use depin_groth16::golden::SETUP_SEED;
+use depin_groth16::keys::{VerifyingKey, VERIFYING_KEY_FILE};
+use depin_proto::convert::kind_to_pb;
+use depin_service::{self as service, Config, RunningService};
 use depin_statements::StatementKind;
 
 /// A prover endpoint and its operator token.

@@ -7,8 +7,8 @@ use std::path::Path;
 
 use anyhow::{bail, Context, Result};
 use depin_chain::{
-    decimal_to_u256, deploy, fr_to_u256, Address, Anvil, Artifacts, Chain as Node, ChainError,
-    Claim, DeployConfig, Deployment, Rewards, StatementKind, U256,
+    decimal_to_u256, deploy, fr_to_u256, pack_header, Address, Anvil, Artifacts, Chain as Node,
+    ChainError, Claim, DeployConfig, Deployment, Rewards, StatementKind, U256,
 };
 use depin_crypto::Fr;
 use depin_device_sdk::client::pb;
@@ -155,7 +155,7 @@ impl Chain {
         let mut inflated = claim.clone();
         let mut header = claim.header().context("claim without a header")?;
         header.reward += 1;
-        inflated.public_inputs[0] = header.pack();
+        inflated.public_inputs[0] = pack_header(&header);
         out.push((
             "the reward raised by one".to_string(),
             refusal(self.claim(&inflated.calldata()).await?),

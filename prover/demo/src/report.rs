@@ -135,6 +135,67 @@ impl Report {
         }
     }
 
+    /// The summary line of `kind` (nothing when no device proves it).
+    fn render_statement(&self, out: &mut String, kind: StatementKind) {
+        let ds: Vec<_> = self
+            .devices
+            .iter()
+            .filter(|d| d.statement == kind)
+            .collect();
+        if ds.is_empty() {
+            return;
+        }
+        let mut reasons: BTreeMap<&str, u64> = BTreeMap::new();
+        for d in &ds {
+            for (r, n) in &d.rejected {
+                *reasons.entry(r.as_str()).or_default() += n;
+            }
+        }
+        let proofs: Vec<u64> = ds
+            .iter()
+            .filter_map(|d| match d.proof {
+                ProofOutcome::Proven { proving_ms, .. } => Some(proving_ms),
+                ProofOutcome::NotProven(_) => None,
+            })
+            .collect();
+        let gas: Vec<u64> = ds
+            .iter()
+            .filter_map(|d| match d.claim {
+                ClaimOutcome::Paid { gas, .. } => Some(gas),
+                _ => None,
+            })
+            .collect();
+        let paid: u64 = ds
+            .iter()
+            .map(|d| match d.claim {
+                ClaimOutcome::Paid { amount, .. } => amount,
+                _ => 0,
+            })
+            .sum();
+        let _ = writeln!(
+            out,
+            "{:<10} {:>7} {:>8} {:>8} {:>9} {:>7} {:>10} {:>11} {:>8}  {}",
+            kind.as_str(),
+            ds.len(),
+            ds.iter().filter(|d| d.role != Role::Honest).count(),
+            ds.iter().map(|d| d.accepted).sum::<u64>(),
+            reasons.values().sum::<u64>(),
+            proofs.len(),
+            mean(&proofs).map_or("-".into(), |ms| format!("{:.1}", ms / 1000.0)),
+            mean(&gas).map_or("-".into(), |g| format!("{g:.0}")),
+            paid,
+            if reasons.is_empty() {
+                "-".to_string()
+            } else {
+                reasons
+                    .iter()
+                    .map(|(r, n)| format!("{r} {n}"))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            }
+        );
+    }
+
     /// The summary as text: per statement, then the cheaters, the contract
     /// attacks, deployments and the verdict.
     pub fn render(&self) -> String {
@@ -153,63 +214,7 @@ impl Report {
             "paid"
         );
         for kind in StatementKind::ALL {
-            let ds: Vec<_> = self
-                .devices
-                .iter()
-                .filter(|d| d.statement == kind)
-                .collect();
-            if ds.is_empty() {
-                continue;
-            }
-            let mut reasons: BTreeMap<&str, u64> = BTreeMap::new();
-            for d in &ds {
-                for (r, n) in &d.rejected {
-                    *reasons.entry(r.as_str()).or_default() += n;
-                }
-            }
-            let proofs: Vec<u64> = ds
-                .iter()
-                .filter_map(|d| match d.proof {
-                    ProofOutcome::Proven { proving_ms, .. } => Some(proving_ms),
-                    ProofOutcome::NotProven(_) => None,
-                })
-                .collect();
-            let gas: Vec<u64> = ds
-                .iter()
-                .filter_map(|d| match d.claim {
-                    ClaimOutcome::Paid { gas, .. } => Some(gas),
-                    _ => None,
-                })
-                .collect();
-            let paid: u64 = ds
-                .iter()
-                .map(|d| match d.claim {
-                    ClaimOutcome::Paid { amount, .. } => amount,
-                    _ => 0,
-                })
-                .sum();
-            let _ = writeln!(
-                out,
-                "{:<10} {:>7} {:>8} {:>8} {:>9} {:>7} {:>10} {:>11} {:>8}  {}",
-                kind.as_str(),
-                ds.len(),
-                ds.iter().filter(|d| d.role != Role::Honest).count(),
-                ds.iter().map(|d| d.accepted).sum::<u64>(),
-                reasons.values().sum::<u64>(),
-                proofs.len(),
-                mean(&proofs).map_or("-".into(), |ms| format!("{:.1}", ms / 1000.0)),
-                mean(&gas).map_or("-".into(), |g| format!("{g:.0}")),
-                paid,
-                if reasons.is_empty() {
-                    "-".to_string()
-                } else {
-                    reasons
-                        .iter()
-                        .map(|(r, n)| format!("{r} {n}"))
-                        .collect::<Vec<_>>()
-                        .join(", ")
-                }
-            );
+            self.render_statement(&mut out, kind);
         }
 
         let cheaters: Vec<_> = self

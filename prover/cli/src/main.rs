@@ -1,0 +1,493 @@
+//! `depin-prover`: Groth16 keys, proofs and snarkjs exports for the DePIN
+//! statements.
+//!
+//! Results go to standard output, errors to standard error. Exit status: 0
+//! success (or a valid proof), 1 an invalid proof (`verify`), 2 malformed
+//! input, a missing or unreadable file, or a usage error.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::time::Instant;
+
+use anyhow::{anyhow, bail, Context};
+use clap::{Parser, Subcommand, ValueEnum};
+use depin_crypto::field::fr_to_string;
+use depin_evm::proof_dir::{
+    write_proof_dir, ProofDir, PROOF_BIN_FILE, PROOF_JSON_FILE, PUBLIC_JSON_FILE,
+};
+use depin_evm::snarkjs;
+use depin_groth16::golden::{self, CircuitVisitor};
+use depin_groth16::keys::{dev_setup, KeyDir, Trust, VerifyingKey};
+use depin_groth16::prover::{self as groth16, verify_statement, Prover};
+use depin_groth16::system::prove_epoch;
+use depin_statements::epoch::EpochInput;
+use depin_statements::Header;
+use depin_statements::{Evaluation, StatementKind};
+use depin_statements_r1cs::StatementCircuit;
+use depin_testkit::examples;
+use rand_chacha::rand_core::SeedableRng;
+use rand_chacha::ChaCha20Rng;
+
+/// Groth16 (BN254) keys, proofs and snarkjs exports for the uptime,
+/// bandwidth and coverage statements.
+///
+/// Exit status: 0 on success or a valid proof, 1 for an invalid proof, 2 for
+/// malformed input or usage.
+#[derive(Debug, Parser)]
+#[command(name = "depin-prover", version)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+/// A statement, by name.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum Statement {
+    /// Uptime heartbeats.
+    Uptime,
+    /// Bandwidth session receipts.
+    Bandwidth,
+    /// Coverage witness reports.
+    Coverage,
+}
+
+impl From<Statement> for StatementKind {
+    fn from(s: Statement) -> Self {
+        match s {
+            Statement::Uptime => StatementKind::Uptime,
+            Statement::Bandwidth => StatementKind::Bandwidth,
+            Statement::Coverage => StatementKind::Coverage,
+        }
+    }
+}
+
+/// A verifying key export format.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum VkFormat {
+    /// snarkjs's `verification_key.json`.
+    Snarkjs,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Make development Groth16 keys for a statement: DIR/proving_key.bin,
+    /// DIR/verifying_key.bin and DIR/vk.json (snarkjs).
+    ///
+    /// The keys come from a seed, so whoever knows it can forge proofs:
+    /// development and tests only. Production keys need a multi-party
+    /// ceremony.
+    Setup {
+        /// The statement.
+        #[arg(long, value_enum)]
+        statement: Statement,
+        /// The key directory to write (created if missing).
+        #[arg(long)]
+        out: PathBuf,
+        /// Acknowledge that the keys are insecure (the seed is the toxic
+        /// waste).
+        #[arg(long)]
+        insecure_dev_setup: bool,
+        /// The setup seed (default: the golden files' seed, so the
+        /// verifying key equals prover/golden/v1's).
+        #[arg(long, default_value_t = golden::SETUP_SEED)]
+        seed: u64,
+    },
+    /// Prove an epoch: writes OUT/proof.json and OUT/public.json (snarkjs)
+    /// and OUT/proof.bin; prints the reward and the verdicts.
+    Prove {
+        /// The statement.
+        #[arg(long, value_enum)]
+        statement: Statement,
+        /// The key directory (from `setup`).
+        #[arg(long)]
+        keys: PathBuf,
+        /// The epoch file (JSON, see `example`).
+        #[arg(long)]
+        input: PathBuf,
+        /// The proof directory to write (created if missing).
+        #[arg(long)]
+        out: PathBuf,
+        /// Seed the proof's blinding (deterministic proofs, for tests);
+        /// default: the operating system's randomness.
+        #[arg(long)]
+        seed: Option<u64>,
+        /// Validate every point of the proving key (for a key this machine
+        /// did not make).
+        #[arg(long)]
+        validate_key: bool,
+    },
+    /// Verify the proofs in a proof directory (proof.bin, and/or proof.json
+    /// with public.json): prints "valid" (exit 0) or "invalid" (exit 1).
+    Verify {
+        /// The statement.
+        #[arg(long, value_enum)]
+        statement: Statement,
+        /// The key directory (verifying_key.bin, or vk.json).
+        #[arg(long)]
+        keys: PathBuf,
+        /// The proof directory.
+        #[arg(long)]
+        proof: PathBuf,
+    },
+    /// Export the verifying key.
+    ExportVk {
+        /// The statement.
+        #[arg(long, value_enum)]
+        statement: Statement,
+        /// The key directory.
+        #[arg(long)]
+        keys: PathBuf,
+        /// The format.
+        #[arg(long, value_enum, default_value = "snarkjs")]
+        format: VkFormat,
+        /// The file to write.
+        #[arg(long)]
+        out: PathBuf,
+    },
+    /// Write the Solidity Groth16 verifier of a statement's verifying key
+    /// (the BN254 precompiles; kind and version filled in).
+    ExportVerifier {
+        /// The statement.
+        #[arg(long, value_enum)]
+        statement: Statement,
+        /// The key directory.
+        #[arg(long)]
+        keys: PathBuf,
+        /// The `.sol` file to write.
+        #[arg(long)]
+        out: PathBuf,
+    },
+    /// Write a statement's example epoch (JSON), signed by the example keys.
+    Example {
+        /// The statement.
+        #[arg(long, value_enum)]
+        statement: Statement,
+        /// The example key directory.
+        #[arg(long, default_value = "examples/keys")]
+        keys: PathBuf,
+        /// The file to write.
+        #[arg(long)]
+        out: PathBuf,
+    },
+    /// Regenerate the golden verifying keys and proofs (deterministic):
+    /// OUT/<statement>/{verifying_key.bin, vk.json, proof.bin, proof.json,
+    /// public.json}.
+    Golden {
+        /// The directory to write, normally prover/golden/v1.
+        #[arg(long)]
+        out: PathBuf,
+        /// Only this statement (default: all three).
+        #[arg(long, value_enum)]
+        statement: Option<Statement>,
+    },
+    /// Run the gRPC prover service (docs/service.md) until SIGTERM or
+    /// Ctrl-C. Settings: defaults, then the config file, then
+    /// DEPIN_PROVER_* environment variables, then --listen.
+    Serve {
+        /// The TOML configuration file.
+        #[arg(long)]
+        config: Option<PathBuf>,
+        /// The gRPC address (default 127.0.0.1:50051).
+        #[arg(long)]
+        listen: Option<std::net::SocketAddr>,
+    },
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match run(cli) {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("error: {}", render(&e));
+            ExitCode::from(2)
+        }
+    }
+}
+
+/// The error and its causes, each once: most of this crate's errors already
+/// quote their source in their own message.
+fn render(e: &anyhow::Error) -> String {
+    let mut msg = String::new();
+    for cause in e.chain() {
+        let text = cause.to_string();
+        if msg.contains(&text) {
+            continue;
+        }
+        if !msg.is_empty() {
+            msg.push_str(": ");
+        }
+        msg.push_str(&text);
+    }
+    msg
+}
+
+fn run(cli: Cli) -> anyhow::Result<ExitCode> {
+    match cli.command {
+        Command::Serve { config, listen } => {
+            let mut cfg = depin_service::Config::load(config.as_deref())?;
+            if let Some(l) = listen {
+                cfg.listen = l;
+            }
+            depin_service::serve(cfg)?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Setup {
+            statement,
+            out,
+            insecure_dev_setup,
+            seed,
+        } => setup(statement.into(), &out, insecure_dev_setup, seed),
+        Command::Prove {
+            statement,
+            keys,
+            input,
+            out,
+            seed,
+            validate_key,
+        } => prove(statement.into(), &keys, &input, &out, seed, validate_key),
+        Command::Verify {
+            statement,
+            keys,
+            proof,
+        } => verify(statement.into(), &keys, &proof),
+        Command::ExportVk {
+            statement,
+            keys,
+            format: VkFormat::Snarkjs,
+            out,
+        } => {
+            let kind = statement.into();
+            let vk = KeyDir::new(&keys).load_verifying_key(kind)?;
+            vk.write_snarkjs(&out)?;
+            println!("wrote {}", out.display());
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::ExportVerifier {
+            statement,
+            keys,
+            out,
+        } => {
+            let kind: StatementKind = statement.into();
+            let vk = KeyDir::new(&keys).load_verifying_key(kind)?;
+            let sol = depin_evm::solidity::render_verifier(
+                vk.as_arkworks(),
+                kind.as_str(),
+                depin_statements::STATEMENT_VERSION,
+            );
+            std::fs::write(&out, sol).with_context(|| format!("{}", out.display()))?;
+            println!("wrote {}", out.display());
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Example {
+            statement,
+            keys,
+            out,
+        } => {
+            let json = examples::generate(statement.into(), &keys)?;
+            std::fs::write(&out, json).with_context(|| format!("{}", out.display()))?;
+            println!("wrote {}", out.display());
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Golden { out, statement } => {
+            let kinds: Vec<StatementKind> = match statement {
+                Some(s) => vec![s.into()],
+                None => golden::ALL_KINDS.to_vec(),
+            };
+            for kind in kinds {
+                let r = golden::generate(kind, &out)?;
+                println!(
+                    "{}: {} constraints, setup {:.1} s, prove {:.2} s, verify {:.1} ms, proving key {} bytes (not written) -> {}",
+                    kind.as_str(),
+                    r.shape.constraints,
+                    r.setup.as_secs_f64(),
+                    r.prove.as_secs_f64(),
+                    r.verify.as_secs_f64() * 1e3,
+                    r.proving_key_bytes,
+                    out.join(kind.as_str()).display()
+                );
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+    }
+}
+
+const INSECURE_SETUP: &str = "\
+refusing to run a development setup without --insecure-dev-setup.
+
+Groth16 keys are made from secret random values (the \"toxic waste\"); whoever
+knows them can prove anything, including rewards a device never earned. This
+command derives them from --seed, which is not secret, so its keys are for
+development and tests only. Production keys must come from a multi-party
+ceremony (for example snarkjs's powers of tau and phase-2 contributions),
+where the setup is sound as long as one participant destroyed their share.
+
+Pass --insecure-dev-setup to make development keys anyway.";
+
+struct Setup {
+    seed: u64,
+}
+
+impl CircuitVisitor for Setup {
+    type Output = anyhow::Result<(depin_groth16::keys::Keys, groth16::CircuitShape)>;
+    fn visit<C: StatementCircuit>(self, circuit: C) -> Self::Output {
+        let shape = groth16::circuit_shape(circuit.clone())?;
+        Ok((dev_setup(circuit, self.seed)?, shape))
+    }
+}
+
+fn setup(kind: StatementKind, out: &Path, insecure: bool, seed: u64) -> anyhow::Result<ExitCode> {
+    if !insecure {
+        bail!("{INSECURE_SETUP}");
+    }
+    let start = Instant::now();
+    let (keys, shape) = golden::with_sample(kind, Setup { seed })??;
+    let elapsed = start.elapsed();
+    keys.write_dir(out)?;
+    let size = |p: PathBuf| std::fs::metadata(&p).map(|m| m.len()).unwrap_or(0);
+    let dir = KeyDir::new(out);
+    println!(
+        "{}: {} constraints, {} public inputs, {} witnesses; setup {:.1} s (INSECURE development keys, seed {seed})",
+        kind.as_str(),
+        shape.constraints,
+        shape.public_inputs,
+        shape.witnesses,
+        elapsed.as_secs_f64()
+    );
+    println!(
+        "wrote {} ({} bytes), {} ({} bytes), {}",
+        dir.proving_key().display(),
+        size(dir.proving_key()),
+        dir.verifying_key().display(),
+        size(dir.verifying_key()),
+        dir.vk_json().display()
+    );
+    Ok(ExitCode::SUCCESS)
+}
+
+fn prove(
+    kind: StatementKind,
+    keys: &Path,
+    input: &Path,
+    out: &Path,
+    seed: Option<u64>,
+    validate_key: bool,
+) -> anyhow::Result<ExitCode> {
+    let epoch = EpochInput::from_file(input)
+        .and_then(|e| e.expect_kind(kind))
+        .with_context(|| format!("{}", input.display()))?;
+    let evaluation = epoch
+        .evaluate()
+        .with_context(|| format!("{}", input.display()))?;
+    let trust = if validate_key {
+        Trust::Untrusted
+    } else {
+        Trust::Trusted
+    };
+    let start = Instant::now();
+    let pk = KeyDir::new(keys).load_proving_key(kind, trust)?;
+    let load = start.elapsed();
+    let mut rng = match seed {
+        Some(s) => ChaCha20Rng::seed_from_u64(s),
+        None => ChaCha20Rng::from_entropy(),
+    };
+    let start = Instant::now();
+    let verifying = pk.verifying_key()?;
+    let proof = Prover::for_statement(pk)
+        .and_then(|prover| prove_epoch(&prover, &epoch, &mut rng))
+        .with_context(|| format!("proving {}", input.display()))?;
+    let proving = start.elapsed();
+    if proof.public != evaluation.public.to_field_elements() {
+        bail!("internal error: the circuit's public inputs differ from the native reference's");
+    }
+    if !verify_statement(&verifying, &proof)? {
+        bail!(
+            "the proof does not verify against {}'s own verifying key (a corrupt key file? retry with --validate-key)",
+            KeyDir::new(keys).proving_key().display()
+        );
+    }
+    write_proof_dir(&proof, out)?;
+    print_evaluation(kind, &evaluation);
+    println!(
+        "proved in {:.2} s (key load {:.2} s); wrote {}, {}, {}",
+        proving.as_secs_f64(),
+        load.as_secs_f64(),
+        out.join(PROOF_JSON_FILE).display(),
+        out.join(PUBLIC_JSON_FILE).display(),
+        out.join(PROOF_BIN_FILE).display()
+    );
+    Ok(ExitCode::SUCCESS)
+}
+
+fn print_evaluation(kind: StatementKind, evaluation: &Evaluation) {
+    let mut rejected: BTreeMap<String, usize> = BTreeMap::new();
+    for v in &evaluation.verdicts {
+        if let Some(reason) = v.reason() {
+            *rejected.entry(reason.to_string()).or_default() += 1;
+        }
+    }
+    let public = &evaluation.public;
+    println!("statement: {}", kind.as_str());
+    println!("epoch: {}", public.epoch);
+    println!("device_id: {}", fr_to_string(&public.device_id));
+    println!("reward: {}", evaluation.reward);
+    println!(
+        "records: {} ({} accepted, {} rejected)",
+        evaluation.verdicts.len(),
+        evaluation.accepted(),
+        evaluation.verdicts.len() - evaluation.accepted()
+    );
+    for (reason, count) in rejected {
+        println!("  rejected {reason}: {count}");
+    }
+}
+
+fn load_vk(kind: StatementKind, keys: &Path) -> anyhow::Result<VerifyingKey> {
+    let dir = KeyDir::new(keys);
+    let bin = dir.verifying_key();
+    if bin.exists() {
+        return Ok(dir.load_verifying_key(kind)?);
+    }
+    let json_path = dir.vk_json();
+    if !json_path.exists() {
+        bail!(
+            "{}: no {} and no {}",
+            keys.display(),
+            depin_groth16::keys::VERIFYING_KEY_FILE,
+            depin_groth16::keys::VK_JSON_FILE
+        );
+    }
+    let text =
+        std::fs::read_to_string(&json_path).with_context(|| format!("{}", json_path.display()))?;
+    let vk = snarkjs::vk_from_json(&text).with_context(|| format!("{}", json_path.display()))?;
+    VerifyingKey::from_arkworks(kind, vk).map_err(|e| anyhow!("{}: {e}", json_path.display()))
+}
+
+fn verify(kind: StatementKind, keys: &Path, proof_dir: &Path) -> anyhow::Result<ExitCode> {
+    let vk = load_vk(kind, keys)?;
+    let dir = ProofDir::read(proof_dir, kind)?;
+    let mut all_valid = true;
+    for (name, proof) in dir.proofs() {
+        let valid = verify_statement(&vk, proof)?;
+        all_valid &= valid;
+        println!("{name}: {}", if valid { "valid" } else { "invalid" });
+    }
+    if let (Some(a), Some(b)) = (&dir.bin, &dir.json) {
+        if a != b {
+            println!("note: proof.bin and proof.json/public.json hold different proofs");
+        }
+    }
+    let proofs = dir.proofs();
+    if let Some((_, p)) = proofs.first() {
+        if let Some(h) = p.public.first().and_then(Header::unpack) {
+            println!("epoch: {}", h.epoch);
+            println!("reward: {}", h.reward);
+        }
+    }
+    println!("{}", if all_valid { "valid" } else { "invalid" });
+    Ok(if all_valid {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    })
+}

@@ -1,0 +1,552 @@
+//! The gRPC services: [`ProverApi`] (public) and [`OperatorApi`]
+//! (authenticated). Handlers parse, call the domain, and convert; every
+//! error leaves through `From<ServiceError> for tonic::Status`.
+
+use std::pin::Pin;
+use std::sync::Arc;
+
+use ark_ff::AdditiveGroup;
+use depin_proto::v1 as pb;
+use depin_statements::records::beacon_id;
+use depin_statements::{Fr, REGISTRY_DEPTH};
+use tokio_stream::Stream;
+use tonic::{Request, Response, Status};
+
+use depin_evm::calldata::{claim_calldata, CLAIM_FUNCTION};
+use depin_proto::convert::{self, fr_pb, kind_to_pb, reason_to_pb};
+use depin_proving::{Proof, StatementProof};
+use depin_store::{
+    ChainKey, Condition, EpochConfig, JobRecord, JobState, Mutation, Store, StoreError, WriteBatch,
+};
+
+use super::error::{Result, ServiceError};
+use super::ingest::{Ingest, Outcome};
+use super::jobs::{verdict_counts, Jobs};
+use super::prove::{KeyState, KeyStore, Registries};
+
+/// The public service.
+#[derive(Debug, Clone)]
+pub struct ProverApi {
+    /// Ingest.
+    pub ingest: Arc<Ingest>,
+    /// Jobs.
+    pub jobs: Arc<Jobs>,
+    /// The store.
+    pub store: Arc<dyn Store>,
+    /// Keys.
+    pub keys: Arc<KeyStore>,
+    /// Records per request, at most.
+    pub max_batch_records: usize,
+}
+
+fn job_key(id: &str) -> Result<ChainKey> {
+    ChainKey::from_job_id(id).ok_or_else(|| {
+        ServiceError::invalid(
+            "job_id",
+            format!("{id:?} is not a job id (<kind>-<epoch>-<64 hex digits>)"),
+        )
+    })
+}
+
+fn state_pb(s: JobState) -> pb::JobState {
+    match s {
+        JobState::Queued => pb::JobState::Queued,
+        JobState::Proving => pb::JobState::Proving,
+        JobState::Done => pb::JobState::Done,
+        JobState::Failed => pb::JobState::Failed,
+    }
+}
+
+fn verdict_pb(v: depin_statements::Verdict) -> pb::RecordVerdict {
+    match v.reason() {
+        None => pb::RecordVerdict {
+            status: pb::RecordStatus::Accepted as i32,
+            reason: 0,
+        },
+        Some(r) => pb::RecordVerdict {
+            status: pb::RecordStatus::Rejected as i32,
+            reason: reason_to_pb(r) as i32,
+        },
+    }
+}
+
+/// A job on the wire.
+pub fn job_pb(j: &JobRecord) -> pb::Job {
+    let (accepted, rejected) = verdict_counts(&j.verdicts);
+    pb::Job {
+        job_id: j.key.job_id(),
+        device_id: fr_pb(&j.key.device),
+        kind: kind_to_pb(j.key.kind) as i32,
+        epoch: j.key.epoch,
+        state: state_pb(j.state) as i32,
+        failure: j.failure.clone(),
+        reward: j.reward,
+        records_accepted: accepted,
+        records_rejected: rejected,
+        verdicts: j.verdicts.iter().map(|v| verdict_pb(*v)).collect(),
+        created_unix_ms: j.created_ms,
+        finished_unix_ms: j.finished_ms,
+        proving_ms: j.proving_ms,
+        attempts: j.attempts,
+    }
+}
+
+/// An epoch on the wire.
+pub fn epoch_pb(c: &EpochConfig) -> pb::EpochPolicy {
+    pb::EpochPolicy {
+        epoch: c.epoch,
+        beacon: fr_pb(&c.beacon),
+        uptime: Some(convert::uptime_policy_pb(&c.uptime)),
+        bandwidth: Some(convert::bandwidth_policy_pb(&c.bandwidth)),
+        coverage: Some(convert::coverage_policy_pb(&c.coverage)),
+        uptime_policy_hash: fr_pb(&c.uptime.hash()),
+        bandwidth_policy_hash: fr_pb(&c.bandwidth.hash()),
+        coverage_policy_hash: fr_pb(&c.coverage.hash()),
+        registry_root: fr_pb(&c.registry_root),
+        registry_size: c.registry_size,
+    }
+}
+
+type JobStream = Pin<Box<dyn Stream<Item = std::result::Result<pb::Job, Status>> + Send>>;
+
+impl ProverApi {
+    async fn submit_records(
+        &self,
+        req: pb::SubmitRecordsRequest,
+    ) -> Result<pb::SubmitRecordsResponse> {
+        let device = convert::fr(|| "device_id".into(), &req.device_id)?;
+        let records = convert::records(&req, self.max_batch_records)?;
+        let outcomes = self.ingest.submit(device, req.epoch, records).await?;
+        let mut resp = pb::SubmitRecordsResponse::default();
+        for o in outcomes {
+            let (status, reason) = match o {
+                Outcome::Accepted => {
+                    resp.accepted += 1;
+                    (pb::RecordStatus::Accepted, pb::RejectReason::Unspecified)
+                }
+                Outcome::Rejected(r) => {
+                    resp.rejected += 1;
+                    (pb::RecordStatus::Rejected, reason_to_pb(r))
+                }
+                Outcome::Refused(r) => {
+                    resp.refused += 1;
+                    (pb::RecordStatus::Refused, reason_to_pb(r))
+                }
+            };
+            resp.verdicts.push(pb::RecordVerdict {
+                status: status as i32,
+                reason: reason as i32,
+            });
+        }
+        Ok(resp)
+    }
+
+    async fn prove_epoch(&self, req: pb::ProveEpochRequest) -> Result<pb::ProveEpochResponse> {
+        let key = ChainKey {
+            device: convert::fr(|| "device_id".into(), &req.device_id)?,
+            kind: convert::kind("kind", req.kind)?,
+            epoch: req.epoch,
+        };
+        let s = self.jobs.submit(key).await?;
+        Ok(pb::ProveEpochResponse {
+            job_id: key.job_id(),
+            created: s.created,
+            state: state_pb(s.job.state) as i32,
+        })
+    }
+
+    async fn get_proof(&self, req: &pb::GetProofRequest) -> Result<pb::GetProofResponse> {
+        let key = job_key(&req.job_id)?;
+        let job = self.jobs.get(&key).await?;
+        if job.state != JobState::Done {
+            return Err(ServiceError::ProofNotReady {
+                job: req.job_id.clone(),
+                state: job.state.as_str(),
+            });
+        }
+        let bytes = self.store.proof(&key).await?.ok_or_else(|| {
+            ServiceError::Internal(format!("job {} is done without a proof", req.job_id))
+        })?;
+        let proof = StatementProof::from_bytes(&bytes, key.kind)
+            .map_err(|e| ServiceError::Internal(format!("stored proof: {e}")))?;
+        let Proof::Groth16(groth16) = &proof.proof;
+        let json = depin_evm::snarkjs::proof_to_json_value(groth16);
+        let proof_bytes = {
+            use ark_serialize::CanonicalSerialize;
+            let mut v = Vec::new();
+            groth16
+                .serialize_compressed(&mut v)
+                .map_err(|e| ServiceError::Internal(e.to_string()))?;
+            v
+        };
+        let [ax, ay, _] = json.pi_a;
+        let [[bx0, bx1], [by0, by1], _] = json.pi_b;
+        let [cx, cy, _] = json.pi_c;
+        Ok(pb::GetProofResponse {
+            job_id: req.job_id.clone(),
+            proof: Some(pb::Groth16Proof {
+                a: vec![ax, ay],
+                b: vec![bx0, bx1, by0, by1],
+                c: vec![cx, cy],
+            }),
+            public_inputs: proof.public.iter().map(fr_pb).collect(),
+            proof_bytes,
+            calldata: claim_calldata(&proof),
+            calldata_function: CLAIM_FUNCTION.into(),
+            reward: job.reward,
+        })
+    }
+
+    fn get_verifying_key(
+        &self,
+        req: &pb::GetVerifyingKeyRequest,
+    ) -> Result<pb::GetVerifyingKeyResponse> {
+        let kind = convert::kind("kind", req.kind)?;
+        match self.keys.state(kind) {
+            KeyState::Ready(k) => {
+                let vk = k.verifying_key();
+                Ok(pb::GetVerifyingKeyResponse {
+                    kind: req.kind,
+                    binary: vk.binary.clone(),
+                    snarkjs_json: vk.json.clone(),
+                })
+            }
+            KeyState::Loading => Err(ServiceError::KeysNotReady(kind)),
+            KeyState::NotServed => Err(ServiceError::FailedPrecondition(format!(
+                "this node does not prove the {} statement",
+                kind.as_str()
+            ))),
+            KeyState::Failed(e) => Err(ServiceError::FailedPrecondition(format!(
+                "the {} keys are unavailable: {e}",
+                kind.as_str()
+            ))),
+        }
+    }
+
+    async fn get_policy(&self, req: &pb::GetPolicyRequest) -> Result<pb::EpochPolicy> {
+        let cfg = self
+            .store
+            .epoch(req.epoch)
+            .await?
+            .ok_or(ServiceError::UnknownEpoch(req.epoch))?;
+        Ok(epoch_pb(&cfg))
+    }
+
+    async fn watch(&self, req: &pb::GetJobRequest) -> Result<JobStream> {
+        let key = job_key(&req.job_id)?;
+        let mut updates = self.jobs.subscribe();
+        let first = self.jobs.get(&key).await?;
+        let jobs = self.jobs.clone();
+        let (tx, rx) = tokio::sync::mpsc::channel(16);
+        tokio::spawn(async move {
+            let mut last = first.state;
+            if tx.send(Ok(job_pb(&first))).await.is_err() || last.is_terminal() {
+                return;
+            }
+            loop {
+                let job = match updates.recv().await {
+                    Ok(j) if j.key == key => j,
+                    Ok(_) => continue,
+                    Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => {
+                        match jobs.get(&key).await {
+                            Ok(j) => j,
+                            Err(e) => {
+                                let _ = tx.send(Err(Status::from(e))).await;
+                                return;
+                            }
+                        }
+                    }
+                    Err(_) => {
+                        let _ = tx.send(Err(Status::from(ServiceError::ShuttingDown))).await;
+                        return;
+                    }
+                };
+                if job.state == last && !job.state.is_terminal() {
+                    continue;
+                }
+                last = job.state;
+                if tx.send(Ok(job_pb(&job))).await.is_err() || last.is_terminal() {
+                    return;
+                }
+            }
+        });
+        Ok(Box::pin(tokio_stream::wrappers::ReceiverStream::new(rx)))
+    }
+}
+
+#[tonic::async_trait]
+impl pb::prover_server::Prover for ProverApi {
+    async fn submit_records(
+        &self,
+        request: Request<pb::SubmitRecordsRequest>,
+    ) -> std::result::Result<Response<pb::SubmitRecordsResponse>, Status> {
+        Ok(Response::new(
+            ProverApi::submit_records(self, request.into_inner()).await?,
+        ))
+    }
+
+    async fn prove_epoch(
+        &self,
+        request: Request<pb::ProveEpochRequest>,
+    ) -> std::result::Result<Response<pb::ProveEpochResponse>, Status> {
+        Ok(Response::new(
+            ProverApi::prove_epoch(self, request.into_inner()).await?,
+        ))
+    }
+
+    async fn get_job(
+        &self,
+        request: Request<pb::GetJobRequest>,
+    ) -> std::result::Result<Response<pb::Job>, Status> {
+        let key = job_key(&request.get_ref().job_id)?;
+        Ok(Response::new(job_pb(&self.jobs.get(&key).await?)))
+    }
+
+    type WatchJobStream = JobStream;
+
+    async fn watch_job(
+        &self,
+        request: Request<pb::GetJobRequest>,
+    ) -> std::result::Result<Response<Self::WatchJobStream>, Status> {
+        Ok(Response::new(self.watch(request.get_ref()).await?))
+    }
+
+    async fn get_proof(
+        &self,
+        request: Request<pb::GetProofRequest>,
+    ) -> std::result::Result<Response<pb::GetProofResponse>, Status> {
+        Ok(Response::new(
+            ProverApi::get_proof(self, request.get_ref()).await?,
+        ))
+    }
+
+    async fn get_verifying_key(
+        &self,
+        request: Request<pb::GetVerifyingKeyRequest>,
+    ) -> std::result::Result<Response<pb::GetVerifyingKeyResponse>, Status> {
+        Ok(Response::new(ProverApi::get_verifying_key(
+            self,
+            request.get_ref(),
+        )?))
+    }
+
+    async fn get_policy(
+        &self,
+        request: Request<pb::GetPolicyRequest>,
+    ) -> std::result::Result<Response<pb::EpochPolicy>, Status> {
+        Ok(Response::new(
+            ProverApi::get_policy(self, request.get_ref()).await?,
+        ))
+    }
+}
+
+/// Times an operator write is planned again after another write changed
+/// the registry or the epochs in between.
+const OPERATOR_RETRIES: usize = 16;
+
+/// The operator service. Its writes are planned on what they read (the
+/// registry's size, the epochs published) and conditioned on it, so
+/// concurrent operator calls, on one node or many, never give two clients
+/// one index or miss a device in an epoch's beacon index.
+#[derive(Debug, Clone)]
+pub struct OperatorApi {
+    /// The store.
+    pub store: Arc<dyn Store>,
+    /// Registry trees.
+    pub registries: Arc<Registries>,
+    /// Epochs that take records (for the beacon index of new devices).
+    pub epoch_window: u32,
+}
+
+/// Commits `batch`: `Ok(true)` done, `Ok(false)` planned on a state that
+/// changed.
+async fn commit_planned(store: &dyn Store, batch: WriteBatch) -> Result<bool> {
+    match store.commit(batch).await {
+        Ok(()) => Ok(true),
+        Err(StoreError::Conflict(_)) => Ok(false),
+        Err(e) => Err(e.into()),
+    }
+}
+
+fn contended(what: &str) -> ServiceError {
+    ServiceError::Contended(what.to_string())
+}
+
+impl OperatorApi {
+    async fn register_device(
+        &self,
+        req: pb::RegisterDeviceRequest,
+    ) -> Result<pb::RegisterDeviceResponse> {
+        let key = convert::valid_key(&|| "public_key".into(), req.public_key.as_ref())?;
+        let id = key.id();
+        for _ in 0..OPERATOR_RETRIES {
+            if self.store.device(&id).await?.is_some() {
+                return Ok(pb::RegisterDeviceResponse {
+                    device_id: fr_pb(&id),
+                    created: false,
+                });
+            }
+            let latest = self.store.latest_epoch().await?;
+            let mut b = WriteBatch::default();
+            b.push(Mutation::Device(id, key));
+            if let Some(latest) = latest {
+                let from = latest.saturating_sub(self.epoch_window - 1);
+                for e in from..=latest {
+                    if let Some(cfg) = self.store.epoch(e).await? {
+                        b.push(Mutation::Beacon {
+                            epoch: e,
+                            beacon_id: beacon_id(cfg.beacon, id),
+                            device: id,
+                        });
+                    }
+                }
+            }
+            // An epoch published meanwhile would miss this device's beacon
+            // id; publishing, in turn, is conditioned on the device count.
+            b.require(Condition::LatestEpoch(latest));
+            if commit_planned(self.store.as_ref(), b).await? {
+                return Ok(pb::RegisterDeviceResponse {
+                    device_id: fr_pb(&id),
+                    created: true,
+                });
+            }
+        }
+        Err(contended("the device registry"))
+    }
+
+    async fn register_client(
+        &self,
+        req: pb::RegisterClientRequest,
+    ) -> Result<pb::RegisterClientResponse> {
+        let key = convert::valid_key(&|| "public_key".into(), req.public_key.as_ref())?;
+        let id = key.id();
+        for _ in 0..OPERATOR_RETRIES {
+            if let Some(index) = self.store.client_index(&id).await? {
+                return Ok(pb::RegisterClientResponse {
+                    client_id: fr_pb(&id),
+                    index,
+                    created: false,
+                });
+            }
+            let index = self.store.client_count().await?;
+            if index as usize >= 1 << REGISTRY_DEPTH {
+                return Err(ServiceError::RegistryFull(1 << REGISTRY_DEPTH));
+            }
+            let mut b = WriteBatch::default();
+            b.push(Mutation::Client { id, index, key });
+            b.require(Condition::ClientCount(index));
+            if commit_planned(self.store.as_ref(), b).await? {
+                return Ok(pb::RegisterClientResponse {
+                    client_id: fr_pb(&id),
+                    index,
+                    created: true,
+                });
+            }
+        }
+        Err(contended("the client registry"))
+    }
+
+    async fn publish_epoch(
+        &self,
+        req: pb::PublishEpochRequest,
+    ) -> Result<pb::PublishEpochResponse> {
+        let beacon = convert::fr(|| "beacon".into(), &req.beacon)?;
+        let (uptime, bandwidth, coverage) = convert::policies(&req)?;
+        for _ in 0..OPERATOR_RETRIES {
+            let mut cfg = EpochConfig {
+                epoch: req.epoch,
+                beacon,
+                uptime,
+                bandwidth,
+                coverage,
+                registry_size: 0,
+                registry_root: Fr::ZERO,
+            };
+            if let Some(existing) = self.store.epoch(req.epoch).await? {
+                if existing.same_publication(&cfg) {
+                    return Ok(pb::PublishEpochResponse {
+                        published: Some(epoch_pb(&existing)),
+                        created: false,
+                    });
+                }
+                return Err(ServiceError::EpochConflict(req.epoch));
+            }
+            // The registry snapshot and the devices to index, read once and
+            // conditioned on: a client or device registered meanwhile makes
+            // this plan again.
+            let size = self.store.client_count().await?;
+            let tree = self
+                .registries
+                .tree(self.store.as_ref(), size)
+                .await
+                .map_err(|e| ServiceError::Internal(e.to_string()))?;
+            let devices = self.store.device_ids().await?;
+            let device_count = devices.len() as u64;
+            cfg.registry_size = size;
+            cfg.registry_root = tree.root();
+            // The beacon index, so that witness reports find their device.
+            let beacons = super::ingest::compute(move || {
+                use rayon::prelude::*;
+                devices
+                    .par_iter()
+                    .map(|d| (beacon_id(beacon, *d), *d))
+                    .collect::<Vec<_>>()
+            })
+            .await?;
+            let mut b = WriteBatch::default();
+            b.push(Mutation::Epoch(cfg));
+            for (bid, d) in beacons {
+                b.push(Mutation::Beacon {
+                    epoch: req.epoch,
+                    beacon_id: bid,
+                    device: d,
+                });
+            }
+            b.require(Condition::NoEpoch(req.epoch));
+            b.require(Condition::ClientCount(size));
+            b.require(Condition::DeviceCount(device_count));
+            if commit_planned(self.store.as_ref(), b).await? {
+                tracing::info!(
+                    epoch = req.epoch,
+                    registry_size = cfg.registry_size,
+                    "epoch published"
+                );
+                return Ok(pb::PublishEpochResponse {
+                    published: Some(epoch_pb(&cfg)),
+                    created: true,
+                });
+            }
+        }
+        Err(contended("the epochs"))
+    }
+}
+
+#[tonic::async_trait]
+impl pb::operator_server::Operator for OperatorApi {
+    async fn register_device(
+        &self,
+        request: Request<pb::RegisterDeviceRequest>,
+    ) -> std::result::Result<Response<pb::RegisterDeviceResponse>, Status> {
+        Ok(Response::new(
+            OperatorApi::register_device(self, request.into_inner()).await?,
+        ))
+    }
+
+    async fn register_client(
+        &self,
+        request: Request<pb::RegisterClientRequest>,
+    ) -> std::result::Result<Response<pb::RegisterClientResponse>, Status> {
+        Ok(Response::new(
+            OperatorApi::register_client(self, request.into_inner()).await?,
+        ))
+    }
+
+    async fn publish_epoch(
+        &self,
+        request: Request<pb::PublishEpochRequest>,
+    ) -> std::result::Result<Response<pb::PublishEpochResponse>, Status> {
+        Ok(Response::new(
+            OperatorApi::publish_epoch(self, request.into_inner()).await?,
+        ))
+    }
+}

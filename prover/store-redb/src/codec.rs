@@ -1,0 +1,605 @@
+//! The embedded store's value encodings: compact, fixed-order binary
+//! ([`Writer`] / [`Reader`]).
+//!
+//! Field elements are 32 bytes little-endian (canonical, checked on read),
+//! integers little-endian, except in keys, where numbers that order a range
+//! (epochs, positions) are big-endian.
+
+use depin_crypto::babyjubjub::Point;
+use depin_crypto::eddsa::{PublicKey, Signature};
+use depin_crypto::field::{fr_from_le_bytes, fr_to_le_bytes};
+use depin_statements::records::{
+    CoverageClaim, Heartbeat, Location, SessionReceipt, SignedWitnessReport, WitnessReport,
+};
+use depin_statements::{BandwidthPolicy, CoveragePolicy, Fr, RejectReason, UptimePolicy, Verdict};
+use depin_store::model::{
+    ChainKey, ChainState, EpochConfig, JobRecord, JobState, StoredClaim, StoredHeartbeat,
+    StoredReceipt, StoredRecord, CHAIN_KEY_LEN,
+};
+use depin_store::CodecError;
+
+/// A stored value's encoding.
+pub(crate) trait Codec: Sized {
+    /// The bytes stored.
+    fn encode(&self) -> Vec<u8>;
+    /// The value of stored bytes, refusing anything [`Codec::encode`] does
+    /// not write.
+    fn decode(b: &[u8]) -> Result<Self, CodecError>;
+}
+
+/// Appends values to a byte buffer.
+#[derive(Default)]
+pub(crate) struct Writer(pub Vec<u8>);
+
+impl Writer {
+    /// A byte.
+    pub fn u8(&mut self, v: u8) -> &mut Self {
+        self.0.push(v);
+        self
+    }
+    /// A `u32`, little-endian.
+    pub fn u32(&mut self, v: u32) -> &mut Self {
+        self.0.extend_from_slice(&v.to_le_bytes());
+        self
+    }
+    /// A `u64`, little-endian.
+    pub fn u64(&mut self, v: u64) -> &mut Self {
+        self.0.extend_from_slice(&v.to_le_bytes());
+        self
+    }
+    /// An `i32`, little-endian.
+    pub fn i32(&mut self, v: i32) -> &mut Self {
+        self.0.extend_from_slice(&v.to_le_bytes());
+        self
+    }
+    /// A field element, 32 bytes little-endian.
+    pub fn fr(&mut self, v: &Fr) -> &mut Self {
+        self.0.extend_from_slice(&fr_to_le_bytes(v));
+        self
+    }
+    /// A point, `x` then `y`.
+    pub fn point(&mut self, p: &Point) -> &mut Self {
+        self.fr(&p.x).fr(&p.y)
+    }
+    /// A signature: `R8` then `S` (32 bytes little-endian).
+    pub fn sig(&mut self, s: &Signature) -> &mut Self {
+        self.point(&s.r8);
+        for limb in s.s.0 {
+            self.u64(limb);
+        }
+        self
+    }
+    /// Length-prefixed bytes.
+    pub fn bytes(&mut self, b: &[u8]) -> &mut Self {
+        self.u32(b.len() as u32);
+        self.0.extend_from_slice(b);
+        self
+    }
+    /// A verdict: 0 accepted, else the reason code.
+    pub fn verdict(&mut self, v: Verdict) -> &mut Self {
+        self.u8(v.reason().map_or(0, RejectReason::code))
+    }
+}
+
+/// Reads values written by [`Writer`].
+pub(crate) struct Reader<'a> {
+    buf: &'a [u8],
+    what: &'static str,
+}
+
+impl<'a> Reader<'a> {
+    /// Reads `buf`, naming `what` in errors.
+    pub fn new(buf: &'a [u8], what: &'static str) -> Self {
+        Reader { buf, what }
+    }
+    fn err(&self, reason: &'static str) -> CodecError {
+        CodecError {
+            what: self.what,
+            reason,
+        }
+    }
+    fn take<const N: usize>(&mut self) -> Result<[u8; N], CodecError> {
+        if self.buf.len() < N {
+            return Err(self.err("truncated"));
+        }
+        let (head, rest) = self.buf.split_at(N);
+        self.buf = rest;
+        let mut out = [0u8; N];
+        out.copy_from_slice(head);
+        Ok(out)
+    }
+    /// A byte.
+    pub fn u8(&mut self) -> Result<u8, CodecError> {
+        Ok(self.take::<1>()?[0])
+    }
+    /// A `u32`.
+    pub fn u32(&mut self) -> Result<u32, CodecError> {
+        Ok(u32::from_le_bytes(self.take()?))
+    }
+    /// A `u64`.
+    pub fn u64(&mut self) -> Result<u64, CodecError> {
+        Ok(u64::from_le_bytes(self.take()?))
+    }
+    /// An `i32`.
+    pub fn i32(&mut self) -> Result<i32, CodecError> {
+        Ok(i32::from_le_bytes(self.take()?))
+    }
+    /// A field element.
+    pub fn fr(&mut self) -> Result<Fr, CodecError> {
+        fr_from_le_bytes(&self.take()?).map_err(|_| self.err("field element not canonical"))
+    }
+    /// A point (not checked to be on the curve: the store only holds points
+    /// that were checked on the way in).
+    pub fn point(&mut self) -> Result<Point, CodecError> {
+        Ok(Point {
+            x: self.fr()?,
+            y: self.fr()?,
+        })
+    }
+    /// A public key.
+    pub fn key(&mut self) -> Result<PublicKey, CodecError> {
+        Ok(PublicKey(self.point()?))
+    }
+    /// A signature.
+    pub fn sig(&mut self) -> Result<Signature, CodecError> {
+        let r8 = self.point()?;
+        let mut limbs = [0u64; 4];
+        for l in &mut limbs {
+            *l = self.u64()?;
+        }
+        Ok(Signature {
+            r8,
+            s: ark_ff::BigInt(limbs),
+        })
+    }
+    /// Length-prefixed bytes.
+    pub fn bytes(&mut self) -> Result<Vec<u8>, CodecError> {
+        let n = self.u32()? as usize;
+        if self.buf.len() < n {
+            return Err(self.err("truncated"));
+        }
+        let (head, rest) = self.buf.split_at(n);
+        self.buf = rest;
+        Ok(head.to_vec())
+    }
+    /// A verdict.
+    pub fn verdict(&mut self) -> Result<Verdict, CodecError> {
+        match self.u8()? {
+            0 => Ok(Verdict::Accepted),
+            c => RejectReason::try_from(c)
+                .map(Verdict::Rejected)
+                .map_err(|_| self.err("unknown reason code")),
+        }
+    }
+    /// Fails unless everything was read.
+    pub fn finish(self) -> Result<(), CodecError> {
+        if self.buf.is_empty() {
+            Ok(())
+        } else {
+            Err(self.err("trailing bytes"))
+        }
+    }
+}
+
+impl Codec for ChainState {
+    /// Encodes.
+    fn encode(&self) -> Vec<u8> {
+        let mut w = Writer::default();
+        w.u32(self.len).fr(&self.head);
+        match &self.signature {
+            Some(s) => {
+                w.u8(1).sig(s);
+            }
+            None => {
+                w.u8(0);
+            }
+        }
+        w.u64(self.next_slot)
+            .u32(self.accepted_sessions.len() as u32);
+        for s in &self.accepted_sessions {
+            w.u32(*s);
+        }
+        w.u8(u8::from(self.sealed));
+        w.0
+    }
+
+    /// Decodes.
+    fn decode(b: &[u8]) -> Result<Self, CodecError> {
+        let mut r = Reader::new(b, "chain");
+        let len = r.u32()?;
+        let head = r.fr()?;
+        let signature = match r.u8()? {
+            0 => None,
+            _ => Some(r.sig()?),
+        };
+        let next_slot = r.u64()?;
+        let n = r.u32()?;
+        if n > 1024 {
+            return Err(r.err("too many sessions"));
+        }
+        let mut accepted_sessions = Vec::with_capacity(n as usize);
+        for _ in 0..n {
+            accepted_sessions.push(r.u32()?);
+        }
+        let sealed = r.u8()? != 0;
+        r.finish()?;
+        Ok(ChainState {
+            len,
+            head,
+            signature,
+            next_slot,
+            accepted_sessions,
+            sealed,
+        })
+    }
+}
+
+impl Codec for StoredRecord {
+    /// Encodes.
+    fn encode(&self) -> Vec<u8> {
+        let mut w = Writer::default();
+        match self {
+            StoredRecord::Heartbeat(h) => {
+                w.u8(1)
+                    .verdict(h.verdict)
+                    .fr(&h.head)
+                    .u32(h.heartbeat.slot)
+                    .fr(&h.heartbeat.response)
+                    .u32(h.heartbeat.latency_ms);
+            }
+            StoredRecord::Receipt(r) => {
+                let rc = &r.receipt;
+                w.u8(2)
+                    .verdict(r.verdict)
+                    .fr(&r.head)
+                    .fr(&rc.device_id)
+                    .fr(&rc.client_id)
+                    .u32(rc.epoch)
+                    .u32(rc.session)
+                    .u64(rc.bytes)
+                    .u32(rc.duration_s)
+                    .point(&r.client_key.0)
+                    .sig(&r.client_signature);
+            }
+        }
+        w.0
+    }
+
+    /// Decodes.
+    fn decode(b: &[u8]) -> Result<Self, CodecError> {
+        let mut r = Reader::new(b, "record");
+        let tag = r.u8()?;
+        let verdict = r.verdict()?;
+        let head = r.fr()?;
+        let out = match tag {
+            1 => StoredRecord::Heartbeat(StoredHeartbeat {
+                heartbeat: Heartbeat {
+                    slot: r.u32()?,
+                    response: r.fr()?,
+                    latency_ms: r.u32()?,
+                },
+                head,
+                verdict,
+            }),
+            2 => StoredRecord::Receipt(StoredReceipt {
+                receipt: SessionReceipt {
+                    device_id: r.fr()?,
+                    client_id: r.fr()?,
+                    epoch: r.u32()?,
+                    session: r.u32()?,
+                    bytes: r.u64()?,
+                    duration_s: r.u32()?,
+                },
+                client_key: r.key()?,
+                client_signature: r.sig()?,
+                head,
+                verdict,
+            }),
+            _ => return Err(r.err("unknown record type")),
+        };
+        r.finish()?;
+        Ok(out)
+    }
+}
+
+impl Codec for StoredClaim {
+    /// Encodes.
+    fn encode(&self) -> Vec<u8> {
+        let c = &self.claim;
+        let mut w = Writer::default();
+        w.fr(&c.device_id)
+            .u32(c.epoch)
+            .u32(c.location.x)
+            .u32(c.location.y)
+            .fr(&c.beacon_id)
+            .sig(&self.signature);
+        w.0
+    }
+
+    /// Decodes.
+    fn decode(b: &[u8]) -> Result<Self, CodecError> {
+        let mut r = Reader::new(b, "claim");
+        let out = StoredClaim {
+            claim: CoverageClaim {
+                device_id: r.fr()?,
+                epoch: r.u32()?,
+                location: Location {
+                    x: r.u32()?,
+                    y: r.u32()?,
+                },
+                beacon_id: r.fr()?,
+            },
+            signature: r.sig()?,
+        };
+        r.finish()?;
+        Ok(out)
+    }
+}
+
+impl Codec for EpochConfig {
+    /// Encodes.
+    fn encode(&self) -> Vec<u8> {
+        let mut w = Writer::default();
+        let u = &self.uptime;
+        let b = &self.bandwidth;
+        let c = &self.coverage;
+        w.u32(self.epoch)
+            .fr(&self.beacon)
+            .u32(u.slots_per_epoch)
+            .u32(u.floor_slots)
+            .u32(u.max_latency_ms)
+            .u64(u.base_reward)
+            .u64(u.reward_per_slot)
+            .u64(u.reward_cap)
+            .u32(b.max_bytes_per_s)
+            .u32(b.rate_num)
+            .u32(b.rate_shift)
+            .u64(b.reward_cap)
+            .u32(c.min_witnesses)
+            .u64(c.reward_per_witness)
+            .u64(c.reward_cap)
+            .u32(c.min_distance_m)
+            .u32(c.max_distance_m)
+            .i32(c.eirp_dbm)
+            .u32(c.k_q32)
+            .u32(c.cell_bits)
+            .u32(self.registry_size)
+            .fr(&self.registry_root);
+        w.0
+    }
+
+    /// Decodes.
+    fn decode(b: &[u8]) -> Result<Self, CodecError> {
+        let mut r = Reader::new(b, "epoch");
+        let out = EpochConfig {
+            epoch: r.u32()?,
+            beacon: r.fr()?,
+            uptime: UptimePolicy {
+                slots_per_epoch: r.u32()?,
+                floor_slots: r.u32()?,
+                max_latency_ms: r.u32()?,
+                base_reward: r.u64()?,
+                reward_per_slot: r.u64()?,
+                reward_cap: r.u64()?,
+            },
+            bandwidth: BandwidthPolicy {
+                max_bytes_per_s: r.u32()?,
+                rate_num: r.u32()?,
+                rate_shift: r.u32()?,
+                reward_cap: r.u64()?,
+            },
+            coverage: CoveragePolicy {
+                min_witnesses: r.u32()?,
+                reward_per_witness: r.u64()?,
+                reward_cap: r.u64()?,
+                min_distance_m: r.u32()?,
+                max_distance_m: r.u32()?,
+                eirp_dbm: r.i32()?,
+                k_q32: r.u32()?,
+                cell_bits: r.u32()?,
+            },
+            registry_size: r.u32()?,
+            registry_root: r.fr()?,
+        };
+        r.finish()?;
+        Ok(out)
+    }
+}
+
+impl Codec for JobRecord {
+    /// Encodes.
+    fn encode(&self) -> Vec<u8> {
+        let mut w = Writer::default();
+        w.0.extend_from_slice(&self.key.to_bytes());
+        w.u8(self.state as u8)
+            .bytes(self.failure.as_bytes())
+            .u64(self.reward)
+            .u32(self.verdicts.len() as u32);
+        for v in &self.verdicts {
+            w.verdict(*v);
+        }
+        w.u64(self.created_ms)
+            .u64(self.finished_ms)
+            .u64(self.proving_ms)
+            .u32(self.attempts);
+        w.0
+    }
+
+    /// Decodes.
+    fn decode(b: &[u8]) -> Result<Self, CodecError> {
+        if b.len() < CHAIN_KEY_LEN {
+            return Err(CodecError {
+                what: "job",
+                reason: "truncated",
+            });
+        }
+        let key = ChainKey::from_bytes(&b[..CHAIN_KEY_LEN])?;
+        let mut r = Reader::new(&b[CHAIN_KEY_LEN..], "job");
+        let state = match r.u8()? {
+            1 => JobState::Queued,
+            2 => JobState::Proving,
+            3 => JobState::Done,
+            4 => JobState::Failed,
+            _ => return Err(r.err("unknown job state")),
+        };
+        let failure = String::from_utf8(r.bytes()?).map_err(|_| r.err("failure not UTF-8"))?;
+        let reward = r.u64()?;
+        let n = r.u32()?;
+        if n > 4096 {
+            return Err(r.err("too many verdicts"));
+        }
+        let mut verdicts = Vec::with_capacity(n as usize);
+        for _ in 0..n {
+            verdicts.push(r.verdict()?);
+        }
+        let out = JobRecord {
+            key,
+            state,
+            failure,
+            reward,
+            verdicts,
+            created_ms: r.u64()?,
+            finished_ms: r.u64()?,
+            proving_ms: r.u64()?,
+            attempts: r.u32()?,
+        };
+        r.finish()?;
+        Ok(out)
+    }
+}
+
+impl Codec for SignedWitnessReport {
+    fn encode(&self) -> Vec<u8> {
+        let s = self;
+        let r = &s.report;
+        let mut w = Writer::default();
+        w.point(&r.witness.0)
+            .u32(r.location.x)
+            .u32(r.location.y)
+            .i32(r.rssi_dbm)
+            .fr(&r.beacon_id)
+            .u32(r.epoch)
+            .sig(&s.signature);
+        w.0
+    }
+
+    fn decode(b: &[u8]) -> Result<Self, CodecError> {
+        let mut r = Reader::new(b, "witness report");
+        let out = SignedWitnessReport {
+            report: WitnessReport {
+                witness: r.key()?,
+                location: Location {
+                    x: r.u32()?,
+                    y: r.u32()?,
+                },
+                rssi_dbm: r.i32()?,
+                beacon_id: r.fr()?,
+                epoch: r.u32()?,
+            },
+            signature: r.sig()?,
+        };
+        r.finish()?;
+        Ok(out)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use depin_statements::StatementKind;
+
+    #[test]
+    fn values_round_trip() {
+        let sk = depin_crypto::eddsa::PrivateKey::from_bytes([5; 32]);
+        let sig = sk.sign(&Fr::from(9u64));
+        let st = ChainState {
+            len: 3,
+            head: Fr::from(77u64),
+            signature: Some(sig),
+            next_slot: 5,
+            accepted_sessions: vec![1, 2],
+            sealed: true,
+        };
+        assert_eq!(ChainState::decode(&st.encode()), Ok(st));
+        let rec = StoredRecord::Receipt(StoredReceipt {
+            receipt: SessionReceipt {
+                device_id: Fr::from(1u64),
+                client_id: Fr::from(2u64),
+                epoch: 3,
+                session: 4,
+                bytes: 5,
+                duration_s: 6,
+            },
+            client_key: sk.public_key(),
+            client_signature: sig,
+            head: Fr::from(8u64),
+            verdict: Verdict::Rejected(RejectReason::SelfDealing),
+        });
+        assert_eq!(StoredRecord::decode(&rec.encode()), Ok(rec));
+        let hb = StoredRecord::Heartbeat(StoredHeartbeat {
+            heartbeat: Heartbeat {
+                slot: 1,
+                response: Fr::from(2u64),
+                latency_ms: 3,
+            },
+            head: Fr::from(99u64),
+            verdict: Verdict::Accepted,
+        });
+        assert_eq!(StoredRecord::decode(&hb.encode()), Ok(hb));
+        let mut job = JobRecord::new(
+            ChainKey {
+                device: Fr::from(1u64),
+                kind: StatementKind::Uptime,
+                epoch: 2,
+            },
+            10,
+        );
+        job.verdicts = vec![
+            Verdict::Accepted,
+            Verdict::Rejected(RejectReason::Duplicate),
+        ];
+        job.failure = "x".into();
+        job.state = JobState::Failed;
+        assert_eq!(JobRecord::decode(&job.encode()), Ok(job));
+        let report = SignedWitnessReport {
+            report: WitnessReport {
+                witness: sk.public_key(),
+                location: Location { x: 1, y: 2 },
+                rssi_dbm: -90,
+                beacon_id: Fr::from(3u64),
+                epoch: 4,
+            },
+            signature: sig,
+        };
+        assert_eq!(SignedWitnessReport::decode(&report.encode()), Ok(report));
+        let claim = StoredClaim {
+            claim: CoverageClaim {
+                device_id: Fr::from(1u64),
+                epoch: 2,
+                location: Location { x: 3, y: 4 },
+                beacon_id: Fr::from(5u64),
+            },
+            signature: sig,
+        };
+        assert_eq!(StoredClaim::decode(&claim.encode()), Ok(claim));
+    }
+
+    #[test]
+    fn corrupt_values_are_refused() {
+        assert!(StoredRecord::decode(&[1, 0]).is_err());
+        assert!(StoredRecord::decode(&[9, 0]).is_err());
+        let st = ChainState::new(Fr::from(1u64));
+        let mut long = st.encode();
+        long.push(0);
+        assert_eq!(
+            ChainState::decode(&long),
+            Err(CodecError {
+                what: "chain",
+                reason: "trailing bytes"
+            })
+        );
+        let mut bad = st.encode();
+        bad[4..36].copy_from_slice(&[0xff; 32]);
+        assert!(ChainState::decode(&bad).is_err());
+    }
+}

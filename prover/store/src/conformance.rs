@@ -1,0 +1,627 @@
+//! The conformance suite every [`Store`] passes (feature `conformance`):
+//! each store's tests run it on a fresh, empty store, so that the embedded
+//! store and a database behave the same to the service.
+
+use depin_crypto::eddsa::PrivateKey;
+use depin_statements::records::{
+    CoverageClaim, Heartbeat, Location, SessionReceipt, SignedWitnessReport, WitnessReport,
+};
+use depin_statements::{
+    BandwidthPolicy, CoveragePolicy, Fr, RejectReason, StatementKind, UptimePolicy, Verdict,
+};
+
+use crate::{
+    ChainKey, ChainState, Condition, EpochConfig, JobRecord, JobState, Mutation, Store, StoreError,
+    StoredClaim, StoredHeartbeat, StoredReceipt, StoredRecord, WriteBatch,
+};
+
+fn key(device: u64, kind: StatementKind, epoch: u32) -> ChainKey {
+    ChainKey {
+        device: Fr::from(device),
+        kind,
+        epoch,
+    }
+}
+
+fn heartbeat(slot: u32, head: u64) -> StoredRecord {
+    StoredRecord::Heartbeat(StoredHeartbeat {
+        heartbeat: Heartbeat {
+            slot,
+            response: Fr::from(1000 + u64::from(slot)),
+            latency_ms: 40,
+        },
+        head: Fr::from(head),
+        verdict: if slot % 3 == 0 {
+            Verdict::Rejected(RejectReason::LatencyTooHigh)
+        } else {
+            Verdict::Accepted
+        },
+    })
+}
+
+fn epoch_config(epoch: u32, registry_size: u32) -> EpochConfig {
+    EpochConfig {
+        epoch,
+        beacon: Fr::from(7u64 + u64::from(epoch)),
+        uptime: UptimePolicy {
+            slots_per_epoch: 96,
+            floor_slots: 4,
+            max_latency_ms: 200,
+            base_reward: 100,
+            reward_per_slot: 5,
+            reward_cap: 100_000,
+        },
+        bandwidth: BandwidthPolicy {
+            max_bytes_per_s: 1 << 20,
+            rate_num: 3,
+            rate_shift: 20,
+            reward_cap: 1_000_000,
+        },
+        coverage: CoveragePolicy {
+            min_witnesses: 2,
+            reward_per_witness: 10,
+            reward_cap: 1000,
+            min_distance_m: 300,
+            max_distance_m: 20_000,
+            eirp_dbm: 27,
+            k_q32: 1 << 20,
+            cell_bits: 12,
+        },
+        registry_size,
+        registry_root: Fr::from(99u64),
+    }
+}
+
+fn report(witness: &PrivateKey, epoch: u32, beacon_id: Fr) -> SignedWitnessReport {
+    let report = WitnessReport {
+        witness: witness.public_key(),
+        location: Location { x: 10, y: 20 },
+        rssi_dbm: -90,
+        beacon_id,
+        epoch,
+    };
+    SignedWitnessReport {
+        report,
+        signature: witness.sign(&report.message()),
+    }
+}
+
+async fn commit(store: &dyn Store, mutations: Vec<Mutation>, conditions: Vec<Condition>) {
+    store
+        .commit(WriteBatch {
+            conditions,
+            mutations,
+        })
+        .await
+        .expect("commit");
+}
+
+async fn conflict(store: &dyn Store, mutations: Vec<Mutation>, conditions: Vec<Condition>) {
+    let expected = conditions.last().cloned();
+    match store
+        .commit(WriteBatch {
+            conditions,
+            mutations,
+        })
+        .await
+    {
+        Err(StoreError::Conflict(c)) => assert_eq!(Some(c), expected),
+        other => panic!("expected a conflict on {expected:?}, got {other:?}"),
+    }
+}
+
+/// What [`write_sample`] wrote, for [`check_sample`].
+#[derive(Debug, Clone)]
+pub struct Sample {
+    chain: ChainKey,
+    records: Vec<StoredRecord>,
+    state: ChainState,
+    job: JobRecord,
+    done: JobRecord,
+    proof: Vec<u8>,
+}
+
+/// Writes one of everything into an empty store (what a reopened store
+/// must still hold).
+pub async fn write_sample(store: &dyn Store) -> Sample {
+    let chain = key(5, StatementKind::Uptime, 1);
+    let records: Vec<StoredRecord> = (0..3).map(|i| heartbeat(i, 50 + u64::from(i))).collect();
+    let mut state = ChainState::new(Fr::from(1u64));
+    state.len = 3;
+    state.head = records[2].head();
+    state.next_slot = 3;
+    let mut batch = WriteBatch::default();
+    for (i, r) in records.iter().enumerate() {
+        batch.push(Mutation::Record(chain, i as u32, *r));
+    }
+    batch.push(Mutation::Chain(chain, state.clone()));
+    batch.require(Condition::ChainTail {
+        key: chain,
+        tail: None,
+    });
+    store.commit(batch).await.expect("sample chain");
+    let job = JobRecord::new(chain, 7);
+    let mut done = JobRecord::new(key(6, StatementKind::Bandwidth, 1), 8);
+    done.state = JobState::Done;
+    done.reward = 42;
+    done.verdicts = vec![
+        Verdict::Accepted,
+        Verdict::Rejected(RejectReason::Duplicate),
+    ];
+    let proof = vec![1, 2, 3, 4];
+    commit(
+        store,
+        vec![
+            Mutation::Job(job.clone()),
+            Mutation::Job(done.clone()),
+            Mutation::Proof(done.key, proof.clone()),
+            Mutation::Epoch(epoch_config(1, 0)),
+        ],
+        vec![],
+    )
+    .await;
+    Sample {
+        chain,
+        records,
+        state,
+        job,
+        done,
+        proof,
+    }
+}
+
+/// Checks that `store` holds what [`write_sample`] wrote.
+pub async fn check_sample(store: &dyn Store, s: &Sample) {
+    assert_eq!(store.records(&s.chain).await.unwrap(), s.records);
+    for (i, r) in s.records.iter().enumerate() {
+        assert_eq!(store.record(&s.chain, i as u32).await.unwrap(), Some(*r));
+    }
+    assert_eq!(store.record(&s.chain, 3).await.unwrap(), None);
+    assert_eq!(store.chain(&s.chain).await.unwrap(), Some(s.state.clone()));
+    assert_eq!(store.unfinished_jobs().await.unwrap(), vec![s.job.clone()]);
+    assert_eq!(store.job(&s.done.key).await.unwrap(), Some(s.done.clone()));
+    assert_eq!(
+        store.proof(&s.done.key).await.unwrap(),
+        Some(s.proof.clone())
+    );
+    assert_eq!(store.latest_epoch().await.unwrap(), Some(1));
+    assert_eq!(store.epoch(1).await.unwrap(), Some(epoch_config(1, 0)));
+}
+
+/// Runs every check on an empty store.
+pub async fn run(store: &dyn Store) {
+    empty(store).await;
+    registry(store).await;
+    let sample = write_sample(store).await;
+    check_sample(store, &sample).await;
+    chain_compare_and_set(store).await;
+    jobs(store).await;
+    coverage(store).await;
+    epochs(store).await;
+    concurrent_appends(store).await;
+}
+
+async fn empty(store: &dyn Store) {
+    let k = key(1, StatementKind::Uptime, 1);
+    assert_eq!(store.device(&Fr::from(1u64)).await.unwrap(), None);
+    assert_eq!(store.device_count().await.unwrap(), 0);
+    assert!(store.device_ids().await.unwrap().is_empty());
+    assert_eq!(store.client_count().await.unwrap(), 0);
+    assert_eq!(store.client_index(&Fr::from(1u64)).await.unwrap(), None);
+    assert_eq!(store.latest_epoch().await.unwrap(), None);
+    assert_eq!(store.epoch(1).await.unwrap(), None);
+    assert_eq!(store.chain(&k).await.unwrap(), None);
+    assert!(store.records(&k).await.unwrap().is_empty());
+    assert_eq!(store.job(&k).await.unwrap(), None);
+    assert!(store.unfinished_jobs().await.unwrap().is_empty());
+    assert_eq!(store.proof(&k).await.unwrap(), None);
+    // An empty batch with a true condition commits.
+    commit(store, vec![], vec![Condition::DeviceCount(0)]).await;
+}
+
+async fn registry(store: &dyn Store) {
+    let d1 = PrivateKey::from_bytes([1; 32]).public_key();
+    let d2 = PrivateKey::from_bytes([2; 32]).public_key();
+    commit(
+        store,
+        vec![Mutation::Device(d1.id(), d1)],
+        vec![Condition::DeviceCount(0)],
+    )
+    .await;
+    // Planned on an empty registry: refused, nothing written.
+    conflict(
+        store,
+        vec![Mutation::Device(d2.id(), d2)],
+        vec![Condition::DeviceCount(0)],
+    )
+    .await;
+    assert_eq!(store.device_count().await.unwrap(), 1);
+    assert_eq!(store.device(&d1.id()).await.unwrap(), Some(d1));
+    assert_eq!(store.device(&d2.id()).await.unwrap(), None);
+    commit(
+        store,
+        vec![Mutation::Device(d2.id(), d2)],
+        vec![Condition::DeviceCount(1)],
+    )
+    .await;
+    let mut ids = store.device_ids().await.unwrap();
+    ids.sort_by_key(depin_crypto::field::fr_to_le_bytes);
+    let mut want = vec![d1.id(), d2.id()];
+    want.sort_by_key(depin_crypto::field::fr_to_le_bytes);
+    assert_eq!(ids, want);
+    // Clients take consecutive indices, each planned on the count.
+    let clients: Vec<_> = (10..13u8)
+        .map(|i| PrivateKey::from_bytes([i; 32]).public_key())
+        .collect();
+    for (i, c) in clients.iter().enumerate() {
+        let index = i as u32;
+        commit(
+            store,
+            vec![Mutation::Client {
+                id: c.id(),
+                index,
+                key: *c,
+            }],
+            vec![Condition::ClientCount(index)],
+        )
+        .await;
+    }
+    conflict(
+        store,
+        vec![Mutation::Client {
+            id: Fr::from(77u64),
+            index: 1,
+            key: clients[0],
+        }],
+        vec![Condition::ClientCount(1)],
+    )
+    .await;
+    assert_eq!(store.client_count().await.unwrap(), 3);
+    assert_eq!(store.client_index(&clients[2].id()).await.unwrap(), Some(2));
+    assert_eq!(
+        store.client_ids(2).await.unwrap(),
+        vec![clients[0].id(), clients[1].id()]
+    );
+    assert_eq!(store.client_ids(3).await.unwrap().len(), 3);
+}
+
+async fn chain_compare_and_set(store: &dyn Store) {
+    let k = key(21, StatementKind::Bandwidth, 3);
+    let sk = PrivateKey::from_bytes([3; 32]);
+    let rec = |i: u32| {
+        StoredRecord::Receipt(StoredReceipt {
+            receipt: SessionReceipt {
+                device_id: k.device,
+                client_id: Fr::from(9u64),
+                epoch: 3,
+                session: i,
+                bytes: 1000,
+                duration_s: 10,
+            },
+            client_key: sk.public_key(),
+            client_signature: sk.sign(&Fr::from(u64::from(i))),
+            head: Fr::from(300 + u64::from(i)),
+            verdict: Verdict::Accepted,
+        })
+    };
+    let state = |len: u32| {
+        let mut s = ChainState::new(Fr::from(1u64));
+        s.len = len;
+        s.head = Fr::from(300 + u64::from(len) - 1);
+        s.signature = Some(sk.sign(&s.head));
+        s.accepted_sessions = (0..len).collect();
+        s
+    };
+    commit(
+        store,
+        vec![Mutation::Record(k, 0, rec(0)), Mutation::Chain(k, state(1))],
+        vec![
+            Condition::ChainTail { key: k, tail: None },
+            Condition::Job {
+                key: k,
+                state: None,
+            },
+        ],
+    )
+    .await;
+    // A second writer planned on the empty chain: refused, nothing written.
+    conflict(
+        store,
+        vec![Mutation::Record(k, 0, rec(5)), Mutation::Chain(k, state(1))],
+        vec![Condition::ChainTail { key: k, tail: None }],
+    )
+    .await;
+    assert_eq!(store.records(&k).await.unwrap(), vec![rec(0)]);
+    let tail = Some((1, Fr::from(300u64)));
+    commit(
+        store,
+        vec![Mutation::Record(k, 1, rec(1)), Mutation::Chain(k, state(2))],
+        vec![Condition::ChainTail { key: k, tail }],
+    )
+    .await;
+    // The old tail again: refused.
+    conflict(
+        store,
+        vec![Mutation::Record(k, 1, rec(7)), Mutation::Chain(k, state(2))],
+        vec![Condition::ChainTail { key: k, tail }],
+    )
+    .await;
+    assert_eq!(store.records(&k).await.unwrap(), vec![rec(0), rec(1)]);
+    assert_eq!(store.chain(&k).await.unwrap(), Some(state(2)));
+}
+
+async fn jobs(store: &dyn Store) {
+    let k = key(31, StatementKind::Uptime, 4);
+    let job = JobRecord::new(k, 100);
+    commit(
+        store,
+        vec![Mutation::Job(job.clone())],
+        vec![Condition::Job {
+            key: k,
+            state: None,
+        }],
+    )
+    .await;
+    // A job exists: a chain append planned on "no job" is refused.
+    conflict(
+        store,
+        vec![Mutation::Record(k, 0, heartbeat(1, 1))],
+        vec![Condition::Job {
+            key: k,
+            state: None,
+        }],
+    )
+    .await;
+    assert!(store.records(&k).await.unwrap().is_empty());
+    let mut failed = job.clone();
+    failed.state = JobState::Failed;
+    failed.failure = "the proof does not verify".into();
+    commit(
+        store,
+        vec![Mutation::Job(failed.clone())],
+        vec![Condition::Job {
+            key: k,
+            state: Some(JobState::Queued),
+        }],
+    )
+    .await;
+    assert_eq!(store.job(&k).await.unwrap(), Some(failed.clone()));
+    assert!(!store
+        .unfinished_jobs()
+        .await
+        .unwrap()
+        .iter()
+        .any(|j| j.key == k));
+    // Re-queued from FAILED, planned on FAILED.
+    let mut again = failed.clone();
+    again.state = JobState::Queued;
+    again.failure.clear();
+    conflict(
+        store,
+        vec![Mutation::Job(again.clone())],
+        vec![Condition::Job {
+            key: k,
+            state: Some(JobState::Queued),
+        }],
+    )
+    .await;
+    commit(
+        store,
+        vec![Mutation::Job(again.clone())],
+        vec![Condition::Job {
+            key: k,
+            state: Some(JobState::Failed),
+        }],
+    )
+    .await;
+    let unfinished = store.unfinished_jobs().await.unwrap();
+    assert!(unfinished.contains(&again));
+    assert!(unfinished
+        .windows(2)
+        .all(|w| w[0].created_ms <= w[1].created_ms));
+}
+
+async fn coverage(store: &dyn Store) {
+    let epoch = 9;
+    let device = Fr::from(41u64);
+    let sk = PrivateKey::from_bytes([4; 32]);
+    let claim = StoredClaim {
+        claim: CoverageClaim {
+            device_id: device,
+            epoch,
+            location: Location { x: 1, y: 2 },
+            beacon_id: Fr::from(55u64),
+        },
+        signature: sk.sign(&Fr::from(1u64)),
+    };
+    commit(
+        store,
+        vec![Mutation::Claim(device, epoch, claim)],
+        vec![Condition::NoClaim { device, epoch }],
+    )
+    .await;
+    conflict(
+        store,
+        vec![Mutation::Claim(device, epoch, claim)],
+        vec![Condition::NoClaim { device, epoch }],
+    )
+    .await;
+    assert_eq!(store.claim(&device, epoch).await.unwrap(), Some(claim));
+    assert_eq!(store.claim(&device, epoch + 1).await.unwrap(), None);
+    let beacon_id = Fr::from(55u64);
+    commit(
+        store,
+        vec![Mutation::Beacon {
+            epoch,
+            beacon_id,
+            device,
+        }],
+        vec![],
+    )
+    .await;
+    assert_eq!(
+        store.beacon_device(epoch, &beacon_id).await.unwrap(),
+        Some(device)
+    );
+    assert_eq!(
+        store.beacon_device(epoch + 1, &beacon_id).await.unwrap(),
+        None
+    );
+    let witnesses: Vec<PrivateKey> = (60..63u8)
+        .map(|i| PrivateKey::from_bytes([i; 32]))
+        .collect();
+    for (i, w) in witnesses.iter().enumerate() {
+        let r = report(w, epoch, beacon_id);
+        commit(
+            store,
+            vec![Mutation::Report(r)],
+            vec![
+                Condition::NoReport {
+                    epoch,
+                    beacon_id,
+                    witness: r.report.witness_id(),
+                },
+                Condition::ReportCount {
+                    epoch,
+                    beacon_id,
+                    count: i,
+                },
+            ],
+        )
+        .await;
+    }
+    let r0 = report(&witnesses[0], epoch, beacon_id);
+    conflict(
+        store,
+        vec![Mutation::Report(r0)],
+        vec![Condition::NoReport {
+            epoch,
+            beacon_id,
+            witness: r0.report.witness_id(),
+        }],
+    )
+    .await;
+    let extra = report(&PrivateKey::from_bytes([70; 32]), epoch, beacon_id);
+    conflict(
+        store,
+        vec![Mutation::Report(extra)],
+        vec![Condition::ReportCount {
+            epoch,
+            beacon_id,
+            count: 2,
+        }],
+    )
+    .await;
+    let stored = store.reports(epoch, &beacon_id).await.unwrap();
+    assert_eq!(stored.len(), 3);
+    let ids: Vec<Vec<u8>> = stored
+        .iter()
+        .map(|r| depin_crypto::field::fr_to_le_bytes(&r.report.witness_id()).to_vec())
+        .collect();
+    let mut sorted = ids.clone();
+    sorted.sort();
+    assert_eq!(ids, sorted, "reports come ordered by witness id");
+    assert_eq!(
+        store
+            .report(epoch, &beacon_id, &witnesses[1].public_key().id())
+            .await
+            .unwrap(),
+        Some(report(&witnesses[1], epoch, beacon_id))
+    );
+    assert!(store
+        .reports(epoch + 1, &beacon_id)
+        .await
+        .unwrap()
+        .is_empty());
+}
+
+async fn epochs(store: &dyn Store) {
+    let latest = store.latest_epoch().await.unwrap();
+    let next = latest.map_or(1, |e| e + 1) + 10;
+    commit(
+        store,
+        vec![Mutation::Epoch(epoch_config(next, 3))],
+        vec![Condition::NoEpoch(next), Condition::LatestEpoch(latest)],
+    )
+    .await;
+    conflict(
+        store,
+        vec![Mutation::Epoch(epoch_config(next, 3))],
+        vec![Condition::NoEpoch(next)],
+    )
+    .await;
+    conflict(
+        store,
+        vec![Mutation::Epoch(epoch_config(next + 1, 3))],
+        vec![Condition::LatestEpoch(latest)],
+    )
+    .await;
+    assert_eq!(store.latest_epoch().await.unwrap(), Some(next));
+    assert_eq!(
+        store.epoch(next).await.unwrap(),
+        Some(epoch_config(next, 3))
+    );
+    assert_eq!(store.epoch(next + 1).await.unwrap(), None);
+}
+
+async fn concurrent_appends(store: &dyn Store) {
+    // Eight writers plan on the same tail at once: exactly one appends.
+    let k = key(51, StatementKind::Uptime, 2);
+    let attempt = |i: u64| {
+        let mut s = ChainState::new(Fr::from(1u64));
+        s.len = 1;
+        s.head = Fr::from(500 + i);
+        WriteBatch {
+            conditions: vec![Condition::ChainTail { key: k, tail: None }],
+            mutations: vec![
+                Mutation::Record(k, 0, heartbeat(1, 500 + i)),
+                Mutation::Chain(k, s),
+            ],
+        }
+    };
+    let results = futures_join_all((0..8).map(|i| store.commit(attempt(i)))).await;
+    let won: Vec<usize> = results
+        .iter()
+        .enumerate()
+        .filter_map(|(i, r)| r.is_ok().then_some(i))
+        .collect();
+    assert_eq!(won.len(), 1, "{results:?}");
+    for r in &results {
+        assert!(matches!(r, Ok(()) | Err(StoreError::Conflict(_))), "{r:?}");
+    }
+    let records = store.records(&k).await.unwrap();
+    assert_eq!(records, vec![heartbeat(1, 500 + won[0] as u64)]);
+    assert_eq!(
+        store.chain(&k).await.unwrap().map(|s| s.head),
+        Some(records[0].head())
+    );
+}
+
+/// Polls every future to completion concurrently (no extra dependency).
+async fn futures_join_all<F: std::future::Future>(
+    futures: impl Iterator<Item = F>,
+) -> Vec<F::Output> {
+    let mut set = Vec::new();
+    for f in futures {
+        set.push(Box::pin(f));
+    }
+    let mut out: Vec<Option<F::Output>> = set.iter().map(|_| None).collect();
+    std::future::poll_fn(|cx| {
+        let mut pending = false;
+        for (i, f) in set.iter_mut().enumerate() {
+            if out[i].is_none() {
+                match f.as_mut().poll(cx) {
+                    std::task::Poll::Ready(v) => out[i] = Some(v),
+                    std::task::Poll::Pending => pending = true,
+                }
+            }
+        }
+        if pending {
+            std::task::Poll::Pending
+        } else {
+            std::task::Poll::Ready(())
+        }
+    })
+    .await;
+    out.into_iter().flatten().collect()
+}

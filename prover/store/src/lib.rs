@@ -1,0 +1,265 @@
+//! The prover's durable storage behind one interface, so that a node runs
+//! on the embedded store (`depin-store-redb`, the default) and a cluster on
+//! a shared database.
+//!
+//! # Reads and writes
+//!
+//! Reads are plain async calls. Writes go in a [`WriteBatch`] to
+//! [`Store::commit`], which returns once the batch is durable; a caller
+//! acknowledges nothing before that. A batch is applied atomically, or not
+//! at all.
+//!
+//! # Read-modify-write without locks
+//!
+//! Several requests may change the same device's chain at once (on one
+//! node, or on several nodes of a cluster). A batch carries
+//! [`Condition`]s: the state it was planned on (the chain's tail, the job
+//! that closes an epoch, how many reports a beacon holds, the registry's
+//! size, ...). The store checks every condition against the state the
+//! batch would be applied to, inside the same transaction, and refuses the
+//! whole batch with [`StoreError::Conflict`] when one does not hold: the
+//! caller reads again, plans again and retries. This is compare-and-set on
+//! the chain's tail; no lock is held by the caller, and a chain can never
+//! fork.
+//!
+//! - [`model`]: what is stored.
+//! - `conformance` (feature `conformance`): the suite every store passes.
+
+#[cfg(feature = "conformance")]
+pub mod conformance;
+pub mod model;
+
+use async_trait::async_trait;
+use depin_crypto::eddsa::PublicKey;
+use depin_statements::records::SignedWitnessReport;
+use depin_statements::Fr;
+
+pub use model::{
+    ChainKey, ChainState, CodecError, EpochConfig, JobRecord, JobState, StoredClaim,
+    StoredHeartbeat, StoredReceipt, StoredRecord,
+};
+
+/// Why the store failed.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// The database failed.
+    #[error("database: {0}")]
+    Database(String),
+    /// A stored value is corrupt.
+    #[error(transparent)]
+    Codec(#[from] CodecError),
+    /// A condition of the batch does not hold: the state changed since the
+    /// caller read it. Nothing was written; read again and retry.
+    #[error("conflict: {0}")]
+    Conflict(Condition),
+    /// The store is closed (shutting down).
+    #[error("the store is closed")]
+    Closed,
+}
+
+/// One write.
+#[derive(Debug, Clone)]
+pub enum Mutation {
+    /// Register a device.
+    Device(Fr, PublicKey),
+    /// Register a client at an index.
+    Client {
+        /// Client id.
+        id: Fr,
+        /// Leaf index.
+        index: u32,
+        /// Key.
+        key: PublicKey,
+    },
+    /// Publish an epoch.
+    Epoch(EpochConfig),
+    /// Index a device's beacon id for an epoch (for witness reports).
+    Beacon {
+        /// Epoch.
+        epoch: u32,
+        /// `Poseidon(BEACON_ID, beacon, device_id)`.
+        beacon_id: Fr,
+        /// Device.
+        device: Fr,
+    },
+    /// Replace a chain's tail state.
+    Chain(ChainKey, ChainState),
+    /// Append a record to a chain at a position.
+    Record(ChainKey, u32, StoredRecord),
+    /// Store a coverage claim.
+    Claim(Fr, u32, StoredClaim),
+    /// Store a witness report under its epoch and beacon id.
+    Report(SignedWitnessReport),
+    /// Create or update a job.
+    Job(JobRecord),
+    /// Store a proof (`proof.bin` bytes).
+    Proof(ChainKey, Vec<u8>),
+}
+
+/// What must hold for a batch to apply: the state it was planned on.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Condition {
+    /// The chain's tail is `tail`: `Some((len, head))`, or `None` when the
+    /// chain holds nothing yet.
+    ChainTail {
+        /// The chain.
+        key: ChainKey,
+        /// Records stored and the head after the last.
+        tail: Option<(u32, Fr)>,
+    },
+    /// The job of `key` is in `state` (`None`: there is no job, so the
+    /// device's epoch of that statement still takes records).
+    Job {
+        /// The job's key.
+        key: ChainKey,
+        /// Its state.
+        state: Option<JobState>,
+    },
+    /// The device has no coverage claim in the epoch.
+    NoClaim {
+        /// The device.
+        device: Fr,
+        /// The epoch.
+        epoch: u32,
+    },
+    /// The witness has no report on the beacon id in the epoch.
+    NoReport {
+        /// The epoch.
+        epoch: u32,
+        /// The beacon id.
+        beacon_id: Fr,
+        /// The witness's id.
+        witness: Fr,
+    },
+    /// The beacon id holds exactly `count` reports in the epoch.
+    ReportCount {
+        /// The epoch.
+        epoch: u32,
+        /// The beacon id.
+        beacon_id: Fr,
+        /// Reports stored.
+        count: usize,
+    },
+    /// Exactly this many devices are registered.
+    DeviceCount(u64),
+    /// Exactly this many clients are registered.
+    ClientCount(u32),
+    /// The highest published epoch is this one (`None`: none yet).
+    LatestEpoch(Option<u32>),
+    /// The epoch is not published.
+    NoEpoch(u32),
+}
+
+impl std::fmt::Display for Condition {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Condition::ChainTail { key, .. } => {
+                write!(f, "the chain {} changed", key.job_id())
+            }
+            Condition::Job { key, .. } => write!(f, "the job {} changed", key.job_id()),
+            Condition::NoClaim { epoch, .. } => {
+                write!(f, "a coverage claim was stored for epoch {epoch}")
+            }
+            Condition::NoReport { epoch, .. } => {
+                write!(f, "the witness report was stored for epoch {epoch}")
+            }
+            Condition::ReportCount { epoch, .. } => {
+                write!(f, "the beacon's reports of epoch {epoch} changed")
+            }
+            Condition::DeviceCount(_) => f.write_str("the device registry changed"),
+            Condition::ClientCount(_) => f.write_str("the client registry changed"),
+            Condition::LatestEpoch(_) => f.write_str("an epoch was published"),
+            Condition::NoEpoch(e) => write!(f, "epoch {e} was published"),
+        }
+    }
+}
+
+/// Writes applied atomically and in order, if every condition holds.
+#[derive(Debug, Clone, Default)]
+pub struct WriteBatch {
+    /// What must hold first.
+    pub conditions: Vec<Condition>,
+    /// The writes.
+    pub mutations: Vec<Mutation>,
+}
+
+impl WriteBatch {
+    /// Adds a write.
+    pub fn push(&mut self, m: Mutation) {
+        self.mutations.push(m);
+    }
+
+    /// Adds a condition.
+    pub fn require(&mut self, c: Condition) {
+        self.conditions.push(c);
+    }
+
+    /// Whether there is nothing to write.
+    pub fn is_empty(&self) -> bool {
+        self.mutations.is_empty()
+    }
+}
+
+/// The prover's storage.
+#[async_trait]
+pub trait Store: Send + Sync + 'static {
+    /// A registered device's key.
+    async fn device(&self, id: &Fr) -> Result<Option<PublicKey>, StoreError>;
+    /// Number of registered devices.
+    async fn device_count(&self) -> Result<u64, StoreError>;
+    /// Every registered device id (for indexing beacon ids at publication).
+    async fn device_ids(&self) -> Result<Vec<Fr>, StoreError>;
+    /// A registered client's leaf index.
+    async fn client_index(&self, id: &Fr) -> Result<Option<u32>, StoreError>;
+    /// Number of registered clients.
+    async fn client_count(&self) -> Result<u32, StoreError>;
+    /// The ids of the first `count` clients, in index order.
+    async fn client_ids(&self, count: u32) -> Result<Vec<Fr>, StoreError>;
+    /// A published epoch.
+    async fn epoch(&self, epoch: u32) -> Result<Option<EpochConfig>, StoreError>;
+    /// The highest published epoch.
+    async fn latest_epoch(&self) -> Result<Option<u32>, StoreError>;
+    /// The device whose beacon id in `epoch` is `beacon_id`.
+    async fn beacon_device(&self, epoch: u32, beacon_id: &Fr) -> Result<Option<Fr>, StoreError>;
+    /// A chain's tail state.
+    async fn chain(&self, key: &ChainKey) -> Result<Option<ChainState>, StoreError>;
+    /// The record at `position` of a chain.
+    async fn record(
+        &self,
+        key: &ChainKey,
+        position: u32,
+    ) -> Result<Option<StoredRecord>, StoreError>;
+    /// Every record of a chain, in order.
+    async fn records(&self, key: &ChainKey) -> Result<Vec<StoredRecord>, StoreError>;
+    /// A device's coverage claim for an epoch.
+    async fn claim(&self, device: &Fr, epoch: u32) -> Result<Option<StoredClaim>, StoreError>;
+    /// A witness's report on a beacon id in an epoch.
+    async fn report(
+        &self,
+        epoch: u32,
+        beacon_id: &Fr,
+        witness: &Fr,
+    ) -> Result<Option<SignedWitnessReport>, StoreError>;
+    /// Every report on a beacon id in an epoch (ordered by witness id).
+    async fn reports(
+        &self,
+        epoch: u32,
+        beacon_id: &Fr,
+    ) -> Result<Vec<SignedWitnessReport>, StoreError>;
+    /// A job.
+    async fn job(&self, key: &ChainKey) -> Result<Option<JobRecord>, StoreError>;
+    /// Jobs not done or failed (to resume after a restart), oldest first.
+    async fn unfinished_jobs(&self) -> Result<Vec<JobRecord>, StoreError>;
+    /// A job's proof (`proof.bin` bytes).
+    async fn proof(&self, key: &ChainKey) -> Result<Option<Vec<u8>>, StoreError>;
+    /// Applies `batch` atomically if every condition holds, and returns once
+    /// it is durable. [`StoreError::Conflict`] names the first condition
+    /// that did not hold (nothing was written).
+    async fn commit(&self, batch: WriteBatch) -> Result<(), StoreError>;
+}
+
+impl std::fmt::Debug for dyn Store {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Store")
+    }
+}
