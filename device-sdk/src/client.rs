@@ -381,7 +381,11 @@ impl ProverClient {
         with_retries!(self, req, submit_records)
     }
 
-    /// Queues the proof of a device's epoch.
+    /// Queues the proof of a device's epoch, without credentials: the
+    /// prover takes it only once the epoch is out of its window (no more
+    /// records possible); while the epoch still takes records use
+    /// [`ProverClient::prove_epoch_signed`] (the device) or
+    /// [`OperatorClient::prove_epoch`] (the operator).
     pub async fn prove_epoch(
         &mut self,
         device_id: &Fr,
@@ -392,7 +396,33 @@ impl ProverClient {
             device_id: fr_to_string(device_id),
             kind: kind as i32,
             epoch,
+            device_signature: None,
         };
+        with_retries!(self, req, prove_epoch)
+    }
+
+    /// Queues the proof of `device`'s own epoch, signed with its key
+    /// ([`prove_request`]; the beacon is fetched with `GetPolicy`): accepted
+    /// while the epoch still takes records.
+    pub async fn prove_epoch_signed(
+        &mut self,
+        device: &crate::signer::Device,
+        kind: pb::StatementKind,
+        epoch: u32,
+    ) -> Result<pb::ProveEpochResponse, ClientError> {
+        let policy = self.get_policy(epoch).await?;
+        let beacon = convert::fr(|| "beacon".into(), &policy.beacon)
+            .map_err(|e| ClientError::Status(Status::internal(e.to_string())))?;
+        let req = prove_request(device, kind, epoch, beacon);
+        self.prove_epoch_request(&req).await
+    }
+
+    /// Sends a prepared `ProveEpoch` request (e.g. one [`prove_request`]
+    /// signed), retried like the other calls (`ProveEpoch` is idempotent).
+    pub async fn prove_epoch_request(
+        &mut self,
+        req: &pb::ProveEpochRequest,
+    ) -> Result<pb::ProveEpochResponse, ClientError> {
         with_retries!(self, req, prove_epoch)
     }
 
@@ -446,6 +476,30 @@ impl ProverClient {
     }
 }
 
+/// A `ProveEpoch` request signed by `device` for its `kind` records of
+/// `epoch`, whose published beacon is `beacon`
+/// ([`crate::signer::Device::sign_prove_request`]).
+pub fn prove_request(
+    device: &crate::signer::Device,
+    kind: pb::StatementKind,
+    epoch: u32,
+    beacon: Fr,
+) -> pb::ProveEpochRequest {
+    let native = match kind {
+        pb::StatementKind::Bandwidth => depin_statements::StatementKind::Bandwidth,
+        pb::StatementKind::Coverage => depin_statements::StatementKind::Coverage,
+        _ => depin_statements::StatementKind::Uptime,
+    };
+    pb::ProveEpochRequest {
+        device_id: fr_to_string(&device.id()),
+        kind: kind as i32,
+        epoch,
+        device_signature: Some(convert::signature_pb(
+            &device.sign_prove_request(native, epoch, beacon),
+        )),
+    }
+}
+
 /// Adds `authorization: Bearer <token>`.
 #[derive(Debug, Clone)]
 pub struct BearerToken(tonic::metadata::MetadataValue<tonic::metadata::Ascii>);
@@ -461,10 +515,16 @@ type OperatorInner = pb::operator_client::OperatorClient<
     tonic::service::interceptor::InterceptedService<Channel, BearerToken>,
 >;
 
-/// The operator service's client.
+type OperatorProver = pb::prover_client::ProverClient<
+    tonic::service::interceptor::InterceptedService<Channel, BearerToken>,
+>;
+
+/// The operator service's client (and `ProveEpoch` with the operator's
+/// token).
 #[derive(Debug, Clone)]
 pub struct OperatorClient {
     inner: OperatorInner,
+    prover: OperatorProver,
     timeout: Duration,
 }
 
@@ -479,8 +539,13 @@ impl OperatorClient {
         let value = format!("Bearer {token}")
             .parse()
             .map_err(|_| Status::invalid_argument("the token is not valid ASCII"))?;
+        let bearer = BearerToken(value);
         Ok(OperatorClient {
-            inner: pb::operator_client::OperatorClient::with_interceptor(ch, BearerToken(value)),
+            inner: pb::operator_client::OperatorClient::with_interceptor(
+                ch.clone(),
+                bearer.clone(),
+            ),
+            prover: pb::prover_client::ProverClient::with_interceptor(ch, bearer),
             timeout: cfg.timeout,
         })
     }
@@ -520,6 +585,23 @@ impl OperatorClient {
     ) -> Result<pb::PublishEpochResponse, ClientError> {
         let r = self.req(req);
         Ok(self.inner.publish_epoch(r).await?.into_inner())
+    }
+
+    /// Queues the proof of a device's epoch as the operator (token): taken
+    /// even while the epoch still takes records.
+    pub async fn prove_epoch(
+        &mut self,
+        device_id: &Fr,
+        kind: pb::StatementKind,
+        epoch: u32,
+    ) -> Result<pb::ProveEpochResponse, ClientError> {
+        let r = self.req(pb::ProveEpochRequest {
+            device_id: fr_to_string(device_id),
+            kind: kind as i32,
+            epoch,
+            device_signature: None,
+        });
+        Ok(self.prover.prove_epoch(r).await?.into_inner())
     }
 }
 

@@ -32,6 +32,7 @@
 
 pub use depin_crypto as crypto;
 pub use depin_statements::records;
+pub use depin_statements::StatementKind;
 
 pub mod chain;
 #[cfg(feature = "client")]

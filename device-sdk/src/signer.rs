@@ -127,6 +127,23 @@ impl Device {
         self.key.sign(message)
     }
 
+    /// The device's signature asking for the proof of its `kind` records of
+    /// `epoch` (whose published beacon is `beacon`): on
+    /// `Poseidon(PROVE_REQUEST, device_id, kind, epoch, beacon)`
+    /// ([`depin_statements::records::prove_request_message`]). A prover
+    /// takes `ProveEpoch` for an epoch that still takes records only with
+    /// it (or the operator's token); it is valid for no other epoch.
+    pub fn sign_prove_request(
+        &self,
+        kind: depin_statements::StatementKind,
+        epoch: u32,
+        beacon: Fr,
+    ) -> Signature {
+        self.sign(&depin_statements::records::prove_request_message(
+            self.id, kind, epoch, beacon,
+        ))
+    }
+
     /// The beacon id this device transmits in the epoch of `beacon`:
     /// `Poseidon(BEACON_ID, beacon, device_id)`.
     pub fn beacon_id(&self, beacon: Fr) -> Fr {

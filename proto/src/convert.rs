@@ -62,12 +62,32 @@ impl ConvertError {
 
 type Result<T, E = ConvertError> = std::result::Result<T, E>;
 
+/// Characters of an input an error message quotes, at most.
+pub const MAX_QUOTED_CHARS: usize = 100;
+
+/// `s` for an error message: quoted whole when short, else its first
+/// [`MAX_QUOTED_CHARS`] characters and how long it was, so that an error
+/// never echoes a huge input (`"123…" (100000 characters)`).
+pub fn quote(s: &str) -> String {
+    let n = s.chars().count();
+    if n <= MAX_QUOTED_CHARS {
+        return format!("{s:?}");
+    }
+    let head: String = s.chars().take(MAX_QUOTED_CHARS).collect();
+    let head = format!("{head:?}");
+    // `"…"` with the closing quote after the ellipsis.
+    format!("{}…\" ({n} characters)", &head[..head.len() - 1])
+}
+
 /// A field element from its decimal string.
 pub fn fr(field: impl FnOnce() -> String, s: &str) -> Result<Fr> {
     fr_from_decimal(s).map_err(|e| {
         ConvertError::invalid(
             field(),
-            format!("{e} (expected a canonical decimal field element, got {s:?})"),
+            format!(
+                "{e} (expected a canonical decimal field element, got {})",
+                quote(s)
+            ),
         )
     })
 }
@@ -97,7 +117,10 @@ pub fn signature(field: &dyn Fn() -> String, s: Option<&pb::Signature>) -> Resul
     let sig = required(field, s)?;
     let r8 = raw_point(&|| format!("{}.r8", field()), sig.r8.as_ref())?;
     let s = u256_from_decimal(&sig.s).map_err(|e| {
-        ConvertError::invalid(format!("{}.s", field()), format!("{e} (got {:?})", sig.s))
+        ConvertError::invalid(
+            format!("{}.s", field()),
+            format!("{e} (got {})", quote(&sig.s)),
+        )
     })?;
     Ok(Signature { r8, s })
 }
@@ -525,6 +548,20 @@ pub fn reason(code: i32) -> Option<RejectReason> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn long_inputs_are_quoted_in_part() {
+        assert_eq!(quote("12"), "\"12\"");
+        let long = "9".repeat(100_000);
+        let q = quote(&long);
+        assert!(q.len() < 130, "{q}");
+        assert!(q.ends_with("…\" (100000 characters)"), "{q}");
+        let e = fr(|| "device_id".into(), &long).unwrap_err().to_string();
+        assert!(e.len() < 300 && e.contains("100000 characters"), "{e}");
+        // Multi-byte characters are counted, never cut.
+        let q = quote(&"é".repeat(150));
+        assert!(q.contains("150 characters"), "{q}");
+    }
 
     #[test]
     fn signature_scalar_prints_in_decimal() {

@@ -13,6 +13,7 @@
 //! | [`SessionReceipt`] | `Poseidon(RECEIPT, device_id, client_id, epoch, session, bytes, duration_s)` |
 //! | [`WitnessReport`] | `Poseidon(WITNESS_REPORT, witness_id, x, y, rssi_dbm, beacon_id, epoch)` |
 //! | [`CoverageClaim`] | `Poseidon(COVERAGE_CLAIM, device_id, epoch, x, y, beacon_id)` |
+//! | [`prove_request_message`] | `Poseidon(PROVE_REQUEST, device_id, kind, epoch, beacon)` |
 //!
 //! Uptime heartbeats and bandwidth receipts are hash-chained per device and
 //! epoch ([`HashChain`]) and the device signs the running head, so a statement
@@ -117,6 +118,30 @@ pub const PADDING_SIGNATURE: Signature = Signature {
 
 /// The key used in disabled slots (`Base8`); never matters.
 pub const PADDING_KEY: PublicKey = PublicKey(Point::BASE8);
+
+// ---------------------------------------------------------------------------
+// Proving requests.
+
+/// The message a device signs to ask for the proof of its epoch while the
+/// epoch still takes records (`ProveEpoch` closes the device's chain):
+/// `Poseidon(PROVE_REQUEST, device_id, kind, epoch, beacon)`, `kind` by its
+/// code. The epoch's beacon, published by the network for that epoch, makes
+/// a captured request worthless for any other epoch; within its own epoch
+/// a replay asks for the same job again (`ProveEpoch` is idempotent).
+pub fn prove_request_message(
+    device_id: Fr,
+    kind: crate::StatementKind,
+    epoch: u32,
+    beacon: Fr,
+) -> Fr {
+    hash_n(&[
+        tags::fr(tags::PROVE_REQUEST),
+        device_id,
+        Fr::from(kind.code()),
+        Fr::from(epoch),
+        beacon,
+    ])
+}
 
 // ---------------------------------------------------------------------------
 // Uptime.

@@ -56,8 +56,13 @@ pub const BANDWIDTH_POLICY: u128 = ascii_tag(b"depin.pol.bw");
 /// Coverage policy hash.
 pub const COVERAGE_POLICY: u128 = ascii_tag(b"depin.pol.cov");
 
+/// A device's request to prove its epoch:
+/// `Poseidon(PROVE_REQUEST, device_id, kind, epoch, beacon)`. Signed by the
+/// device, never part of a statement.
+pub const PROVE_REQUEST: u128 = ascii_tag(b"depin.prove.req");
+
 /// Every tag with its string, for tests and documentation.
-pub const ALL: [(&str, u128); 12] = [
+pub const ALL: [(&str, u128); 13] = [
     ("depin.uptime.hb", HEARTBEAT),
     ("depin.uptime.gen", UPTIME_CHAIN),
     ("depin.uptime.chl", CHALLENGE),
@@ -70,6 +75,7 @@ pub const ALL: [(&str, u128); 12] = [
     ("depin.pol.uptime", UPTIME_POLICY),
     ("depin.pol.bw", BANDWIDTH_POLICY),
     ("depin.pol.cov", COVERAGE_POLICY),
+    ("depin.prove.req", PROVE_REQUEST),
 ];
 
 #[cfg(test)]

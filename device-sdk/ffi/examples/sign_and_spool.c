@@ -93,6 +93,15 @@ int main(int argc, char **argv) {
     DepinStatus null = depin_heartbeat_sign(device, NULL, beacon, 9, 30, &again);
     printf("null %d %s\n", (int)null, depin_status_message((int32_t)null));
 
+    /* The device asks for the proof of its uptime epoch 42 (kind 1). */
+    DepinSignature prove;
+    CHECK(depin_prove_request_sign(device, 1, 42, beacon, &prove));
+    printf("prove ");
+    print_hex(prove.s, 32);
+    printf("\n");
+    DepinStatus bad_kind = depin_prove_request_sign(device, 9, 42, beacon, &prove);
+    printf("bad_kind %d\n", (int)bad_kind);
+
     uint64_t pending = 0;
     CHECK(depin_spool_pending(spool, &pending));
     printf("pending %" PRIu64 "\n", pending);

@@ -173,6 +173,22 @@ enum DepinStatus depin_verify(const uint8_t *x,
                               const uint8_t *message,
                               const struct DepinSignature *signature);
 
+// Signs the device's request for the proof of its `kind` records of
+// `epoch` (`kind`: 1 uptime, 2 bandwidth, 3 coverage), whose published
+// beacon is `beacon`: the signature on
+// `Poseidon(PROVE_REQUEST, device_id, kind, epoch, beacon)` that goes in
+// `ProveEpochRequest.device_signature`. Valid for that device, statement
+// and epoch only. An unknown kind is `DEPIN_STATUS_INVALID_ARGUMENT`.
+//
+// # Safety
+// `device` is a live device; `beacon` points to 32 readable bytes; `out`
+// to a writable signature.
+enum DepinStatus depin_prove_request_sign(const struct DepinDevice *device,
+                                          uint8_t kind,
+                                          uint32_t epoch,
+                                          const uint8_t *beacon,
+                                          struct DepinSignature *out);
+
 // The challenge of a slot: `Poseidon(CHALLENGE, beacon, device_id, slot)`.
 //
 // # Safety

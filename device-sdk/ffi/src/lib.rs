@@ -9,6 +9,9 @@
 //!   the caller's [`DepinChain`]), [`depin_heartbeat_encode`] (the SDK's
 //!   wire encoding), and the primitives [`depin_challenge`],
 //!   [`depin_heartbeat_message`], [`depin_chain_step`].
+//! - Proving: [`depin_prove_request_sign`] signs the device's request for
+//!   the proof of its epoch (`ProveEpochRequest.device_signature`), which a
+//!   prover needs while the epoch still takes records.
 //! - Spool: [`depin_spool_open`], [`depin_spool_append`],
 //!   [`depin_spool_append_heartbeat`], [`depin_spool_pending`],
 //!   [`depin_spool_ack`], [`depin_spool_close`].
@@ -470,6 +473,39 @@ pub unsafe extern "C" fn depin_verify(
         let key = PublicKey::new(x, y).map_err(|_| DepinStatus::InvalidSignature)?;
         key.verify(&m, &sig)
             .map_err(|_| DepinStatus::InvalidSignature)
+    })
+}
+
+/// Signs the device's request for the proof of its `kind` records of
+/// `epoch` (`kind`: 1 uptime, 2 bandwidth, 3 coverage), whose published
+/// beacon is `beacon`: the signature on
+/// `Poseidon(PROVE_REQUEST, device_id, kind, epoch, beacon)` that goes in
+/// `ProveEpochRequest.device_signature`. Valid for that device, statement
+/// and epoch only. An unknown kind is `DEPIN_STATUS_INVALID_ARGUMENT`.
+///
+/// # Safety
+/// `device` is a live device; `beacon` points to 32 readable bytes; `out`
+/// to a writable signature.
+#[no_mangle]
+pub unsafe extern "C" fn depin_prove_request_sign(
+    device: *const DepinDevice,
+    kind: u8,
+    epoch: u32,
+    beacon: *const u8,
+    out: *mut DepinSignature,
+) -> DepinStatus {
+    guard(|| {
+        // SAFETY: the caller's contract.
+        let d = unsafe { device_ref(device) }?;
+        // SAFETY: the caller's contract.
+        let b = unsafe { read_fr(beacon) }?;
+        let kind = depin_device_sdk::StatementKind::try_from(kind)
+            .map_err(|_| DepinStatus::InvalidArgument)?;
+        let out = out_ptr(out)?;
+        let sig = d.sign_prove_request(kind, epoch, b);
+        // SAFETY: checked non-null; the caller's contract.
+        unsafe { out.write(signature_to_c(&sig)) };
+        Ok(())
     })
 }
 

@@ -132,6 +132,23 @@ fn c_program_signs_and_spools_records_that_verify_in_rust() {
         "DEPIN_STATUS_SLOT_NOT_INCREASING"
     );
     assert_eq!(find("null")[0][1], "1", "DEPIN_STATUS_NULL_POINTER");
+    // The C-signed proving request is the SDK's, byte for byte (EdDSA is
+    // deterministic), and verifies on the request's message.
+    let prove = device.sign_prove_request(depin_device_sdk::StatementKind::Uptime, 42, beacon);
+    let mut s_le = [0u8; 32];
+    for (i, limb) in prove.s.0.iter().enumerate() {
+        s_le[i * 8..i * 8 + 8].copy_from_slice(&limb.to_le_bytes());
+    }
+    assert_eq!(find("prove")[0][1], hex(&s_le));
+    let msg = depin_device_sdk::records::prove_request_message(
+        device.id(),
+        depin_device_sdk::StatementKind::Uptime,
+        42,
+        beacon,
+    );
+    pk.verify(&msg, &prove)
+        .expect("the proving request verifies");
+    assert_eq!(find("bad_kind")[0][1], "2", "DEPIN_STATUS_INVALID_ARGUMENT");
     assert_eq!(find("pending")[0][1], "3");
     assert_eq!(find("head")[0][1], hex(&fr_to_le_bytes(&head)));
     assert_eq!(find("head")[0][2], "3");

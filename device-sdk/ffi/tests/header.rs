@@ -38,6 +38,7 @@ fn committed_header_matches_cbindgen() {
     for name in [
         "depin_device_new",
         "depin_heartbeat_sign",
+        "depin_prove_request_sign",
         "depin_chain_step",
         "depin_spool_open",
         "depin_spool_append",

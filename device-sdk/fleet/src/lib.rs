@@ -351,6 +351,18 @@ impl FleetDevice {
     pub fn key(&self) -> &PrivateKey {
         self.device.key()
     }
+
+    /// The device's signed request for the proof of its statement in
+    /// `epoch` (published with `beacon`): what a prover takes while the
+    /// epoch still takes records.
+    pub fn prove_request(&self, epoch: u32, beacon: Fr) -> pb::ProveEpochRequest {
+        depin_device_sdk::client::prove_request(
+            &self.device,
+            convert::kind_to_pb(self.statement),
+            epoch,
+            beacon,
+        )
+    }
 }
 
 /// A phase of the run, for progress displays.

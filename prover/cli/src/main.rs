@@ -1,5 +1,5 @@
-//! `depin-prover`: Groth16 keys, proofs and snarkjs exports for the DePIN
-//! statements.
+//! `depin-prover`: Groth16 keys, proofs, snarkjs exports, the trusted-setup
+//! ceremony and the gRPC service for the DePIN statements.
 //!
 //! Results go to standard output, errors to standard error. Exit status: 0
 //! success (or a valid proof), 1 an invalid proof (`verify`), 2 malformed
@@ -28,6 +28,8 @@ use depin_statements_r1cs::StatementCircuit;
 use depin_testkit::examples;
 use rand_chacha::rand_core::SeedableRng;
 use rand_chacha::ChaCha20Rng;
+
+mod ceremony;
 
 /// Groth16 (BN254) keys, proofs and snarkjs exports for the uptime,
 /// bandwidth and coverage statements.
@@ -94,14 +96,17 @@ enum Command {
         seed: u64,
     },
     /// Prove an epoch: writes OUT/proof.json and OUT/public.json (snarkjs)
-    /// and OUT/proof.bin; prints the reward and the verdicts.
+    /// and OUT/proof.bin (with --keys); prints the reward and the verdicts.
     Prove {
         /// The statement.
         #[arg(long, value_enum)]
         statement: Statement,
         /// The key directory (from `setup`).
-        #[arg(long)]
-        keys: PathBuf,
+        #[arg(long, required_unless_present = "zkey")]
+        keys: Option<PathBuf>,
+        /// A ceremony's key (`.zkey`) instead of a key directory.
+        #[arg(long, conflicts_with_all = ["keys", "validate_key"])]
+        zkey: Option<PathBuf>,
         /// The epoch file (JSON, see `example`).
         #[arg(long)]
         input: PathBuf,
@@ -152,8 +157,11 @@ enum Command {
         #[arg(long, value_enum)]
         statement: Statement,
         /// The key directory.
-        #[arg(long)]
-        keys: PathBuf,
+        #[arg(long, required_unless_present = "zkey")]
+        keys: Option<PathBuf>,
+        /// A ceremony's key (`.zkey`) instead of a key directory.
+        #[arg(long, conflicts_with = "keys")]
+        zkey: Option<PathBuf>,
         /// The `.sol` file to write.
         #[arg(long)]
         out: PathBuf,
@@ -181,6 +189,39 @@ enum Command {
         #[arg(long, value_enum)]
         statement: Option<Statement>,
     },
+    /// Write a statement's constraint system as an iden3 `.r1cs` (what
+    /// snarkjs and the ceremony tools read).
+    ExportR1cs {
+        /// The statement.
+        #[arg(long, value_enum)]
+        statement: Statement,
+        /// The `.r1cs` file to write.
+        #[arg(long)]
+        out: PathBuf,
+    },
+    /// Write an epoch's full witness as `.wtns` (the `.r1cs` wire order),
+    /// checked against the constraints first.
+    ExportWtns {
+        /// The statement.
+        #[arg(long, value_enum)]
+        statement: Statement,
+        /// The epoch file (JSON).
+        #[arg(long)]
+        input: PathBuf,
+        /// The `.wtns` file to write.
+        #[arg(long)]
+        out: PathBuf,
+    },
+    /// Powers of tau (phase 1 of the setup): development files, checks.
+    Ptau {
+        #[command(subcommand)]
+        command: ceremony::PtauCommand,
+    },
+    /// The phase-2 ceremony of a statement's key (docs/ceremony.md).
+    Zkey {
+        #[command(subcommand)]
+        command: ceremony::ZkeyCommand,
+    },
     /// Run the gRPC prover service (docs/service.md) until SIGTERM or
     /// Ctrl-C. Settings: defaults, then the config file, then
     /// DEPIN_PROVER_* environment variables, then --listen.
@@ -191,6 +232,11 @@ enum Command {
         /// The gRPC address (default 127.0.0.1:50051).
         #[arg(long)]
         listen: Option<std::net::SocketAddr>,
+        /// Start even with development keys on an address that is not
+        /// loopback, or with a node secret other users can read
+        /// (`allow_insecure = true`; logged as a warning every few minutes).
+        #[arg(long)]
+        allow_insecure: bool,
     },
 }
 
@@ -224,11 +270,16 @@ fn render(e: &anyhow::Error) -> String {
 
 fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     match cli.command {
-        Command::Serve { config, listen } => {
+        Command::Serve {
+            config,
+            listen,
+            allow_insecure,
+        } => {
             let mut cfg = depin_service::Config::load(config.as_deref())?;
             if let Some(l) = listen {
                 cfg.listen = l;
             }
+            cfg.allow_insecure |= allow_insecure;
             depin_service::serve(cfg)?;
             Ok(ExitCode::SUCCESS)
         }
@@ -241,11 +292,29 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Prove {
             statement,
             keys,
+            zkey,
             input,
             out,
             seed,
             validate_key,
-        } => prove(statement.into(), &keys, &input, &out, seed, validate_key),
+        } => match (keys, zkey) {
+            (_, Some(zkey)) => {
+                if seed.is_some() {
+                    bail!("--seed is not supported with --zkey (its proofs draw their blinding from the operating system)");
+                }
+                ceremony::prove(statement.into(), &zkey, &input, &out)
+            }
+            (Some(keys), None) => prove(statement.into(), &keys, &input, &out, seed, validate_key),
+            (None, None) => bail!("prove needs --keys or --zkey"),
+        },
+        Command::ExportR1cs { statement, out } => ceremony::export_r1cs(statement.into(), &out),
+        Command::ExportWtns {
+            statement,
+            input,
+            out,
+        } => ceremony::export_wtns(statement.into(), &input, &out),
+        Command::Ptau { command } => ceremony::ptau(command),
+        Command::Zkey { command } => ceremony::zkey(command),
         Command::Verify {
             statement,
             keys,
@@ -266,19 +335,9 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::ExportVerifier {
             statement,
             keys,
+            zkey,
             out,
-        } => {
-            let kind: StatementKind = statement.into();
-            let vk = KeyDir::new(&keys).load_verifying_key(kind)?;
-            let sol = depin_evm::solidity::render_verifier(
-                vk.as_arkworks(),
-                kind.as_str(),
-                depin_statements::STATEMENT_VERSION,
-            );
-            std::fs::write(&out, sol).with_context(|| format!("{}", out.display()))?;
-            println!("wrote {}", out.display());
-            Ok(ExitCode::SUCCESS)
-        }
+        } => export_verifier(statement.into(), keys.as_deref(), zkey.as_deref(), &out),
         Command::Example {
             statement,
             keys,
@@ -310,6 +369,38 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
     }
+}
+
+/// `export-verifier`: the Solidity verifier of a key directory's or a
+/// ceremony's verifying key.
+fn export_verifier(
+    kind: StatementKind,
+    keys: Option<&Path>,
+    zkey: Option<&Path>,
+    out: &Path,
+) -> anyhow::Result<ExitCode> {
+    let vk = match (keys, zkey) {
+        (_, Some(zkey)) => {
+            let key =
+                depin_circom::Zkey::read(zkey).with_context(|| format!("{}", zkey.display()))?;
+            key.check_circuit(&depin_circom::system::statement_r1cs(kind)?)
+                .with_context(|| format!("{}", zkey.display()))?;
+            key.verifying_key()
+        }
+        (Some(keys), None) => KeyDir::new(keys)
+            .load_verifying_key(kind)?
+            .as_arkworks()
+            .clone(),
+        (None, None) => bail!("export-verifier needs --keys or --zkey"),
+    };
+    let sol = depin_evm::solidity::render_verifier(
+        &vk,
+        kind.as_str(),
+        depin_statements::STATEMENT_VERSION,
+    );
+    std::fs::write(out, sol).with_context(|| format!("{}", out.display()))?;
+    println!("wrote {}", out.display());
+    Ok(ExitCode::SUCCESS)
 }
 
 const INSECURE_SETUP: &str = "\
@@ -344,6 +435,7 @@ fn setup(kind: StatementKind, out: &Path, insecure: bool, seed: u64) -> anyhow::
     let (keys, shape) = golden::with_sample(kind, Setup { seed })??;
     let elapsed = start.elapsed();
     keys.write_dir(out)?;
+    depin_groth16::keys::mark_dev(out, seed)?;
     let size = |p: PathBuf| std::fs::metadata(&p).map(|m| m.len()).unwrap_or(0);
     let dir = KeyDir::new(out);
     println!(

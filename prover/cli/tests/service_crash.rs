@@ -4,21 +4,17 @@
 //! SIGTERM stops the server cleanly.
 #![cfg(unix)]
 
+mod common;
+
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
+
+use common::free_port;
 use std::time::{Duration, Instant};
 
 use depin_device_sdk::client::{pb, UptimeChain};
 use depin_statements::StatementKind;
 use depin_testkit::service::*;
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
 
 fn spawn(config: &Path) -> Child {
     let log = std::fs::OpenOptions::new()
@@ -26,14 +22,7 @@ fn spawn(config: &Path) -> Child {
         .append(true)
         .open(config.with_file_name("server.log"))
         .unwrap();
-    Command::new(env!("CARGO_BIN_EXE_depin-prover"))
-        .args(["serve", "--config"])
-        .arg(config)
-        .env("RUST_LOG", "info")
-        .stdout(Stdio::from(log))
-        .stderr(Stdio::inherit())
-        .spawn()
-        .expect("spawn depin-prover serve")
+    common::spawn(config, "info", Stdio::from(log), Stdio::inherit())
 }
 
 async fn connect(
@@ -53,17 +42,14 @@ async fn connect(
 }
 
 fn write_config(dir: &Path, port: u16) -> std::path::PathBuf {
-    let f = dir.join("prover.toml");
-    std::fs::write(
-        &f,
-        format!(
-            "listen = \"127.0.0.1:{port}\"\nmetrics_listen = \"\"\ndata_dir = {:?}\nkeys_dir = {:?}\ndev_seed = {SEED}\nstatements = [\"uptime\"]\noperator_token = \"{TOKEN}\"\nshutdown_grace_s = 2\n",
-            dir.join("data"),
-            keys_dir(),
+    common::write_config(
+        dir,
+        port,
+        &format!(
+            "keys_dir = {:?}\ndev_seed = {SEED}\nstatements = [\"uptime\"]\nshutdown_grace_s = 2\n",
+            keys_dir()
         ),
     )
-    .unwrap();
-    f
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -90,7 +76,7 @@ async fn service_kill_9_during_proving_then_restart_completes_the_job() {
         acked += r.accepted;
     }
     assert_eq!(acked, 80);
-    let job = prover
+    let job = op
         .prove_epoch(&dev.public_key().id(), pb::StatementKind::Uptime, EPOCH)
         .await
         .unwrap();

@@ -32,7 +32,6 @@ use depin_device_sdk::client::{pb, ClientConfig, ClientError, ProverClient};
 use depin_fleet::{
     Behaviour, DeviceReport, Fleet, FleetConfig, Phase, Progress as FleetProgress, ProgressFn,
 };
-use depin_proto::convert::kind_to_pb;
 use indicatif::{MultiProgress, ProgressBar, ProgressStyle};
 
 use report::{ClaimOutcome, DeviceOutcome, ProofOutcome, Report, Role};
@@ -153,22 +152,22 @@ impl Progress {
     }
 }
 
-/// Asks the prover for every device's proof, then waits for each job and
+/// Asks the prover for every device's proof, each request signed by the
+/// device (the epoch still takes records), then waits for each job and
 /// fetches the calldata of the proven ones.
 async fn prove_all(
     client: &mut ProverClient,
+    fleet: &Fleet,
     devices: &[DeviceReport],
-    epoch: u32,
+    (epoch, beacon): (u32, Fr),
     bar: &ProgressBar,
 ) -> Result<Vec<Epoch>> {
     let mut queued = Vec::with_capacity(devices.len());
     for d in devices {
+        let request = fleet.devices()[d.index].prove_request(epoch, beacon);
         // The prover refuses (FAILED_PRECONDITION) a device with nothing
         // stored for the epoch: a job that never starts.
-        match client
-            .prove_epoch(&d.id, kind_to_pb(d.statement), epoch)
-            .await
-        {
+        match client.prove_epoch_request(&request).await {
             Ok(job) => queued.push(Ok(job.job_id)),
             Err(ClientError::Status(s)) if s.code() == tonic::Code::FailedPrecondition => {
                 queued.push(Err(s.message().to_string()));
@@ -199,18 +198,24 @@ async fn prove_all(
     Ok(epochs)
 }
 
+impl Cli {
+    /// The arguments checked; the repository root, canonical.
+    fn check(&self) -> Result<PathBuf> {
+        if !(0.0..=1.0).contains(&self.cheaters) {
+            bail!("--cheaters must be between 0 and 1, got {}", self.cheaters);
+        }
+        if self.devices == 0 {
+            bail!("--devices must be at least 1");
+        }
+        self.repo
+            .canonicalize()
+            .with_context(|| format!("repository root {}", self.repo.display()))
+    }
+}
+
 async fn run(cli: Cli) -> Result<Report> {
     let started = Instant::now();
-    if !(0.0..=1.0).contains(&cli.cheaters) {
-        bail!("--cheaters must be between 0 and 1, got {}", cli.cheaters);
-    }
-    if cli.devices == 0 {
-        bail!("--devices must be at least 1");
-    }
-    let repo = cli
-        .repo
-        .canonicalize()
-        .with_context(|| format!("repository root {}", cli.repo.display()))?;
+    let repo = cli.check()?;
     let progress = Progress {
         multi: MultiProgress::new(),
         quiet: cli.quiet,
@@ -277,7 +282,16 @@ async fn run(cli: Cli) -> Result<Report> {
     // 4. Proofs.
     progress.step(4, "prover: prove every device's epoch");
     let bar = progress.bar(ids.len() as u64, "proofs");
-    let epochs = prove_all(&mut client, &fleet_report.devices, cli.epoch, &bar).await?;
+    let beacon =
+        depin_crypto::field::fr_from_decimal(&policy.beacon).context("the published beacon")?;
+    let epochs = prove_all(
+        &mut client,
+        &fleet,
+        &fleet_report.devices,
+        (cli.epoch, beacon),
+        &bar,
+    )
+    .await?;
     bar.finish();
 
     // 5. Claims, after two attacks with the first honest proof that shows a

@@ -21,9 +21,6 @@ use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use depin_statements::StatementKind;
-use depin_statements_r1cs::bandwidth::BandwidthCircuit;
-use depin_statements_r1cs::coverage::CoverageCircuit;
-use depin_statements_r1cs::uptime::UptimeCircuit;
 use depin_statements_r1cs::{CircuitError, StatementCircuit};
 use rand_chacha::rand_core::SeedableRng;
 use rand_chacha::ChaCha20Rng;
@@ -115,13 +112,7 @@ pub enum GoldenError {
     },
 }
 
-/// Something generic over the statement circuits, for [`with_sample`].
-pub trait CircuitVisitor {
-    /// What the visit returns.
-    type Output;
-    /// Called with the statement's circuit.
-    fn visit<C: StatementCircuit>(self, circuit: C) -> Self::Output;
-}
+pub use depin_statements_r1cs::CircuitVisitor;
 
 /// Builds `kind`'s deterministic full-capacity sample circuit and hands it
 /// to `visitor`.
@@ -129,13 +120,8 @@ pub fn with_sample<V: CircuitVisitor>(
     kind: StatementKind,
     visitor: V,
 ) -> Result<V::Output, GoldenError> {
-    Ok(match kind {
-        StatementKind::Uptime => visitor.visit(UptimeCircuit::sample()),
-        StatementKind::Bandwidth => visitor.visit(BandwidthCircuit::sample()),
-        StatementKind::Coverage => visitor.visit(
-            CoverageCircuit::sample().map_err(|source| GoldenError::Circuit { kind, source })?,
-        ),
-    })
+    depin_statements_r1cs::visit_sample(kind, visitor)
+        .map_err(|source| GoldenError::Circuit { kind, source })
 }
 
 /// What generating one statement's golden files took.

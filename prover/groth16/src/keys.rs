@@ -68,6 +68,27 @@ pub const PROVING_KEY_FILE: &str = "proving_key.bin";
 pub const VERIFYING_KEY_FILE: &str = "verifying_key.bin";
 /// The verifying key in snarkjs's JSON, in a key directory.
 pub const VK_JSON_FILE: &str = "vk.json";
+/// The file that marks a key directory as **insecure development keys**
+/// (made from a seed by [`dev_setup`]): a node recognises them by it and
+/// refuses to serve them on a public address.
+pub const DEV_MARKER_FILE: &str = "INSECURE-DEV-KEYS";
+
+/// Marks `dir` as holding insecure development keys made from `seed`
+/// ([`DEV_MARKER_FILE`]).
+pub fn mark_dev(dir: &Path, seed: u64) -> Result<(), KeyError> {
+    let path = dir.join(DEV_MARKER_FILE);
+    let text = format!(
+        "These keys were made by an INSECURE development setup from seed {seed}: anyone who \
+         knows the seed can forge proofs for them. Use keys from a phase-2 ceremony in \
+         production.\n"
+    );
+    fs::write(&path, text).map_err(|e| KeyError::io(&path, e))
+}
+
+/// Whether `dir` holds keys marked as development keys ([`mark_dev`]).
+pub fn is_dev(dir: &Path) -> bool {
+    dir.join(DEV_MARKER_FILE).exists()
+}
 
 /// Why a key could not be made, read or written.
 #[derive(Debug, thiserror::Error)]
@@ -535,34 +556,35 @@ impl Keys {
         self.verifying.write_snarkjs(&dir.join(VK_JSON_FILE))
     }
 
-    /// Makes `dir` appear whole or not at all: the files are written into
-    /// a sibling directory no other writer uses (process id and a
-    /// process-wide counter), which is then renamed to `dir`. When `dir`
-    /// already exists, another writer finished first and its keys are
-    /// kept (a deterministic setup gives the same keys); the returned flag
-    /// says whether these keys were the ones published.
+    /// Makes `dir` appear whole or not at all ([`depin_durable`]): the
+    /// files are written into a sibling directory no other writer uses
+    /// (process id and a process-wide counter), fsynced, then renamed to
+    /// `dir`, and the parent directory fsynced. When `dir` already exists,
+    /// another writer finished first and its keys are kept (a deterministic
+    /// setup gives the same keys); the returned flag says whether these
+    /// keys were the ones published.
+    /// The directory and its files are owner-only (0700, 0600) before they
+    /// get their final name.
     pub fn publish_dir(&self, dir: &Path) -> Result<bool, KeyError> {
-        use std::sync::atomic::{AtomicU64, Ordering};
-        static NEXT: AtomicU64 = AtomicU64::new(0);
-        let n = NEXT.fetch_add(1, Ordering::Relaxed);
-        let name = dir
-            .file_name()
-            .map(|n| n.to_string_lossy().into_owned())
-            .unwrap_or_else(|| "keys".into());
-        let tmp = dir.with_file_name(format!(".{name}.tmp-{}-{n}", std::process::id()));
+        self.publish_dir_marked(dir, None)
+    }
+
+    /// [`Keys::publish_dir`] for keys [`dev_setup`] made from `seed`: the
+    /// directory also holds the [`DEV_MARKER_FILE`].
+    pub fn publish_dev_dir(&self, dir: &Path, seed: u64) -> Result<bool, KeyError> {
+        self.publish_dir_marked(dir, Some(seed))
+    }
+
+    fn publish_dir_marked(&self, dir: &Path, dev_seed: Option<u64>) -> Result<bool, KeyError> {
+        let tmp = depin_durable::temp_path(dir);
         let _ = fs::remove_dir_all(&tmp);
+        depin_durable::create_private_dir_all(&tmp).map_err(|e| KeyError::io(&tmp, e))?;
         self.write_dir(&tmp)?;
-        match fs::rename(&tmp, dir) {
-            Ok(()) => Ok(true),
-            Err(_) if KeyDir::new(dir).proving_key().exists() => {
-                let _ = fs::remove_dir_all(&tmp);
-                Ok(false)
-            }
-            Err(e) => {
-                let _ = fs::remove_dir_all(&tmp);
-                Err(KeyError::io(dir, e))
-            }
+        if let Some(seed) = dev_seed {
+            mark_dev(&tmp, seed)?;
         }
+        depin_durable::restrict_tree(&tmp).map_err(|e| KeyError::io(&tmp, e))?;
+        depin_durable::publish(&tmp, dir).map_err(|e| KeyError::io(dir, e))
     }
 }
 

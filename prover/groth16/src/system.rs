@@ -74,6 +74,8 @@ impl Groth16System {
         dev_seed: Option<u64>,
     ) -> Result<Self, SystemError> {
         let kd = KeyDir::new(dir);
+        // A start killed while publishing development keys left these.
+        depin_durable::remove_stale(dir).map_err(|e| KeyError::from(FileError::io(dir, e)))?;
         let existing = if kd.proving_key().exists() {
             match kd.load_proving_key(kind, Trust::Trusted) {
                 Ok(key) => Some(key),
@@ -101,7 +103,7 @@ impl Groth16System {
                         dev_setup(CoverageCircuit::sample().map_err(ProverError::from)?, seed)
                     }
                 }?;
-                keys.publish_dir(dir)?;
+                keys.publish_dev_dir(dir, seed)?;
                 drop(keys);
                 // Proven from the mapped file like keys found at start.
                 kd.load_proving_key(kind, Trust::Trusted)?

@@ -7,7 +7,7 @@ use std::sync::Arc;
 
 use ark_ff::AdditiveGroup;
 use depin_proto::v1 as pb;
-use depin_statements::records::beacon_id;
+use depin_statements::records::{beacon_id, prove_request_message};
 use depin_statements::{Fr, REGISTRY_DEPTH};
 use tokio_stream::Stream;
 use tonic::{Request, Response, Status};
@@ -19,6 +19,7 @@ use depin_store::{
     ChainKey, Condition, EpochConfig, JobRecord, JobState, Mutation, Store, StoreError, WriteBatch,
 };
 
+use super::auth::OperatorAuth;
 use super::error::{Result, ServiceError};
 use super::ingest::{Ingest, Outcome};
 use super::jobs::{verdict_counts, Jobs};
@@ -37,13 +38,25 @@ pub struct ProverApi {
     pub keys: Arc<KeyStore>,
     /// Records per request, at most.
     pub max_batch_records: usize,
+    /// Epochs that take records: `ProveEpoch` for one of them needs the
+    /// device's signature or the operator token.
+    pub epoch_window: u32,
+    /// The operator token check (`ProveEpoch` on an open epoch).
+    pub operator: OperatorAuth,
+    /// Turns true when the node stops taking requests: open `WatchJob`
+    /// streams end with UNAVAILABLE (watch again elsewhere), so that a
+    /// draining node's connections close.
+    pub closing: tokio::sync::watch::Receiver<bool>,
 }
 
 fn job_key(id: &str) -> Result<ChainKey> {
     ChainKey::from_job_id(id).ok_or_else(|| {
         ServiceError::invalid(
             "job_id",
-            format!("{id:?} is not a job id (<kind>-<epoch>-<64 hex digits>)"),
+            format!(
+                "{} is not a job id (<kind>-<epoch>-<64 hex digits>)",
+                convert::quote(id)
+            ),
         )
     })
 }
@@ -141,12 +154,68 @@ impl ProverApi {
         Ok(resp)
     }
 
-    async fn prove_epoch(&self, req: pb::ProveEpochRequest) -> Result<pb::ProveEpochResponse> {
+    /// Who may ask for `key`'s proof: anyone once the epoch is out of the
+    /// window (it takes no more records, so the job closes nothing); while
+    /// it takes records, the device (its signature on
+    /// [`prove_request_message`] with the epoch's beacon) or the operator
+    /// (token), since the job closes the device's chain.
+    async fn authorize_prove(
+        &self,
+        md: &tonic::metadata::MetadataMap,
+        key: &ChainKey,
+        signature: Option<&pb::Signature>,
+    ) -> Result<()> {
+        let cfg = self
+            .store
+            .epoch(key.epoch)
+            .await?
+            .ok_or(ServiceError::UnknownEpoch(key.epoch))?;
+        let latest = self.store.latest_epoch().await?.unwrap_or(key.epoch);
+        let open = key.epoch > latest || latest - key.epoch < self.epoch_window;
+        if !open {
+            return Ok(());
+        }
+        let Some(signature) = signature else {
+            if OperatorAuth::presented(md) {
+                return self.operator.check(md);
+            }
+            return Err(ServiceError::Unauthenticated(format!(
+                "epoch {} still takes records and a proof closes the device's chain: sign the \
+                 request with the device key (device_signature) or call as the operator; \
+                 anyone may ask once the epoch is out of the window (from epoch {} on)",
+                key.epoch,
+                u64::from(key.epoch) + u64::from(self.epoch_window)
+            )));
+        };
+        let signature = convert::signature(&|| "device_signature".into(), Some(signature))?;
+        let device = self
+            .store
+            .device(&key.device)
+            .await?
+            .ok_or_else(|| ServiceError::UnknownDevice(fr_pb(&key.device)))?;
+        let msg = prove_request_message(key.device, key.kind, key.epoch, cfg.beacon);
+        device.verify(&msg, &signature).map_err(|_| {
+            ServiceError::Unauthenticated(format!(
+                "device_signature does not verify: it must be the device's signature on \
+                 Poseidon(PROVE_REQUEST, device_id, kind, epoch, beacon) for this device, \
+                 statement and epoch {} with the epoch's beacon",
+                key.epoch
+            ))
+        })
+    }
+
+    async fn prove_epoch(
+        &self,
+        md: &tonic::metadata::MetadataMap,
+        req: pb::ProveEpochRequest,
+    ) -> Result<pb::ProveEpochResponse> {
         let key = ChainKey {
             device: convert::fr(|| "device_id".into(), &req.device_id)?,
             kind: convert::kind("kind", req.kind)?,
             epoch: req.epoch,
         };
+        self.authorize_prove(md, &key, req.device_signature.as_ref())
+            .await?;
         let s = self.jobs.submit(key).await?;
         Ok(pb::ProveEpochResponse {
             job_id: key.job_id(),
@@ -237,6 +306,7 @@ impl ProverApi {
         let mut updates = self.jobs.subscribe();
         let first = self.jobs.get(&key).await?;
         let jobs = self.jobs.clone();
+        let mut closing = self.closing.clone();
         let (tx, rx) = tokio::sync::mpsc::channel(16);
         tokio::spawn(async move {
             let mut last = first.state;
@@ -244,7 +314,15 @@ impl ProverApi {
                 return;
             }
             loop {
-                let job = match updates.recv().await {
+                let update = tokio::select! {
+                    u = updates.recv() => Some(u),
+                    _ = closing.wait_for(|c| *c) => None,
+                };
+                let Some(update) = update else {
+                    let _ = tx.send(Err(Status::from(ServiceError::ShuttingDown))).await;
+                    return;
+                };
+                let job = match update {
                     Ok(j) if j.key == key => j,
                     Ok(_) => continue,
                     Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => {
@@ -289,9 +367,8 @@ impl pb::prover_server::Prover for ProverApi {
         &self,
         request: Request<pb::ProveEpochRequest>,
     ) -> std::result::Result<Response<pb::ProveEpochResponse>, Status> {
-        Ok(Response::new(
-            ProverApi::prove_epoch(self, request.into_inner()).await?,
-        ))
+        let (md, _, req) = request.into_parts();
+        Ok(Response::new(ProverApi::prove_epoch(self, &md, req).await?))
     }
 
     async fn get_job(

@@ -10,6 +10,13 @@
 //! The gRPC port serves plain HTTP/2 unless `tls_cert` and `tls_key` are
 //! set (TLS); `tls_client_ca` then also requires every client to present a
 //! certificate signed by that CA (mutual TLS).
+//!
+//! On a listen address that is not loopback the node refuses to start with
+//! development keys unless `allow_insecure = true`, and warns about plain
+//! text and public metrics (`docs/security.md`). Connections are bounded:
+//! `max_connections`, `max_concurrent_streams` per connection,
+//! `handshake_timeout_s` for the first request and an HTTP/2 keepalive
+//! (`http2_keepalive_interval_s`, `http2_keepalive_timeout_s`).
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
@@ -58,8 +65,26 @@ pub struct Config {
     pub dev_seed: u64,
     /// Statements this node proves (`uptime`, `bandwidth`, `coverage`).
     pub statements: Vec<String>,
-    /// Bearer token of the operator RPCs. Without one they are refused.
+    /// Bearer token of the operator RPCs (at least 16 characters, visible
+    /// ASCII only). Without one they are refused.
     pub operator_token: Option<String>,
+    /// Start anyway where the node would refuse to as insecure: with
+    /// development keys on a listen address that is not loopback, with a
+    /// node secret or database that other users can read. Each is then
+    /// logged as a warning at start and every few minutes.
+    pub allow_insecure: bool,
+    /// Seconds a new connection has to finish its TLS handshake and send
+    /// its first complete request; then it is closed.
+    pub handshake_timeout_s: f64,
+    /// Seconds between HTTP/2 keepalive pings on an idle connection.
+    pub http2_keepalive_interval_s: f64,
+    /// Seconds a keepalive ping waits for its answer before the connection
+    /// is closed.
+    pub http2_keepalive_timeout_s: f64,
+    /// Open connections at most; a connection past it is closed at once.
+    pub max_connections: usize,
+    /// Concurrent streams (requests) per connection at most.
+    pub max_concurrent_streams: u32,
     /// Proving workers (each proof already uses every core).
     pub workers: usize,
     /// Jobs waiting for a worker, at most; past it `ProveEpoch` gets
@@ -77,8 +102,13 @@ pub struct Config {
     pub epoch_window: u32,
     /// Witness reports kept per beacon, at most.
     pub max_reports_per_beacon: usize,
-    /// Seconds a shutdown waits for running proofs before leaving them to
-    /// the next start.
+    /// Seconds a node keeps serving after SIGTERM with its health check
+    /// saying NOT_SERVING, so that a load balancer takes it out of the pool
+    /// before it stops taking requests (about two health-check intervals).
+    pub drain_s: f64,
+    /// Seconds a shutdown then waits for the requests received and the
+    /// running proofs to finish (a proof still running is left for the next
+    /// start).
     pub shutdown_grace_s: u64,
     /// Log format.
     pub log_format: LogFormat,
@@ -98,6 +128,12 @@ impl Default for Config {
             dev_seed: 1,
             statements: vec!["uptime".into(), "bandwidth".into(), "coverage".into()],
             operator_token: None,
+            allow_insecure: false,
+            handshake_timeout_s: 10.0,
+            http2_keepalive_interval_s: 30.0,
+            http2_keepalive_timeout_s: 10.0,
+            max_connections: 4096,
+            max_concurrent_streams: 256,
             workers: 1,
             queue_capacity: 1024,
             max_batch_records: 1024,
@@ -105,6 +141,7 @@ impl Default for Config {
             max_ingest_in_flight: 512,
             epoch_window: 2,
             max_reports_per_beacon: 64,
+            drain_s: 2.0,
             shutdown_grace_s: 30,
             log_format: LogFormat::Text,
         }
@@ -123,6 +160,11 @@ pub enum ConfigError {
 }
 
 impl Config {
+    /// How long a shutdown keeps serving before it stops taking requests.
+    pub fn drain(&self) -> std::time::Duration {
+        std::time::Duration::from_secs_f64(self.drain_s)
+    }
+
     /// Defaults, then `file` (if given; it must exist), then the
     /// environment.
     pub fn load(file: Option<&Path>) -> Result<Self, ConfigError> {
@@ -156,23 +198,44 @@ impl Config {
             ("max_message_bytes", self.max_message_bytes),
             ("max_ingest_in_flight", self.max_ingest_in_flight),
             ("max_reports_per_beacon", self.max_reports_per_beacon),
+            ("max_connections", self.max_connections),
+            (
+                "max_concurrent_streams",
+                self.max_concurrent_streams as usize,
+            ),
         ];
         for (name, v) in positive {
             if v == 0 {
                 return Err(ConfigError::Invalid(format!("{name} must be at least 1")));
             }
         }
+        if !(0.0..=3600.0).contains(&self.drain_s) {
+            return Err(ConfigError::Invalid(format!(
+                "drain_s must be between 0 and 3600 seconds, got {}",
+                self.drain_s
+            )));
+        }
         if self.epoch_window == 0 {
             return Err(ConfigError::Invalid(
                 "epoch_window must be at least 1".into(),
             ));
         }
-        if let Some(t) = &self.operator_token {
-            if t.len() < 16 {
-                return Err(ConfigError::Invalid(
-                    "operator_token must be at least 16 characters".into(),
-                ));
+        for (name, v) in [
+            ("handshake_timeout_s", self.handshake_timeout_s),
+            (
+                "http2_keepalive_interval_s",
+                self.http2_keepalive_interval_s,
+            ),
+            ("http2_keepalive_timeout_s", self.http2_keepalive_timeout_s),
+        ] {
+            if !(0.1..=3600.0).contains(&v) {
+                return Err(ConfigError::Invalid(format!(
+                    "{name} must be between 0.1 and 3600 seconds, got {v}"
+                )));
             }
+        }
+        if let Some(t) = &self.operator_token {
+            check_token(t)?;
         }
         match (&self.tls_cert, &self.tls_key) {
             (Some(_), None) => {
@@ -214,6 +277,17 @@ impl Config {
             .collect()
     }
 
+    /// Whether the gRPC address is reachable from other machines (not
+    /// loopback; `0.0.0.0` and `::` are public).
+    pub fn is_public(&self) -> bool {
+        !self.listen.ip().is_loopback()
+    }
+
+    /// The handshake and first-request timeout.
+    pub fn handshake_timeout(&self) -> std::time::Duration {
+        std::time::Duration::from_secs_f64(self.handshake_timeout_s)
+    }
+
     /// The metrics address, if enabled.
     pub fn metrics_addr(&self) -> Result<Option<SocketAddr>, ConfigError> {
         if self.metrics_listen.is_empty() {
@@ -235,6 +309,28 @@ impl Config {
             .clone()
             .unwrap_or_else(|| self.data_dir.join("keys"))
     }
+}
+
+/// Fewest characters of an operator token.
+pub const MIN_TOKEN_CHARS: usize = 16;
+
+/// Refuses an operator token that is too short or that gRPC metadata cannot
+/// carry (only visible ASCII, `!` to `~`, can be sent as it is).
+fn check_token(t: &str) -> Result<(), ConfigError> {
+    if let Some((i, c)) = t.chars().enumerate().find(|(_, c)| !c.is_ascii_graphic()) {
+        return Err(ConfigError::Invalid(format!(
+            "operator_token: character {} ({c:?}) is not visible ASCII: a token may only hold \
+             the characters `!` to `~` (gRPC metadata is ASCII), e.g. 32 random bytes in hex",
+            i + 1
+        )));
+    }
+    let n = t.chars().count();
+    if n < MIN_TOKEN_CHARS {
+        return Err(ConfigError::Invalid(format!(
+            "operator_token must be at least {MIN_TOKEN_CHARS} characters, got {n}"
+        )));
+    }
+    Ok(())
 }
 
 #[cfg(test)]
@@ -259,6 +355,29 @@ mod tests {
         assert!(e.to_string().contains("uptme"));
         let c = Config::load_with_env(None, "DPTEST_NONE_").unwrap();
         assert_eq!(c, Config::default());
+    }
+
+    #[test]
+    fn tokens_are_visible_ascii_counted_in_characters() {
+        let with = |t: &str| Config {
+            operator_token: Some(t.into()),
+            ..Config::default()
+        };
+        assert!(with("0123456789abcdef").validate().is_ok());
+        let e = with("0123456789abcde").validate().unwrap_err();
+        assert!(e.to_string().contains("got 15"), "{e}");
+        // 16 bytes, but 8 characters (and not ASCII).
+        let e = with("éééééééé").validate().unwrap_err();
+        assert!(e.to_string().contains("visible ASCII"), "{e}");
+        let e = with("0123456789 abcdef").validate().unwrap_err();
+        assert!(e.to_string().contains("character 11"), "{e}");
+        let e = Config {
+            handshake_timeout_s: 0.0,
+            ..Config::default()
+        }
+        .validate()
+        .unwrap_err();
+        assert!(e.to_string().contains("handshake_timeout_s"), "{e}");
     }
 
     #[test]

@@ -54,8 +54,9 @@ pub enum ServiceError {
     /// The keys for a statement are not loaded yet (`UNAVAILABLE`).
     #[error("the {} keys are not loaded yet: retry later", .0.as_str())]
     KeysNotReady(StatementKind),
-    /// The service is shutting down (`UNAVAILABLE`).
-    #[error("the service is shutting down")]
+    /// The node is shutting down (`UNAVAILABLE`: retry, on another node or
+    /// on this one once it is back).
+    #[error("this node is shutting down: retry the request")]
     ShuttingDown,
     /// Other requests kept changing the same state (a device's chain, the
     /// registry) while this one was planned (`ABORTED`: retry).
@@ -103,13 +104,33 @@ impl ServiceError {
     }
 }
 
+/// Bytes of a status message at most: a message that would be longer
+/// (never expected: inputs are quoted in part, `depin_proto::convert::quote`)
+/// is cut at a character boundary and says so.
+pub const MAX_STATUS_MESSAGE: usize = 1024;
+
+/// `msg` cut to [`MAX_STATUS_MESSAGE`] bytes.
+pub fn bounded(mut msg: String) -> String {
+    if msg.len() <= MAX_STATUS_MESSAGE {
+        return msg;
+    }
+    const CUT: &str = "… (message cut)";
+    let mut end = MAX_STATUS_MESSAGE - CUT.len();
+    while !msg.is_char_boundary(end) {
+        end -= 1;
+    }
+    msg.truncate(end);
+    msg.push_str(CUT);
+    msg
+}
+
 impl From<ServiceError> for tonic::Status {
     fn from(e: ServiceError) -> Self {
         let code = e.code();
         if code == tonic::Code::Internal {
             tracing::error!(error = %e, "internal error");
         }
-        tonic::Status::new(code, e.to_string())
+        tonic::Status::new(code, bounded(e.to_string()))
     }
 }
 
@@ -119,6 +140,18 @@ pub type Result<T, E = ServiceError> = std::result::Result<T, E>;
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn status_messages_are_bounded() {
+        let s = tonic::Status::from(ServiceError::Internal("é".repeat(5000)));
+        assert!(
+            s.message().len() <= MAX_STATUS_MESSAGE,
+            "{}",
+            s.message().len()
+        );
+        assert!(s.message().ends_with("(message cut)"));
+        assert_eq!(bounded("short".into()), "short");
+    }
 
     #[test]
     fn each_class_maps_to_its_code() {

@@ -10,6 +10,9 @@
 //! - [`api`]: the tonic services; [`error`]: the one mapping from domain
 //!   errors to gRPC statuses; [`auth`]: operator tokens.
 //! - [`metrics`]: Prometheus metrics over HTTP.
+//! - [`conn`]: connection limits (cap, first-request timeout);
+//!   [`exposure`]: what a node refuses or warns about before it serves
+//!   (development keys on a public address, files others can read).
 //!
 //! Health (`grpc.health.v1`) and server reflection are served beside the
 //! API. `docs/service.md` describes the behaviour in full.
@@ -17,7 +20,9 @@
 pub mod api;
 pub mod auth;
 pub mod config;
+pub mod conn;
 pub mod error;
+pub mod exposure;
 pub mod ingest;
 pub mod jobs;
 pub mod metrics;
@@ -34,7 +39,7 @@ use tokio::sync::watch;
 pub use config::Config;
 
 use api::{OperatorApi, ProverApi};
-use auth::OperatorAuth;
+use auth::{Gate, OperatorAuth};
 use depin_store::{Store, StoreError};
 use depin_store_redb::RedbStore;
 use ingest::{Ingest, IngestLimits};
@@ -65,9 +70,44 @@ pub enum ServeError {
     /// The TLS certificate, key or client CA is unusable.
     #[error("TLS: {0}")]
     Tls(String),
+    /// The node would run insecurely (development keys on a public
+    /// address, secrets other users can read) without `allow_insecure`.
+    #[error("{0}")]
+    Insecure(String),
     /// Anything else at start.
     #[error("{0}")]
     Other(String),
+}
+
+/// Where a node is in its life after it started.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+enum Phase {
+    /// Serving, healthy.
+    Serving,
+    /// Told to shut down: health says NOT_SERVING, requests are still
+    /// served for `drain_s` so that load balancers take the node out first.
+    Draining,
+    /// No new requests (UNAVAILABLE); the ones received are answered and
+    /// running proofs get `shutdown_grace_s`.
+    Stopping,
+}
+
+/// Asks a running service to shut down (from another task: a signal
+/// handler).
+#[derive(Debug, Clone)]
+pub struct ShutdownHandle(Arc<watch::Sender<Phase>>);
+
+impl ShutdownHandle {
+    /// Starts a draining shutdown; a second call skips what is left of the
+    /// drain.
+    pub fn shutdown(&self) {
+        self.0.send_modify(|p| {
+            *p = match *p {
+                Phase::Serving => Phase::Draining,
+                _ => Phase::Stopping,
+            }
+        });
+    }
 }
 
 /// A running service.
@@ -77,14 +117,23 @@ pub struct RunningService {
     pub addr: SocketAddr,
     /// The metrics address, if served.
     pub metrics_addr: Option<SocketAddr>,
-    shutdown: watch::Sender<bool>,
+    handle: ShutdownHandle,
     done: tokio::task::JoinHandle<Result<(), ServeError>>,
 }
 
 impl RunningService {
-    /// Starts a graceful shutdown.
+    /// Starts a draining shutdown (`docs/service.md`, "A node's life"):
+    /// health NOT_SERVING at once, requests served for `drain_s`, then no
+    /// new ones (UNAVAILABLE), every received one answered, running proofs
+    /// given `shutdown_grace_s`. A second call skips what is left of the
+    /// drain.
     pub fn shutdown(&self) {
-        let _ = self.shutdown.send(true);
+        self.handle.shutdown();
+    }
+
+    /// A handle that shuts the service down from elsewhere.
+    pub fn handle(&self) -> ShutdownHandle {
+        self.handle.clone()
     }
 
     /// Waits until the service has stopped.
@@ -107,19 +156,37 @@ struct Node {
 
 /// Opens the store, starts the key loader and the job workers, and builds
 /// the two APIs.
-async fn build_node(config: &Config) -> Result<Node, ServeError> {
+async fn build_node(
+    config: &Config,
+    closing: watch::Receiver<bool>,
+    operator: OperatorAuth,
+    insecure: &mut Vec<String>,
+) -> Result<Node, ServeError> {
     let kinds = config.kinds()?;
-    std::fs::create_dir_all(&config.data_dir).map_err(|source| ServeError::Io {
+    depin_durable::create_private_dir_all(&config.data_dir).map_err(|source| ServeError::Io {
         what: format!("creating {}", config.data_dir.display()),
         source,
     })?;
+    if let Ok(Some(m)) = depin_durable::mode(&config.data_dir) {
+        if m & 0o077 != 0 {
+            tracing::warn!(
+                data_dir = %config.data_dir.display(),
+                mode = format!("{m:04o}"),
+                "the data directory is open to other users: `chmod 700` it"
+            );
+        }
+    }
+    let secret_path = config.data_dir.join("node.secret");
+    // Refused before they are used (a secret others could read is no
+    // secret); created owner-only when missing.
+    for p in [config.db_path(), secret_path.clone()] {
+        insecure.extend(exposure::check_private(&p, config.allow_insecure)?);
+    }
     let redb = Arc::new(RedbStore::open(&config.db_path())?);
     let store: Arc<dyn Store> = redb.clone();
-    let secret = prove::node_secret(&config.data_dir.join("node.secret")).map_err(|source| {
-        ServeError::Io {
-            what: "reading the node secret".into(),
-            source,
-        }
+    let secret = prove::node_secret(&secret_path).map_err(|source| ServeError::Io {
+        what: "reading the node secret".into(),
+        source,
     })?;
     let metrics = Arc::new(Metrics::new());
     let registries = Arc::new(Registries::default());
@@ -160,6 +227,9 @@ async fn build_node(config: &Config) -> Result<Node, ServeError> {
             store: store.clone(),
             keys,
             max_batch_records: config.max_batch_records,
+            epoch_window: config.epoch_window,
+            operator,
+            closing,
         },
         operator: OperatorApi {
             store,
@@ -201,20 +271,125 @@ async fn serve_metrics(
     Ok(bound)
 }
 
+/// What the rest of a node's life needs once it serves.
+struct Life {
+    phase: watch::Receiver<Phase>,
+    closing: watch::Sender<bool>,
+    finished: watch::Sender<bool>,
+    gate: Gate,
+    health: tonic_health::server::HealthReporter,
+    drain: Duration,
+    grace: Duration,
+    jobs: Arc<Jobs>,
+    workers: Vec<tokio::task::JoinHandle<()>>,
+    redb: Arc<RedbStore>,
+}
+
+/// Serves until told to shut down, then drains, stops taking requests,
+/// answers the ones received, lets running proofs finish within the grace
+/// and closes the store.
+async fn live<F>(server: F, life: Life) -> Result<(), ServeError>
+where
+    F: std::future::Future<Output = Result<(), tonic::transport::Error>>,
+{
+    let Life {
+        mut phase,
+        closing,
+        finished,
+        gate,
+        health,
+        drain,
+        grace,
+        jobs,
+        workers,
+        redb,
+    } = life;
+    let mut server = std::pin::pin!(server);
+    let mut ended = None;
+    tokio::select! {
+        r = &mut server => ended = Some(r),
+        _ = phase.wait_for(|p| *p >= Phase::Draining) => {}
+    }
+    if ended.is_none() {
+        // Draining: out of the load balancer's pool, still serving.
+        use tonic_health::ServingStatus::NotServing;
+        for name in [
+            "",
+            depin_proto::service_names::PROVER,
+            depin_proto::service_names::OPERATOR,
+        ] {
+            health.set_service_status(name, NotServing).await;
+        }
+        tracing::info!(
+            drain_s = drain.as_secs_f64(),
+            "draining: health NOT_SERVING, requests still served"
+        );
+        tokio::select! {
+            r = &mut server => ended = Some(r),
+            _ = tokio::time::sleep(drain) => {}
+            _ = phase.wait_for(|p| *p >= Phase::Stopping) => {}
+        }
+    }
+    // Stopping: no new requests, the received ones answered (GOAWAY, then
+    // the connections close once their streams are done).
+    gate.close();
+    let _ = closing.send(true);
+    tracing::info!("no new requests: answering the ones received");
+    let deadline = tokio::time::Instant::now() + grace;
+    let served = match ended {
+        Some(r) => r,
+        None => match tokio::time::timeout_at(deadline, &mut server).await {
+            Ok(r) => r,
+            Err(_) => {
+                tracing::warn!(
+                    grace_s = grace.as_secs(),
+                    "requests still open after the grace period: closing them"
+                );
+                Ok(())
+            }
+        },
+    };
+    // Stop the workers; running proofs get what is left of the grace.
+    jobs.stop();
+    if tokio::time::timeout_at(deadline, futures_join(workers))
+        .await
+        .is_err()
+    {
+        tracing::warn!(
+            grace_s = grace.as_secs(),
+            "running proofs did not finish in time: they resume at the next start"
+        );
+    }
+    redb.close();
+    let _ = finished.send(true);
+    tracing::info!("stopped");
+    served.map_err(ServeError::from)
+}
+
 /// Starts the service on the current tokio runtime.
 pub async fn start(config: Config) -> Result<RunningService, ServeError> {
     config.validate()?;
-    let mut builder = tonic::transport::Server::builder();
+    let mut insecure = exposure::preflight(&config)?;
+    let mut builder = tonic::transport::Server::builder()
+        .http2_keepalive_interval(Some(Duration::from_secs_f64(
+            config.http2_keepalive_interval_s,
+        )))
+        .http2_keepalive_timeout(Some(Duration::from_secs_f64(
+            config.http2_keepalive_timeout_s,
+        )))
+        .max_concurrent_streams(Some(config.max_concurrent_streams));
     if let Some(tls) = tls_config(&config)? {
         builder = builder
             .tls_config(tls)
             .map_err(|e| ServeError::Tls(error_chain(&e)))?;
     }
-    let node = build_node(&config).await?;
+    let (closing, closing_rx) = watch::channel(false);
+    let gate = Gate::default();
+    let auth = OperatorAuth::new(config.operator_token.as_deref(), gate.clone());
+    let node = build_node(&config, closing_rx.clone(), auth.clone(), &mut insecure).await?;
     if config.operator_token.is_none() {
         tracing::warn!("no operator_token configured: operator calls will be refused");
     }
-    let auth = OperatorAuth::new(config.operator_token.as_deref());
 
     let (health_reporter, health) = tonic_health::server::health_reporter();
     health_reporter
@@ -239,12 +414,12 @@ pub async fn start(config: Config) -> Result<RunningService, ServeError> {
         what: "local address".into(),
         source,
     })?;
-    let (shutdown_tx, shutdown_rx) = watch::channel(false);
-    let metrics_addr = serve_metrics(&config, node.metrics.clone(), shutdown_rx.clone()).await?;
+    let (finished, finished_rx) = watch::channel(false);
+    let metrics_addr = serve_metrics(&config, node.metrics.clone(), finished_rx.clone()).await?;
+    insecure.dedup();
+    exposure::repeat_warnings(insecure, finished_rx);
 
     let max_msg = config.max_message_bytes;
-    let grace = Duration::from_secs(config.shutdown_grace_s);
-    let sd = wait_shutdown(shutdown_rx.clone());
     let Node {
         redb,
         jobs,
@@ -253,28 +428,28 @@ pub async fn start(config: Config) -> Result<RunningService, ServeError> {
         operator,
         ..
     } = node;
+    let mut stop = closing_rx;
+    let limits = conn::ConnLimits {
+        max_connections: config.max_connections,
+        handshake_timeout: config.handshake_timeout(),
+    };
     let server = builder
+        .layer(conn::ConnLayer)
         .add_service(health)
         .add_service(reflection)
-        .add_service(
+        .add_service(tonic::service::interceptor::InterceptedService::new(
             ProverServer::new(prover)
                 .max_decoding_message_size(max_msg)
                 .max_encoding_message_size(64 << 20),
-        )
+            gate.clone(),
+        ))
         .add_service(tonic::service::interceptor::InterceptedService::new(
             OperatorServer::new(operator).max_decoding_message_size(max_msg),
             auth,
         ))
-        .serve_with_incoming_shutdown(
-            tokio_stream::wrappers::TcpListenerStream::new(listener),
-            async move {
-                sd.await;
-                health_reporter
-                    .set_not_serving::<ProverServer<ProverApi>>()
-                    .await;
-                tracing::info!("shutting down: no new requests");
-            },
-        );
+        .serve_with_incoming_shutdown(conn::incoming(listener, limits), async move {
+            let _ = stop.wait_for(|c| *c).await;
+        });
     tracing::info!(
         %addr,
         metrics = ?metrics_addr,
@@ -282,24 +457,24 @@ pub async fn start(config: Config) -> Result<RunningService, ServeError> {
         mutual_tls = config.tls_client_ca.is_some(),
         "serving depin.prover.v1"
     );
-    let done = tokio::spawn(async move {
-        let served = server.await;
-        // Stop the workers; wait for running proofs up to the grace period.
-        jobs.stop();
-        let all = futures_join(workers);
-        if tokio::time::timeout(grace, all).await.is_err() {
-            tracing::warn!(
-                grace_s = grace.as_secs(),
-                "running proofs did not finish in time: they resume at the next start"
-            );
-        }
-        redb.close();
-        served.map_err(ServeError::from)
-    });
+    let (phase_tx, phase) = watch::channel(Phase::Serving);
+    let life = Life {
+        phase,
+        closing,
+        finished,
+        gate,
+        health: health_reporter,
+        drain: config.drain(),
+        grace: Duration::from_secs(config.shutdown_grace_s),
+        jobs,
+        workers,
+        redb,
+    };
+    let done = tokio::spawn(live(server, life));
     Ok(RunningService {
         addr,
         metrics_addr,
-        shutdown: shutdown_tx,
+        handle: ShutdownHandle(Arc::new(phase_tx)),
         done,
     })
 }
@@ -394,33 +569,47 @@ pub fn serve(config: Config) -> Result<(), ServeError> {
         })?;
     rt.block_on(async move {
         let running = start(config).await?;
-        let stop = running.shutdown.clone();
+        let handle = running.handle();
+        let mut signals = Signals::new();
         tokio::spawn(async move {
-            shutdown_signal().await;
-            let _ = stop.send(true);
+            signals.next().await;
+            handle.shutdown();
+            signals.next().await;
+            // Everything acknowledged is already durable: stopping at once
+            // loses nothing but the answers still owed.
+            tracing::warn!("second signal: stopping at once");
+            std::process::exit(0);
         });
         running.wait().await
     })
 }
 
-async fn shutdown_signal() {
+/// SIGTERM and SIGINT (Ctrl-C), listened to from the start so that a
+/// second one is never missed.
+struct Signals {
     #[cfg(unix)]
-    {
-        use tokio::signal::unix::{signal, SignalKind};
-        match signal(SignalKind::terminate()) {
-            Ok(mut term) => {
-                tokio::select! {
-                    _ = term.recv() => tracing::info!("SIGTERM"),
-                    _ = tokio::signal::ctrl_c() => tracing::info!("SIGINT"),
-                }
-            }
-            Err(_) => {
-                let _ = tokio::signal::ctrl_c().await;
-            }
+    term: Option<tokio::signal::unix::Signal>,
+}
+
+impl Signals {
+    fn new() -> Self {
+        Signals {
+            #[cfg(unix)]
+            term: tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).ok(),
         }
     }
-    #[cfg(not(unix))]
-    {
+
+    /// The next SIGTERM or SIGINT.
+    async fn next(&mut self) {
+        #[cfg(unix)]
+        if let Some(term) = &mut self.term {
+            tokio::select! {
+                _ = term.recv() => tracing::info!("SIGTERM"),
+                _ = tokio::signal::ctrl_c() => tracing::info!("SIGINT"),
+            }
+            return;
+        }
         let _ = tokio::signal::ctrl_c().await;
+        tracing::info!("SIGINT");
     }
 }

@@ -12,6 +12,7 @@ use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Condvar, Mutex};
 
+use depin_circom::ZkeySystem;
 use depin_crypto::eddsa::{PublicKey, Signature};
 use depin_crypto::field::fr_to_le_bytes;
 use depin_crypto::merkle::MerkleTree;
@@ -346,13 +347,20 @@ impl KeyStore {
     }
 }
 
-/// `kind`'s keys from `dir`: Groth16, the one backend today; development
-/// keys are made from `dev_seed` where missing.
+/// `kind`'s keys from `dir`: a ceremony's key (`final.zkey`) where there is
+/// one, else the packed Groth16 key, development keys being made from
+/// `dev_seed` where missing.
 fn load_or_make(
     dir: &Path,
     kind: StatementKind,
     dev_seed: Option<u64>,
 ) -> Result<Arc<dyn ProofSystem>, String> {
+    let zkey = dir.join(depin_circom::system::ZKEY_FILE);
+    if zkey.exists() {
+        let system =
+            ZkeySystem::load(&zkey, kind).map_err(|e| format!("{}: {e}", zkey.display()))?;
+        return Ok(Arc::new(system));
+    }
     if dev_seed.is_some() && !dir.join(depin_groth16::keys::PROVING_KEY_FILE).exists() {
         tracing::warn!(
             statement = kind.as_str(),
@@ -380,25 +388,41 @@ pub fn job_rng(secret: &[u8; 32], key: &ChainKey, public: &[Fr]) -> ChaCha20Rng 
     ChaCha20Rng::from_seed(seed)
 }
 
-/// Reads the node's proving secret from `path`, making it on first use.
+/// Reads the node's proving secret from `path`, making it on first use,
+/// whole or not at all ([`depin_durable`]; the leftovers of a start killed
+/// while making it are removed). A file of another length is refused,
+/// never rewritten. A new secret is owner-only (0600, in directories made
+/// 0700) from the moment it exists.
 pub fn node_secret(path: &Path) -> std::io::Result<[u8; 32]> {
-    if let Ok(b) = std::fs::read(path) {
-        if let Ok(s) = <[u8; 32]>::try_from(b.as_slice()) {
-            return Ok(s);
+    use std::io::{Error, ErrorKind};
+    depin_durable::remove_stale(path)?;
+    let read = |path: &Path| -> std::io::Result<[u8; 32]> {
+        let b = std::fs::read(path)?;
+        <[u8; 32]>::try_from(b.as_slice()).map_err(|_| {
+            Error::new(
+                ErrorKind::InvalidData,
+                format!(
+                    "{}: {} bytes, a node secret has 32: restore it from a backup, or remove \
+                     it to make a new one (a job retried after that gives another proof)",
+                    path.display(),
+                    b.len()
+                ),
+            )
+        })
+    };
+    match read(path) {
+        Err(e) if e.kind() == ErrorKind::NotFound => {
+            let mut s = [0u8; 32];
+            rand_core::RngCore::fill_bytes(&mut rand_core::OsRng, &mut s);
+            if let Some(d) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+                depin_durable::create_private_dir_all(d)?;
+            }
+            if depin_durable::create_file(path, &s)? {
+                Ok(s)
+            } else {
+                read(path)
+            }
         }
+        other => other,
     }
-    let mut s = [0u8; 32];
-    rand_core::RngCore::fill_bytes(&mut rand_core::OsRng, &mut s);
-    if let Some(d) = path.parent() {
-        std::fs::create_dir_all(d)?;
-    }
-    let tmp = path.with_extension("tmp");
-    {
-        use std::io::Write;
-        let mut f = std::fs::File::create(&tmp)?;
-        f.write_all(&s)?;
-        f.sync_all()?;
-    }
-    std::fs::rename(&tmp, path)?;
-    Ok(s)
 }

@@ -7,6 +7,7 @@ use depin_device_sdk::client::{
     coverage_claim, pb, witness_reports, BandwidthChain, ClientReceipt, OperatorClient,
     ProverClient, UptimeChain,
 };
+use depin_device_sdk::signer::Device;
 use depin_service::start;
 use depin_statements::records::{beacon_id, Heartbeat, Location, SessionReceipt};
 use depin_statements::{Fr, RejectReason, StatementKind};
@@ -182,13 +183,14 @@ async fn service_happy_path_proves_all_three_statements() {
         (&bw, pb::StatementKind::Bandwidth),
         (&cov, pb::StatementKind::Coverage),
     ] {
+        // Asked by the device itself (the epoch still takes records).
         let j = prover
-            .prove_epoch(&key.public_key().id(), kind, EPOCH)
+            .prove_epoch_signed(&Device::new(key.clone()), kind, EPOCH)
             .await
             .unwrap();
         assert!(j.created);
-        // Idempotent.
-        let again = prover
+        // Idempotent (and the operator may ask too).
+        let again = op
             .prove_epoch(&key.public_key().id(), kind, EPOCH)
             .await
             .unwrap();
@@ -462,25 +464,22 @@ async fn check_jobs(prover: &mut ProverClient, op: &mut OperatorClient, dev_id: 
     let other = device(2);
     op.register_device(&other.public_key()).await.unwrap();
     let s = status_of(
-        prover
-            .prove_epoch(&other.public_key().id(), pb::StatementKind::Uptime, EPOCH)
+        op.prove_epoch(&other.public_key().id(), pb::StatementKind::Uptime, EPOCH)
             .await,
     );
     assert_eq!(s.code(), Code::FailedPrecondition);
     assert!(s.message().contains("nothing to prove"), "{}", s.message());
     let s = status_of(
-        prover
-            .prove_epoch(dev_id, pb::StatementKind::Bandwidth, EPOCH)
+        op.prove_epoch(dev_id, pb::StatementKind::Bandwidth, EPOCH)
             .await,
     );
     assert_eq!(s.code(), Code::FailedPrecondition, "{s:?}");
     let s = status_of(
-        prover
-            .prove_epoch(dev_id, pb::StatementKind::Uptime, EPOCH + 7)
+        op.prove_epoch(dev_id, pb::StatementKind::Uptime, EPOCH + 7)
             .await,
     );
     assert_eq!(s.code(), Code::NotFound);
-    let j = prover
+    let j = op
         .prove_epoch(dev_id, pb::StatementKind::Uptime, EPOCH)
         .await
         .unwrap();
@@ -584,10 +583,7 @@ async fn service_full_queue_is_resource_exhausted() {
     }
     let mut exhausted = 0;
     for id in &ids {
-        match prover
-            .prove_epoch(id, pb::StatementKind::Uptime, EPOCH)
-            .await
-        {
+        match op.prove_epoch(id, pb::StatementKind::Uptime, EPOCH).await {
             Ok(_) => {}
             Err(e) => {
                 let s = status_of::<()>(Err(e));

@@ -72,6 +72,29 @@ fn db_err(e: impl std::fmt::Display) -> StoreError {
     StoreError::Database(e.to_string())
 }
 
+fn io_err(path: &Path, e: std::io::Error) -> StoreError {
+    StoreError::Database(format!("{}: {e}", path.display()))
+}
+
+/// Creates an empty database with every table at `path`, whole or not at
+/// all.
+fn create(path: &Path) -> Result<(), StoreError> {
+    let tmp = depin_durable::temp_path(path);
+    // Owner-only from the moment it exists (the records are the devices'
+    // private data); redb initialises the empty file.
+    drop(depin_durable::create_private(&tmp).map_err(|e| io_err(&tmp, e))?);
+    {
+        let db = Database::create(&tmp).map_err(|e| io_err(&tmp, std::io::Error::other(e)))?;
+        let txn = db.begin_write().map_err(db_err)?;
+        for t in ALL {
+            txn.open_table(t).map_err(db_err)?;
+        }
+        txn.commit().map_err(db_err)?;
+    }
+    depin_durable::publish(&tmp, path).map_err(|e| io_err(path, e))?;
+    Ok(())
+}
+
 type Request = (
     WriteBatch,
     tokio::sync::oneshot::Sender<Result<(), StoreError>>,
@@ -151,12 +174,31 @@ fn prefix_range(prefix: &[u8]) -> (Vec<u8>, Vec<u8>) {
 }
 
 impl RedbStore {
-    /// Opens (or creates) the database file at `path` and starts the writer.
+    /// Opens the database file at `path` and starts the writer. A missing
+    /// database is created whole or not at all (with every table, beside
+    /// it, fsynced, then moved into place; [`depin_durable`]), so a start
+    /// killed at any moment never leaves a file that later starts cannot
+    /// open; the leftovers of such a start are removed. The file (0600) and
+    /// the directories created for it (0700) are owner-only. A database that
+    /// exists but does not open is never deleted or rewritten: the error
+    /// names the file and says what to do.
     pub fn open(path: &Path) -> Result<Self, StoreError> {
-        if let Some(dir) = path.parent() {
-            std::fs::create_dir_all(dir).map_err(db_err)?;
+        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+            depin_durable::create_private_dir_all(dir).map_err(|e| io_err(dir, e))?;
         }
-        let db = Database::create(path).map_err(db_err)?;
+        depin_durable::remove_stale(path).map_err(|e| io_err(path, e))?;
+        if !path.exists() {
+            create(path)?;
+        }
+        let db = Database::open(path).map_err(|e| {
+            StoreError::Database(format!(
+                "{}: {e}. It is not a database this build can open (an interrupted first \
+                 start leaves none behind): restore it from a backup, or move it aside to \
+                 start with an empty store",
+                path.display()
+            ))
+        })?;
+        // Tables a newer build adds to an existing database.
         let txn = db.begin_write().map_err(db_err)?;
         for t in ALL {
             txn.open_table(t).map_err(db_err)?;
@@ -614,6 +656,39 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let store = RedbStore::open(&dir.path().join("prover.redb")).unwrap();
         depin_store::conformance::run(&store).await;
+    }
+
+    #[test]
+    fn a_database_that_does_not_open_is_named_and_kept() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("prover.redb");
+        std::fs::write(&path, b"not a database").unwrap();
+        let e = RedbStore::open(&path).unwrap_err().to_string();
+        assert!(
+            e.contains("prover.redb") && e.contains("move it aside"),
+            "{e}"
+        );
+        assert_eq!(std::fs::read(&path).unwrap(), b"not a database");
+    }
+
+    #[test]
+    fn an_interrupted_creation_is_cleaned_up() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("prover.redb");
+        // A creation killed half way: a temporary of a writer that is gone.
+        let stale = dir
+            .path()
+            .join(format!(".prover.redb.tmp-{}-0", u32::MAX - 3));
+        std::fs::write(&stale, b"half a header").unwrap();
+        drop(RedbStore::open(&path).unwrap());
+        assert!(!stale.exists());
+        let names: Vec<String> = std::fs::read_dir(dir.path())
+            .unwrap()
+            .flatten()
+            .map(|e| e.file_name().to_string_lossy().into_owned())
+            .collect();
+        assert_eq!(names, vec!["prover.redb".to_string()]);
+        drop(RedbStore::open(&path).unwrap());
     }
 
     #[tokio::test]

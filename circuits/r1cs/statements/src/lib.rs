@@ -14,12 +14,14 @@
 //! Circuits carry their witness values and a capacity: the Groth16 keys use
 //! the statement's capacity (`depin_statements::*_CAPACITY`); tests also
 //! build smaller capacities, which synthesize the same gadgets in fewer
-//! copies.
+//! copies. [`visit`] hands a statement chosen at run time to generic code.
 
 pub mod bandwidth;
 pub mod common;
 pub mod coverage;
 pub mod testing;
 pub mod uptime;
+pub mod visit;
 
 pub use common::{CircuitError, StatementCircuit};
+pub use visit::{visit_epoch, visit_sample, CircuitVisitor};

@@ -39,7 +39,7 @@ mod witness;
 
 pub use packed_key::{read_packed, PackedKeyError, ProvingKeyRef, PACKED_MAGIC};
 pub use prove::{CircuitProver, ProveTimings};
-pub use r1cs::{R1cs, MAX_R1CS_LEN};
+pub use r1cs::{R1cs, SetupMatrices, MAX_R1CS_LEN};
 pub use witness::{synthesize_witness, Assignment};
 
 use ark_relations::gr1cs::SynthesisError;

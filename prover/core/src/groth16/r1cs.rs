@@ -60,21 +60,35 @@ pub struct R1cs {
     c: Csr,
 }
 
-impl R1cs {
+/// A circuit's R1CS as arkworks' setup-mode synthesis gives it: the
+/// `[A, B, C]` matrices (rows of `(coefficient, column)`) over `num_instance`
+/// instance variables (the constant one included) and `num_witness` witness
+/// variables.
+#[derive(Debug, Clone)]
+pub struct SetupMatrices {
+    /// `[A, B, C]`.
+    pub matrices: Vec<Matrix<Fr>>,
+    /// Instance variables, the constant one included.
+    pub num_instance: usize,
+    /// Witness variables.
+    pub num_witness: usize,
+}
+
+impl SetupMatrices {
     /// Synthesizes `circuit` in setup mode (optimising for constraints, as
     /// arkworks' Groth16 setup does), inlines its linear combinations and
     /// takes its R1CS matrices. The witness values in `circuit` are not used.
-    pub fn from_circuit<C: ConstraintSynthesizer<Fr>>(circuit: C) -> Result<Self, Groth16Error> {
+    pub fn of_circuit<C: ConstraintSynthesizer<Fr>>(circuit: C) -> Result<Self, Groth16Error> {
         let cs = ConstraintSystem::<Fr>::new_ref();
         cs.set_optimization_goal(OptimizationGoal::Constraints);
         cs.set_mode(SynthesisMode::Setup);
         circuit.generate_constraints(cs.clone())?;
         cs.finalize();
-        Self::from_constraint_system(&cs)
+        Self::of_constraint_system(&cs)
     }
 
     /// The matrices of a synthesized (and finalized) constraint system.
-    pub fn from_constraint_system(cs: &ConstraintSystemRef<Fr>) -> Result<Self, Groth16Error> {
+    pub fn of_constraint_system(cs: &ConstraintSystemRef<Fr>) -> Result<Self, Groth16Error> {
         if cs.num_predicates() != 1 {
             return Err(Groth16Error::NotR1cs(format!(
                 "{} predicates, expected only R1CS",
@@ -85,11 +99,26 @@ impl R1cs {
         let matrices = all
             .remove(R1CS_PREDICATE_LABEL)
             .ok_or_else(|| Groth16Error::NotR1cs("no R1CS predicate".into()))?;
-        Self::from_matrices(
-            &matrices,
-            cs.num_instance_variables(),
-            cs.num_witness_variables(),
-        )
+        Ok(SetupMatrices {
+            matrices,
+            num_instance: cs.num_instance_variables(),
+            num_witness: cs.num_witness_variables(),
+        })
+    }
+}
+
+impl R1cs {
+    /// Synthesizes `circuit` in setup mode ([`SetupMatrices::of_circuit`])
+    /// and compresses its matrices.
+    pub fn from_circuit<C: ConstraintSynthesizer<Fr>>(circuit: C) -> Result<Self, Groth16Error> {
+        let m = SetupMatrices::of_circuit(circuit)?;
+        Self::from_matrices(&m.matrices, m.num_instance, m.num_witness)
+    }
+
+    /// The matrices of a synthesized (and finalized) constraint system.
+    pub fn from_constraint_system(cs: &ConstraintSystemRef<Fr>) -> Result<Self, Groth16Error> {
+        let m = SetupMatrices::of_constraint_system(cs)?;
+        Self::from_matrices(&m.matrices, m.num_instance, m.num_witness)
     }
 
     /// Compresses arkworks' `[A, B, C]` matrices (rows of `(coefficient,
