@@ -392,12 +392,7 @@ impl ProverClient {
         kind: pb::StatementKind,
         epoch: u32,
     ) -> Result<pb::ProveEpochResponse, ClientError> {
-        let req = pb::ProveEpochRequest {
-            device_id: fr_to_string(device_id),
-            kind: kind as i32,
-            epoch,
-            device_signature: None,
-        };
+        let req = unsigned_prove_request(device_id, kind, epoch);
         with_retries!(self, req, prove_epoch)
     }
 
@@ -491,12 +486,25 @@ pub fn prove_request(
         _ => depin_statements::StatementKind::Uptime,
     };
     pb::ProveEpochRequest {
-        device_id: fr_to_string(&device.id()),
-        kind: kind as i32,
-        epoch,
         device_signature: Some(convert::signature_pb(
             &device.sign_prove_request(native, epoch, beacon),
         )),
+        ..unsigned_prove_request(&device.id(), kind, epoch)
+    }
+}
+
+/// A `ProveEpoch` request without the device's signature (the operator's,
+/// or one for a closed epoch).
+fn unsigned_prove_request(
+    device_id: &Fr,
+    kind: pb::StatementKind,
+    epoch: u32,
+) -> pb::ProveEpochRequest {
+    pb::ProveEpochRequest {
+        device_id: fr_to_string(device_id),
+        kind: kind as i32,
+        epoch,
+        device_signature: None,
     }
 }
 
@@ -595,12 +603,7 @@ impl OperatorClient {
         kind: pb::StatementKind,
         epoch: u32,
     ) -> Result<pb::ProveEpochResponse, ClientError> {
-        let r = self.req(pb::ProveEpochRequest {
-            device_id: fr_to_string(device_id),
-            kind: kind as i32,
-            epoch,
-            device_signature: None,
-        });
+        let r = self.req(unsigned_prove_request(device_id, kind, epoch));
         Ok(self.prover.prove_epoch(r).await?.into_inner())
     }
 }

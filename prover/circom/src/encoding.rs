@@ -154,11 +154,11 @@ pub fn decode_points<P: Send>(
     size: usize,
     decode: impl Fn(&[u8]) -> Result<P, PointError> + Sync,
 ) -> Result<Vec<P>, (usize, PointError)> {
-    use rayon::prelude::*;
-    raw.par_chunks_exact(size)
-        .enumerate()
-        .map(|(i, c)| decode(c).map_err(|e| (i, e)))
-        .collect()
+    depin_prover_core::par::map(raw.len() / size, |i| {
+        decode(&raw[i * size..(i + 1) * size]).map_err(|e| (i, e))
+    })
+    .into_iter()
+    .collect()
 }
 
 /// `Fq` in normal form, big-endian.

@@ -34,10 +34,13 @@ use ark_ff::{FftField, One, UniformRand, Zero};
 use ark_groth16::{Groth16, PreparedVerifyingKey, Proof};
 use depin_prover_core::fft::{Domain, FftError};
 use depin_prover_core::msm::{msm_g1, msm_g2, MsmError};
+use depin_prover_core::par;
 use rand::RngCore;
-use rayon::prelude::*;
 
 use crate::zkey::Zkey;
+
+/// Field elements per parallel task of the element-wise passes.
+const ELEMENTS_PER_TASK: usize = 1 << 12;
 
 /// Why a proof could not be made.
 #[derive(Debug, thiserror::Error)]
@@ -137,36 +140,33 @@ impl ZkeyProver {
     pub fn witness_map(&self, z: &[Fr]) -> Result<Vec<Fr>, ProveError> {
         self.check_witness(z)?;
         let eval = |rows: &[Row]| -> Vec<Fr> {
-            rows.par_iter()
-                .map(|row| {
-                    row.iter()
-                        .fold(Fr::zero(), |acc, (w, k)| acc + *k * z[*w as usize])
-                })
-                .collect()
+            par::map(rows.len(), |r| {
+                rows[r]
+                    .iter()
+                    .fold(Fr::zero(), |acc, (w, k)| acc + *k * z[*w as usize])
+            })
         };
         let mut a = eval(&self.rows[0]);
         let mut b = eval(&self.rows[1]);
-        let mut c: Vec<Fr> = a
-            .par_iter()
-            .zip(b.par_iter())
-            .map(|(x, y)| *x * y)
-            .collect();
+        let mut c: Vec<Fr> = par::map(a.len(), |i| a[i] * b[i]);
         let d = &self.domain;
         let to_odd = |v: &mut Vec<Fr>| -> Result<(), FftError> {
             d.ifft_in_place(v)?;
             d.coset_fft_in_place(v)
         };
-        let ((ra, rb), rc) = rayon::join(
-            || rayon::join(|| to_odd(&mut a), || to_odd(&mut b)),
+        let ((ra, rb), rc) = par::join(
+            || par::join(|| to_odd(&mut a), || to_odd(&mut b)),
             || to_odd(&mut c),
         );
         ra?;
         rb?;
         rc?;
-        a.par_iter_mut()
-            .zip(b.par_iter())
-            .zip(c.par_iter())
-            .for_each(|((x, y), w)| *x = *x * y - w);
+        par::for_each_chunk_mut(&mut a, ELEMENTS_PER_TASK, |i, x| {
+            let first = i * ELEMENTS_PER_TASK;
+            for (j, x) in x.iter_mut().enumerate() {
+                *x = *x * b[first + j] - c[first + j];
+            }
+        });
         Ok(a)
     }
 
@@ -211,7 +211,7 @@ impl ZkeyProver {
         let k = &self.zkey;
         let h = &k.header;
         let private = &z[h.n_public as usize + 1..];
-        let (g1, b2) = rayon::join(
+        let (g1, b2) = par::join(
             || -> Result<_, MsmError> {
                 let a = sparse_msm(&k.a, z, msm_g1)?;
                 let b1 = sparse_msm(&k.b1, z, msm_g1)?;

@@ -10,10 +10,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Stdio};
 
 use common::free_port;
-use std::time::{Duration, Instant};
-
-use depin_device_sdk::client::{ClientConfig, ClientError, ProverClient};
-use tonic::Code;
+use std::time::Duration;
 
 /// Kills spread over 0 to 50 ms after the spawn.
 const TRIES: u32 = 60;
@@ -32,41 +29,18 @@ fn spawn(config: &Path) -> Child {
     common::spawn(config, "warn", Stdio::null(), Stdio::piped())
 }
 
-/// Waits until the node at `port` answers a request (an unpublished
-/// epoch: NOT_FOUND), or its process exits (its standard error is the
-/// panic message).
+/// Waits until the node at `port` serves; `Err` with its standard error
+/// (the panic message) when it exits first.
 async fn serves(child: &mut Child, port: u16) -> Result<Duration, String> {
-    let start = Instant::now();
-    let cfg = ClientConfig {
-        timeout: Duration::from_secs(2),
-        retries: 0,
-        ..ClientConfig::default()
-    };
-    loop {
-        if let Ok(Some(status)) = child.try_wait() {
-            let mut err = String::new();
-            if let Some(mut e) = child.stderr.take() {
-                use std::io::Read;
-                let _ = e.read_to_string(&mut err);
-            }
-            return Err(format!("exited with {status}: {err}"));
+    common::serves(child, port, Duration::from_secs(30), |c| {
+        let mut err = String::new();
+        if let Some(mut e) = c.stderr.take() {
+            use std::io::Read;
+            let _ = e.read_to_string(&mut err);
         }
-        if let Ok(mut c) =
-            ProverClient::connect(&format!("http://127.0.0.1:{port}"), cfg.clone()).await
-        {
-            match c.get_policy(1).await {
-                Err(ClientError::Status(s)) if s.code() == Code::NotFound => {
-                    return Ok(start.elapsed())
-                }
-                Ok(_) => return Err("an epoch nobody published".into()),
-                Err(_) => {}
-            }
-        }
-        if start.elapsed() > Duration::from_secs(30) {
-            return Err("did not serve within 30 s".into());
-        }
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
+        err
+    })
+    .await
 }
 
 /// Names in `dir` (recursively) that look like leftovers of an

@@ -5,22 +5,14 @@
 //! `--allow-insecure`, and warns about plain text and public metrics.
 #![cfg(unix)]
 
+mod common;
+
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use depin_device_sdk::client::{ClientConfig, ClientError, ProverClient};
-use depin_testkit::service::TOKEN;
-use tonic::Code;
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
+use common::free_port;
 
 /// A configuration in `dir` without metrics: `extra` TOML lines after the
 /// common ones.
@@ -29,16 +21,12 @@ fn write_config(dir: &Path, listen: &str, extra: &str) -> PathBuf {
 }
 
 fn write_config_with_metrics(dir: &Path, listen: &str, metrics: &str, extra: &str) -> PathBuf {
-    let f = dir.join("prover.toml");
-    std::fs::write(
-        &f,
-        format!(
-            "listen = \"{listen}\"\nmetrics_listen = \"{metrics}\"\ndata_dir = {:?}\noperator_token = \"{TOKEN}\"\nshutdown_grace_s = 1\n{extra}",
-            dir.join("data"),
-        ),
+    common::write_config_at(
+        dir,
+        listen,
+        metrics,
+        &format!("shutdown_grace_s = 1\n{extra}"),
     )
-    .unwrap();
-    f
 }
 
 /// `depin-prover serve --config <config> <args>` under umask 022, its log
@@ -65,33 +53,8 @@ fn log_of(config: &Path) -> String {
 
 /// Waits until the node answers on `port` (`Ok`), or exits (`Err` with its
 /// log).
-async fn serves(child: &mut Child, config: &Path, port: u16) -> Result<(), String> {
-    let start = Instant::now();
-    let cfg = ClientConfig {
-        timeout: Duration::from_secs(2),
-        retries: 0,
-        ..ClientConfig::default()
-    };
-    loop {
-        if let Ok(Some(status)) = child.try_wait() {
-            return Err(format!("exited with {status}: {}", log_of(config)));
-        }
-        if let Ok(mut c) =
-            ProverClient::connect(&format!("http://127.0.0.1:{port}"), cfg.clone()).await
-        {
-            if let Err(ClientError::Status(s)) = c.get_policy(1).await {
-                if s.code() == Code::NotFound {
-                    return Ok(());
-                }
-            }
-        }
-        assert!(
-            start.elapsed() < Duration::from_secs(60),
-            "the node did not serve within 60 s: {}",
-            log_of(config)
-        );
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+async fn serves(child: &mut Child, config: &Path, port: u16) -> Result<Duration, String> {
+    common::serves(child, port, Duration::from_secs(60), |_| log_of(config)).await
 }
 
 /// Waits for the node to exit on its own; returns its log.

@@ -35,7 +35,9 @@
 //!
 //! Feature `parallel` (default on) is the one parallelism switch: it runs
 //! windows, chunks and FFT blocks on rayon's pool. Without it the same code
-//! runs on one thread and gives the same results.
+//! runs on one thread and gives the same results. [`par`] holds its loops,
+//! which the crates built on this one (the circom formats and ceremony)
+//! use instead of rayon.
 
 pub mod fft;
 #[cfg(target_arch = "x86_64")]
@@ -44,4 +46,4 @@ pub mod groth16;
 #[cfg(target_arch = "x86_64")]
 mod ifma;
 pub mod msm;
-mod par;
+pub mod par;

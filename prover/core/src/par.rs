@@ -1,14 +1,18 @@
-//! The only place that knows whether rayon is on.
+//! The only place that knows whether rayon is on: the parallel loops of
+//! this crate and of the crates built on it (the circom formats, the
+//! phase-2 ceremony). With feature `parallel` they run on rayon's pool,
+//! without it on the calling thread, with the same results in the same
+//! order.
 
 /// How many workers the parallel helpers use (1 without `parallel`).
 #[cfg(feature = "parallel")]
-pub(crate) fn num_threads() -> usize {
+pub fn num_threads() -> usize {
     rayon::current_num_threads().max(1)
 }
 
 /// How many workers the parallel helpers use (1 without `parallel`).
 #[cfg(not(feature = "parallel"))]
-pub(crate) fn num_threads() -> usize {
+pub fn num_threads() -> usize {
     1
 }
 
@@ -17,7 +21,7 @@ pub(crate) fn num_threads() -> usize {
 /// only as many as tasks ever ran at once (one per worker), and their
 /// buffers are reused from task to task.
 #[cfg(feature = "parallel")]
-pub(crate) fn map_with_scratch<S, T, I, F>(n: usize, init: I, f: F) -> Vec<T>
+pub fn map_with_scratch<S, T, I, F>(n: usize, init: I, f: F) -> Vec<T>
 where
     S: Send,
     T: Send,
@@ -49,7 +53,7 @@ where
 /// `(0..n).map(|i| f(&mut scratch, i))`, with one scratch value per worker,
 /// results in index order.
 #[cfg(not(feature = "parallel"))]
-pub(crate) fn map_with_scratch<S, T, I, F>(n: usize, init: I, f: F) -> Vec<T>
+pub fn map_with_scratch<S, T, I, F>(n: usize, init: I, f: F) -> Vec<T>
 where
     I: Fn() -> S,
     F: Fn(&mut S, usize) -> T,
@@ -60,7 +64,7 @@ where
 
 /// Calls `f(chunk_index, chunk)` on consecutive `chunk`-sized pieces of `v`.
 #[cfg(feature = "parallel")]
-pub(crate) fn for_each_chunk_mut<T, F>(v: &mut [T], chunk: usize, f: F)
+pub fn for_each_chunk_mut<T, F>(v: &mut [T], chunk: usize, f: F)
 where
     T: Send,
     F: Fn(usize, &mut [T]) + Sync + Send,
@@ -73,7 +77,7 @@ where
 
 /// Calls `f(chunk_index, chunk)` on consecutive `chunk`-sized pieces of `v`.
 #[cfg(not(feature = "parallel"))]
-pub(crate) fn for_each_chunk_mut<T, F>(v: &mut [T], chunk: usize, f: F)
+pub fn for_each_chunk_mut<T, F>(v: &mut [T], chunk: usize, f: F)
 where
     F: Fn(usize, &mut [T]),
 {
@@ -84,7 +88,7 @@ where
 
 /// Calls `f(i, a_chunk, b_chunk)` on matching `chunk`-sized pieces of `a` and `b`.
 #[cfg(feature = "parallel")]
-pub(crate) fn for_each_chunk_pair_mut<T, F>(a: &mut [T], b: &mut [T], chunk: usize, f: F)
+pub fn for_each_chunk_pair_mut<T, F>(a: &mut [T], b: &mut [T], chunk: usize, f: F)
 where
     T: Send,
     F: Fn(usize, &mut [T], &mut [T]) + Sync + Send,
@@ -98,7 +102,7 @@ where
 
 /// Calls `f(i, a_chunk, b_chunk)` on matching `chunk`-sized pieces of `a` and `b`.
 #[cfg(not(feature = "parallel"))]
-pub(crate) fn for_each_chunk_pair_mut<T, F>(a: &mut [T], b: &mut [T], chunk: usize, f: F)
+pub fn for_each_chunk_pair_mut<T, F>(a: &mut [T], b: &mut [T], chunk: usize, f: F)
 where
     F: Fn(usize, &mut [T], &mut [T]),
 {
@@ -110,7 +114,7 @@ where
 
 /// `(0..n).map(f)` in parallel, results in index order.
 #[cfg(feature = "parallel")]
-pub(crate) fn map<T, F>(n: usize, f: F) -> Vec<T>
+pub fn map<T, F>(n: usize, f: F) -> Vec<T>
 where
     T: Send,
     F: Fn(usize) -> T + Sync + Send,
@@ -121,7 +125,7 @@ where
 
 /// `(0..n).map(f)`, results in index order.
 #[cfg(not(feature = "parallel"))]
-pub(crate) fn map<T, F>(n: usize, f: F) -> Vec<T>
+pub fn map<T, F>(n: usize, f: F) -> Vec<T>
 where
     F: Fn(usize) -> T,
 {
@@ -131,7 +135,7 @@ where
 /// Calls `f(i, a, b, c, d)` on matching `chunk`-sized pieces of four slices
 /// of equal length.
 #[cfg(feature = "parallel")]
-pub(crate) fn for_each_chunk_quad_mut<T, F>(
+pub fn for_each_chunk_quad_mut<T, F>(
     a: &mut [T],
     b: &mut [T],
     c: &mut [T],
@@ -155,7 +159,7 @@ pub(crate) fn for_each_chunk_quad_mut<T, F>(
 /// Calls `f(i, a, b, c, d)` on matching `chunk`-sized pieces of four slices
 /// of equal length.
 #[cfg(not(feature = "parallel"))]
-pub(crate) fn for_each_chunk_quad_mut<T, F>(
+pub fn for_each_chunk_quad_mut<T, F>(
     a: &mut [T],
     b: &mut [T],
     c: &mut [T],
@@ -176,7 +180,7 @@ pub(crate) fn for_each_chunk_quad_mut<T, F>(
 
 /// Runs `a` and `b`, concurrently on rayon's pool.
 #[cfg(feature = "parallel")]
-pub(crate) fn join<A, B, RA, RB>(a: A, b: B) -> (RA, RB)
+pub fn join<A, B, RA, RB>(a: A, b: B) -> (RA, RB)
 where
     A: FnOnce() -> RA + Send,
     B: FnOnce() -> RB + Send,
@@ -188,7 +192,7 @@ where
 
 /// Runs `a` then `b`.
 #[cfg(not(feature = "parallel"))]
-pub(crate) fn join<A, B, RA, RB>(a: A, b: B) -> (RA, RB)
+pub fn join<A, B, RA, RB>(a: A, b: B) -> (RA, RB)
 where
     A: FnOnce() -> RA,
     B: FnOnce() -> RB,

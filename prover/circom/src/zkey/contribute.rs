@@ -18,10 +18,9 @@
 //! times, so anyone can recompute a beacon's secret.
 
 use ark_bn254::{Fr, G1Projective};
-use ark_ec::CurveGroup;
+use ark_ec::{AffineRepr, CurveGroup};
 use ark_ff::Field;
 use rand::RngCore;
-use rayon::prelude::*;
 
 use super::{Contribution, Zkey};
 use crate::blake2b::{Blake2b, DIGEST_LEN};
@@ -108,7 +107,9 @@ fn apply(
 
 /// Every point times `k`, in parallel.
 fn scale_points(points: &mut [ark_bn254::G1Affine], k: Fr) {
-    let scaled: Vec<G1Projective> = points.par_iter().map(|p| *p * k).collect();
+    // Projective times a scalar is arkworks' GLV multiplication on G1.
+    let scaled: Vec<G1Projective> =
+        depin_prover_core::par::map(points.len(), |i| points[i].into_group() * k);
     let affine = G1Projective::normalize_batch(&scaled);
     points.copy_from_slice(&affine);
 }

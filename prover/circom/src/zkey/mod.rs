@@ -30,6 +30,7 @@
 //! adds contributions and beacons; [`verify`] checks a key against its
 //! initial key or against the `.r1cs` and `.ptau`.
 
+mod compose;
 pub mod contribute;
 pub mod new;
 pub mod verify;
@@ -39,7 +40,7 @@ use std::path::Path;
 use ark_bn254::{Bn254, Fr, G1Affine, G2Affine};
 use ark_ec::AffineRepr;
 use ark_groth16::VerifyingKey;
-use rayon::prelude::*;
+use depin_prover_core::par;
 
 use crate::blake2b::DIGEST_LEN;
 use crate::container::{self, ContainerError, SectionReader, SectionTable};
@@ -50,6 +51,9 @@ use crate::encoding::{
 };
 use crate::ptau::{read_params, write_params, PtauError};
 use crate::r1cs::{R1cs, R1csError};
+
+/// Points per parallel task when a section is encoded.
+const POINTS_PER_TASK: usize = 1 << 10;
 
 pub use contribute::{beacon, contribute, contribution_hash, BeaconError};
 pub use new::{coefficients, new, required_ptau_power};
@@ -211,17 +215,23 @@ pub enum Layout {
 
 fn g1_section(points: &[G1Affine]) -> Vec<u8> {
     let mut out = vec![0u8; points.len() * G1_BYTES];
-    out.par_chunks_exact_mut(G1_BYTES)
-        .zip(points.par_iter())
-        .for_each(|(o, p)| g1_to_lem(p, o));
+    par::for_each_chunk_mut(&mut out, G1_BYTES * POINTS_PER_TASK, |i, o| {
+        let first = i * POINTS_PER_TASK;
+        for (j, o) in o.chunks_exact_mut(G1_BYTES).enumerate() {
+            g1_to_lem(&points[first + j], o);
+        }
+    });
     out
 }
 
 fn g2_section(points: &[G2Affine]) -> Vec<u8> {
     let mut out = vec![0u8; points.len() * G2_BYTES];
-    out.par_chunks_exact_mut(G2_BYTES)
-        .zip(points.par_iter())
-        .for_each(|(o, p)| g2_to_lem(p, o));
+    par::for_each_chunk_mut(&mut out, G2_BYTES * POINTS_PER_TASK, |i, o| {
+        let first = i * POINTS_PER_TASK;
+        for (j, o) in o.chunks_exact_mut(G2_BYTES).enumerate() {
+            g2_to_lem(&points[first + j], o);
+        }
+    });
     out
 }
 

@@ -25,17 +25,14 @@
 //!   of power `log2 n` lacks that point, so such circuits need one power
 //!   more ([`required_ptau_power`]).
 //!
-//! The group sums run per wire in parallel: short ones term by term (unit
-//! and small coefficients by additions and doublings), long ones on
-//! `depin-prover-core`'s MSM.
+//! The group sums run per wire in parallel ([`super::compose`]).
 
 use ark_bn254::{Fr, G1Affine, G1Projective, G2Affine};
-use ark_ec::short_weierstrass::{Affine, Projective, SWCurveConfig};
 use ark_ec::{AffineRepr, CurveGroup};
-use ark_ff::{BigInteger, One, PrimeField, Zero};
-use depin_prover_core::msm::msm_with_window;
-use rayon::prelude::*;
+use ark_ff::One;
+use depin_prover_core::par;
 
+use super::compose::{compose, Term};
 use super::{Coefficient, MpcParams, Zkey, ZkeyError, ZkeyHeader};
 use crate::blake2b::Blake2b;
 use crate::encoding::{g1_uncompressed, g2_uncompressed};
@@ -48,9 +45,6 @@ const H_HASH_CHUNK: u64 = 1 << 14;
 /// The largest domain power this setup supports (snarkjs reads the
 /// 2^28 case differently; nothing here proves at that size).
 const MAX_DOMAIN_POWER: u32 = 27;
-
-/// Wires with at least this many terms are summed with an MSM.
-const MSM_TERMS: usize = 64;
 
 /// The `.ptau` power a circuit with domain `2^domain_power` needs: the
 /// domain itself, plus one above `2^14` (see the module docs).
@@ -78,57 +72,6 @@ fn power_reason(r1cs: &R1cs, domain_power: u32) -> String {
             r1cs.n_public()
         )
     }
-}
-
-/// A term of a wire's sum: which basis (index into the bases given to
-/// [`compose`]), which point, the coefficient.
-type Term = (u8, u32, Fr);
-
-/// `sum coeff * point` over each wire's terms, normalised.
-fn compose<P: SWCurveConfig<ScalarField = Fr>>(
-    bases: &[&[Affine<P>]],
-    wires: &[Vec<Term>],
-) -> Vec<Affine<P>> {
-    let one = Fr::one();
-    let minus_one = -one;
-    let sums: Vec<Projective<P>> = wires
-        .par_iter()
-        .map(|terms| {
-            if terms.len() >= MSM_TERMS {
-                let points: Vec<Affine<P>> = terms
-                    .iter()
-                    .map(|(b, i, _)| bases[*b as usize][*i as usize])
-                    .collect();
-                let scalars: Vec<Fr> = terms.iter().map(|t| t.2).collect();
-                let window = depin_prover_core::msm::window_bits(points.len());
-                // Lengths agree and the window is in range by construction.
-                if let Ok(s) = msm_with_window(&points, &scalars, window) {
-                    return s;
-                }
-            }
-            let mut acc = Projective::<P>::zero();
-            for (b, i, k) in terms {
-                let p = bases[*b as usize][*i as usize];
-                if *k == one {
-                    acc += p;
-                } else if *k == minus_one {
-                    acc -= p;
-                } else {
-                    let v = k.into_bigint();
-                    let neg = (-*k).into_bigint();
-                    if v.num_bits() <= 64 {
-                        acc += p.mul_bigint(v);
-                    } else if neg.num_bits() <= 64 {
-                        acc -= p.mul_bigint(neg);
-                    } else {
-                        acc += p * k;
-                    }
-                }
-            }
-            acc
-        })
-        .collect();
-    Projective::<P>::normalize_batch(&sums)
 }
 
 fn hash_u32(h: &mut Blake2b, n: u64) {
@@ -252,11 +195,7 @@ pub fn new(r1cs: &R1cs, ptau: &mut Ptau) -> Result<Zkey, ZkeyError> {
         let count = chunk.min(hashed - start);
         let hi = ptau.tau_g1(start + n64, count)?;
         let lo = ptau.tau_g1(start, count)?;
-        let diff: Vec<G1Projective> = hi
-            .par_iter()
-            .zip(lo.par_iter())
-            .map(|(x, y)| x.into_group() - y)
-            .collect();
+        let diff: Vec<G1Projective> = par::map(hi.len(), |i| hi[i].into_group() - lo[i]);
         for d in G1Projective::normalize_batch(&diff) {
             cs.update(&g1_uncompressed(&d));
         }

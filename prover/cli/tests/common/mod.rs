@@ -1,11 +1,15 @@
 //! What the tests of the real `depin-prover serve` binary share: a free
-//! port, a node's configuration file, spawning the node.
+//! port, a node's configuration file, spawning the node, waiting until it
+//! serves.
 #![allow(dead_code)]
 
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
 
+use depin_device_sdk::client::{ClientConfig, ClientError, ProverClient};
 use depin_testkit::service::TOKEN;
+use tonic::Code;
 
 /// A loopback port nothing listens on now.
 pub fn free_port() -> u16 {
@@ -20,11 +24,17 @@ pub fn free_port() -> u16 {
 /// `dir/data`, no metrics, the test operator token, then `extra` (more
 /// TOML lines, e.g. `statements = []`).
 pub fn write_config(dir: &Path, port: u16, extra: &str) -> PathBuf {
+    write_config_at(dir, &format!("127.0.0.1:{port}"), "", extra)
+}
+
+/// `dir/prover.toml` as [`write_config`], listening on `listen` with
+/// metrics on `metrics` (empty: none).
+pub fn write_config_at(dir: &Path, listen: &str, metrics: &str, extra: &str) -> PathBuf {
     let f = dir.join("prover.toml");
     std::fs::write(
         &f,
         format!(
-            "listen = \"127.0.0.1:{port}\"\nmetrics_listen = \"\"\ndata_dir = {:?}\noperator_token = \"{TOKEN}\"\n{extra}",
+            "listen = \"{listen}\"\nmetrics_listen = \"{metrics}\"\ndata_dir = {:?}\noperator_token = \"{TOKEN}\"\n{extra}",
             dir.join("data"),
         ),
     )
@@ -42,4 +52,42 @@ pub fn spawn(config: &Path, log: &str, stdout: Stdio, stderr: Stdio) -> Child {
         .stderr(stderr)
         .spawn()
         .expect("spawn depin-prover serve")
+}
+
+/// Waits until the node `child` on loopback `port` answers a request (an
+/// epoch nobody published: NOT_FOUND) and returns how long that took; or
+/// `Err` with `log(child)` when the process exits first or `within` runs
+/// out.
+pub async fn serves(
+    child: &mut Child,
+    port: u16,
+    within: Duration,
+    log: impl Fn(&mut Child) -> String,
+) -> Result<Duration, String> {
+    let start = Instant::now();
+    let cfg = ClientConfig {
+        timeout: Duration::from_secs(2),
+        retries: 0,
+        ..ClientConfig::default()
+    };
+    loop {
+        if let Ok(Some(status)) = child.try_wait() {
+            return Err(format!("exited with {status}: {}", log(child)));
+        }
+        if let Ok(mut c) =
+            ProverClient::connect(&format!("http://127.0.0.1:{port}"), cfg.clone()).await
+        {
+            match c.get_policy(1).await {
+                Err(ClientError::Status(s)) if s.code() == Code::NotFound => {
+                    return Ok(start.elapsed())
+                }
+                Ok(_) => return Err("an epoch nobody published".into()),
+                Err(_) => {}
+            }
+        }
+        if start.elapsed() > within {
+            return Err(format!("did not serve within {within:?}: {}", log(child)));
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
 }
