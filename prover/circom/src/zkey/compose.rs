@@ -2,19 +2,19 @@
 //! the wire's terms `(basis, index, k)`, where the points are a `.ptau`'s
 //! Lagrange bases and the coefficients the circuit's matrix entries.
 //!
-//! A statement's matrices have millions of entries and most of them sit in
-//! wires with a few terms, with full-size coefficients (Poseidon's MDS
-//! entries, inlined linear combinations), so a scalar multiplication per
-//! entry dominates. Instead each short wire is one interleaved
-//! multi-scalar multiplication (Straus' method with width-`w` NAF digits,
-//! Möller's "interleaved exponentiation", see Hankerson, Menezes and
-//! Vanstone, *Guide to Elliptic Curve Cryptography*, Algorithm 3.51): the
-//! doublings are shared by all the wire's terms, every term pays about
+//! A statement's matrices have millions of entries with full-size
+//! coefficients (Poseidon's MDS entries in inlined linear combinations),
+//! spread over wires of a few to a few hundred terms, so a scalar
+//! multiplication per entry dominates. Instead each such wire is one
+//! interleaved multi-scalar multiplication (Straus' method with width-`w`
+//! NAF digits: Hankerson, Menezes and Vanstone, *Guide to Elliptic Curve
+//! Cryptography*, section 3.3.3, interleaving with NAFs): the doublings
+//! are shared by all the wire's terms, every term pays about
 //! `bits / (w + 1)` mixed additions and its table of `2^(w-2)` odd
-//! multiples, and coefficients of one sign or the other (`±1`) cost one
-//! addition. Wires with many terms go to `depin-prover-core`'s
-//! bucket MSM. Every path is checked against [`compose_reference`], one
-//! scalar multiplication per term.
+//! multiples, and a coefficient `±1` costs one addition. Wires with
+//! thousands of terms go to `depin-prover-core`'s bucket MSM. Every path
+//! is checked against `compose_reference`, one scalar multiplication per
+//! term.
 
 use ark_bn254::Fr;
 use ark_ec::short_weierstrass::{Affine, Projective, SWCurveConfig};
