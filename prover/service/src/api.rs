@@ -43,10 +43,10 @@ pub struct ProverApi {
     pub epoch_window: u32,
     /// The operator token check (`ProveEpoch` on an open epoch).
     pub operator: OperatorAuth,
-    /// Turns true when the node stops taking requests: open `WatchJob`
+    /// Closes when the node stops taking requests: open `WatchJob`
     /// streams end with UNAVAILABLE (watch again elsewhere), so that a
     /// draining node's connections close.
-    pub closing: tokio::sync::watch::Receiver<bool>,
+    pub gate: crate::auth::Gate,
 }
 
 fn job_key(id: &str) -> Result<ChainKey> {
@@ -306,7 +306,7 @@ impl ProverApi {
         let mut updates = self.jobs.subscribe();
         let first = self.jobs.get(&key).await?;
         let jobs = self.jobs.clone();
-        let mut closing = self.closing.clone();
+        let gate = self.gate.clone();
         let (tx, rx) = tokio::sync::mpsc::channel(16);
         tokio::spawn(async move {
             let mut last = first.state;
@@ -316,7 +316,7 @@ impl ProverApi {
             loop {
                 let update = tokio::select! {
                     u = updates.recv() => Some(u),
-                    _ = closing.wait_for(|c| *c) => None,
+                    () = gate.closed() => None,
                 };
                 let Some(update) = update else {
                     let _ = tx.send(Err(Status::from(ServiceError::ShuttingDown))).await;

@@ -4,28 +4,43 @@
 //! with more than one `authorization` header is refused), and the [`Gate`]
 //! a node closes when it stops taking requests at shutdown.
 
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
 use super::error::ServiceError;
 
 /// Open while the node takes requests; closed once a shutdown has drained
 /// and the node stops taking them: a request that still arrives gets
-/// UNAVAILABLE (retriable), never an error of the request itself.
-#[derive(Debug, Clone, Default)]
+/// UNAVAILABLE (retriable), never an error of the request itself, and
+/// whatever waits on [`Gate::closed`] (the server's shutdown, open
+/// `WatchJob` streams) ends.
+#[derive(Debug, Clone)]
 pub struct Gate {
-    closed: Arc<AtomicBool>,
+    closed: Arc<tokio::sync::watch::Sender<bool>>,
+}
+
+impl Default for Gate {
+    fn default() -> Self {
+        Gate {
+            closed: Arc::new(tokio::sync::watch::Sender::new(false)),
+        }
+    }
 }
 
 impl Gate {
     /// Stops taking requests.
     pub fn close(&self) {
-        self.closed.store(true, Ordering::SeqCst);
+        self.closed.send_replace(true);
+    }
+
+    /// Resolves once the gate is closed.
+    pub async fn closed(&self) {
+        let mut rx = self.closed.subscribe();
+        let _ = rx.wait_for(|c| *c).await;
     }
 
     /// Refuses a request once closed.
     pub fn check(&self) -> Result<(), ServiceError> {
-        if self.closed.load(Ordering::SeqCst) {
+        if *self.closed.borrow() {
             Err(ServiceError::ShuttingDown)
         } else {
             Ok(())

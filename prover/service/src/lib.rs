@@ -158,7 +158,7 @@ struct Node {
 /// the two APIs.
 async fn build_node(
     config: &Config,
-    closing: watch::Receiver<bool>,
+    gate: Gate,
     operator: OperatorAuth,
     insecure: &mut Vec<String>,
 ) -> Result<Node, ServeError> {
@@ -229,7 +229,7 @@ async fn build_node(
             max_batch_records: config.max_batch_records,
             epoch_window: config.epoch_window,
             operator,
-            closing,
+            gate,
         },
         operator: OperatorApi {
             store,
@@ -274,7 +274,6 @@ async fn serve_metrics(
 /// What the rest of a node's life needs once it serves.
 struct Life {
     phase: watch::Receiver<Phase>,
-    closing: watch::Sender<bool>,
     finished: watch::Sender<bool>,
     gate: Gate,
     health: tonic_health::server::HealthReporter,
@@ -294,7 +293,6 @@ where
 {
     let Life {
         mut phase,
-        closing,
         finished,
         gate,
         health,
@@ -333,7 +331,6 @@ where
     // Stopping: no new requests, the received ones answered (GOAWAY, then
     // the connections close once their streams are done).
     gate.close();
-    let _ = closing.send(true);
     tracing::info!("no new requests: answering the ones received");
     let deadline = tokio::time::Instant::now() + grace;
     let served = match ended {
@@ -383,10 +380,9 @@ pub async fn start(config: Config) -> Result<RunningService, ServeError> {
             .tls_config(tls)
             .map_err(|e| ServeError::Tls(error_chain(&e)))?;
     }
-    let (closing, closing_rx) = watch::channel(false);
     let gate = Gate::default();
     let auth = OperatorAuth::new(config.operator_token.as_deref(), gate.clone());
-    let node = build_node(&config, closing_rx.clone(), auth.clone(), &mut insecure).await?;
+    let node = build_node(&config, gate.clone(), auth.clone(), &mut insecure).await?;
     if config.operator_token.is_none() {
         tracing::warn!("no operator_token configured: operator calls will be refused");
     }
@@ -428,7 +424,7 @@ pub async fn start(config: Config) -> Result<RunningService, ServeError> {
         operator,
         ..
     } = node;
-    let mut stop = closing_rx;
+    let stop = gate.clone();
     let limits = conn::ConnLimits {
         max_connections: config.max_connections,
         handshake_timeout: config.handshake_timeout(),
@@ -448,7 +444,7 @@ pub async fn start(config: Config) -> Result<RunningService, ServeError> {
             auth,
         ))
         .serve_with_incoming_shutdown(conn::incoming(listener, limits), async move {
-            let _ = stop.wait_for(|c| *c).await;
+            stop.closed().await;
         });
     tracing::info!(
         %addr,
@@ -460,7 +456,6 @@ pub async fn start(config: Config) -> Result<RunningService, ServeError> {
     let (phase_tx, phase) = watch::channel(Phase::Serving);
     let life = Life {
         phase,
-        closing,
         finished,
         gate,
         health: health_reporter,
