@@ -6,10 +6,16 @@
 //! ```sh
 //! cargo bench -p depin-circom --bench ceremony                 # every statement
 //! cargo bench -p depin-circom --bench ceremony -- uptime test  # some
+//! cargo bench -p depin-circom --bench ceremony -- proving uptime  # proving only
 //! ```
 //!
 //! Names: `test` (the few-hundred-constraint test circuit), `uptime`,
-//! `bandwidth`, `coverage` (full capacity). Files go to
+//! `bandwidth`, `coverage` (full capacity); `proving` skips snarkjs's
+//! ceremony steps and compares the provers alone. With
+//! `RAPIDSNARK_PROVER=/path/to/prover` (iden3's C++ prover, built by the
+//! user from its own sources; not part of this project or its CI) the
+//! proving table has a rapidsnark row on the same `.zkey` and `.wtns`, and
+//! its proof is checked with `snarkjs groth16 verify`. Files go to
 //! `target/ceremony-bench/`; the development `.ptau` of each power is made
 //! once and kept. Peak memory is the process's high-water mark (VmHWM),
 //! reset before each of our steps and polled for snarkjs's process.
@@ -67,28 +73,43 @@ fn ours<T>(f: impl FnOnce() -> T) -> (T, Duration, f64) {
     (out, start.elapsed(), peak_mib("self"))
 }
 
-/// Runs snarkjs, polling its peak memory; panics when it fails.
-fn snarkjs(args: &[&str]) -> (Duration, f64) {
-    let sj = root().join("tools/js/node_modules/.bin/snarkjs");
+/// Runs a program to completion, polling its peak memory; panics when it
+/// fails. Time and memory are the whole process's: reading its inputs and
+/// writing its outputs are included.
+fn process(program: &Path, args: &[&str]) -> (Duration, f64) {
     let start = Instant::now();
-    let mut child = Command::new(&sj)
+    let mut child = Command::new(program)
         .args(args)
         .stdout(std::process::Stdio::null())
         .stderr(std::process::Stdio::null())
         .spawn()
-        .expect("snarkjs (scripts/setup.sh installs it)");
+        .unwrap_or_else(|e| panic!("{}: {e}", program.display()));
     let pid = child.id().to_string();
     let mut peak: f64 = 0.0;
     loop {
         if let Some(status) = child.try_wait().expect("wait") {
-            assert!(status.success(), "snarkjs {args:?} failed");
+            assert!(status.success(), "{} {args:?} failed", program.display());
             break;
         }
-        // node runs snarkjs in this process (its workers are threads).
+        // Both node (snarkjs's workers) and rapidsnark (OpenMP) run their
+        // workers as threads of this one process.
         peak = peak.max(peak_mib(&pid));
         std::thread::sleep(Duration::from_millis(20));
     }
     (start.elapsed(), peak)
+}
+
+/// Runs snarkjs (`scripts/setup.sh` installs it).
+fn snarkjs(args: &[&str]) -> (Duration, f64) {
+    process(&root().join("tools/js/node_modules/.bin/snarkjs"), args)
+}
+
+/// The best of three runs of a process, with the peak memory of that run.
+fn best_process(program: &Path, args: &[&str]) -> (Duration, f64) {
+    (0..3)
+        .map(|_| process(program, args))
+        .min_by_key(|(t, _)| *t)
+        .expect("three runs")
 }
 
 fn s(p: &Path) -> &str {
@@ -106,7 +127,48 @@ fn row(step: &str, ours: (Duration, f64), theirs: (Duration, f64)) {
     );
 }
 
-fn bench<C: ConstraintSynthesizer<Fr> + Clone>(name: &str, circuit: C) {
+/// `zkey new`, `contribute` and `verify`, ours beside snarkjs's.
+fn ceremony_steps(
+    name: &str,
+    dir: &Path,
+    r1cs: &R1cs,
+    r1cs_path: &Path,
+    ptau: &Path,
+    z0: &Path,
+    z1: &Path,
+) {
+    println!("| step | ours | ours, peak | snarkjs | snarkjs, peak | ours faster |");
+    println!("| --- | ---: | ---: | ---: | ---: | ---: |");
+    let sj0 = dir.join(format!("{name}_snarkjs_0000.zkey"));
+    let (r, t, m) = ours(|| ceremony::zkey_new_from_r1cs(r1cs, ptau, None, z0));
+    r.expect("zkey new");
+    let theirs = snarkjs(&["zkey", "new", s(r1cs_path), s(ptau), s(&sj0)]);
+    row("zkey new", (t, m), theirs);
+    assert!(
+        std::fs::read(z0).ok() == std::fs::read(&sj0).ok(),
+        "{name}: zkey new differs from snarkjs's"
+    );
+
+    let sj1 = dir.join(format!("{name}_snarkjs_0001.zkey"));
+    let (r, t, m) = ours(|| ceremony::zkey_contribute(z0, z1, Some("bench"), Some("bench")));
+    r.expect("contribute");
+    let theirs = snarkjs(&[
+        "zkey",
+        "contribute",
+        s(z0),
+        s(&sj1),
+        "--name=bench",
+        "-e=bench",
+    ]);
+    row("zkey contribute", (t, m), theirs);
+
+    let (r, t, m) = ours(|| ceremony::zkey_verify_r1cs(r1cs, ptau, None, z1));
+    r.expect("verify");
+    let theirs = snarkjs(&["zkey", "verify", s(r1cs_path), s(ptau), s(z1)]);
+    row("zkey verify (r1cs + ptau)", (t, m), theirs);
+}
+
+fn bench<C: ConstraintSynthesizer<Fr> + Clone>(name: &str, circuit: C, proving_only: bool) {
     let dir = root().join("target/ceremony-bench");
     std::fs::create_dir_all(&dir).expect("bench dir");
     let r1cs = R1cs::from_circuit(circuit.clone()).expect("r1cs");
@@ -138,52 +200,46 @@ fn bench<C: ConstraintSynthesizer<Fr> + Clone>(name: &str, circuit: C) {
     let wtns = dir.join(format!("{name}.wtns"));
     ceremony::export_wtns(circuit.clone(), &wtns).expect("wtns");
 
-    println!("| step | ours | ours, peak | snarkjs | snarkjs, peak | ours faster |");
-    println!("| --- | ---: | ---: | ---: | ---: | ---: |");
     let z0 = dir.join(format!("{name}_0000.zkey"));
-    let sj0 = dir.join(format!("{name}_snarkjs_0000.zkey"));
-    let (r, t, m) = ours(|| ceremony::zkey_new_from_r1cs(&r1cs, &ptau, None, &z0));
-    r.expect("zkey new");
-    let theirs = snarkjs(&["zkey", "new", s(&r1cs_path), s(&ptau), s(&sj0)]);
-    row("zkey new", (t, m), theirs);
-    assert!(
-        std::fs::read(&z0).ok() == std::fs::read(&sj0).ok(),
-        "{name}: zkey new differs from snarkjs's"
-    );
-
     let z1 = dir.join(format!("{name}_0001.zkey"));
-    let sj1 = dir.join(format!("{name}_snarkjs_0001.zkey"));
-    let (r, t, m) = ours(|| ceremony::zkey_contribute(&z0, &z1, Some("bench"), Some("bench")));
-    r.expect("contribute");
-    let theirs = snarkjs(&[
-        "zkey",
-        "contribute",
-        s(&z0),
-        s(&sj1),
-        "--name=bench",
-        "-e=bench",
-    ]);
-    row("zkey contribute", (t, m), theirs);
+    if proving_only {
+        ceremony::zkey_new_from_r1cs(&r1cs, &ptau, None, &z0).expect("zkey new");
+        ceremony::zkey_contribute(&z0, &z1, Some("bench"), Some("bench")).expect("contribute");
+    } else {
+        ceremony_steps(name, &dir, &r1cs, &r1cs_path, &ptau, &z0, &z1);
+    }
 
-    let (r, t, m) = ours(|| ceremony::zkey_verify_r1cs(&r1cs, &ptau, None, &z1));
-    r.expect("verify");
-    let theirs = snarkjs(&["zkey", "verify", s(&r1cs_path), s(&ptau), s(&z1)]);
-    row("zkey verify (r1cs + ptau)", (t, m), theirs);
+    proving(name, &dir, circuit, &z1, &wtns);
+}
 
-    // Proving: from the .zkey (snarkjs's witness map) against an arkworks
-    // key on the same core prover (arkworks' witness map).
+/// Proving on the same `.zkey` and `.wtns`: ours from the `.zkey`
+/// (snarkjs's witness map) and from an arkworks key on the same core
+/// (arkworks' witness map), rapidsnark when given, and snarkjs.
+fn proving<C: ConstraintSynthesizer<Fr> + Clone>(
+    name: &str,
+    dir: &Path,
+    circuit: C,
+    zkey: &Path,
+    wtns: &Path,
+) {
     let z = synthesize_witness(circuit.clone()).expect("witness");
-    let (prover, load, _) =
-        ours(|| ZkeyProver::new(Zkey::read(&z1).expect("read")).expect("prover"));
+    // Key read, prover built and one proof, for the peak memory and the
+    // figure comparable with a whole external process.
+    let ((load, first), all_in, peak) = ours(|| {
+        let start = Instant::now();
+        let prover = ZkeyProver::new(Zkey::read(zkey).expect("read")).expect("prover");
+        let load = start.elapsed();
+        prover.prove(z.z(), &mut OsRng).expect("prove");
+        (load, prover)
+    });
+    let prover = first;
     let mut best_zkey = Duration::MAX;
     for _ in 0..3 {
         let start = Instant::now();
         prover.prove(z.z(), &mut OsRng).expect("prove");
         best_zkey = best_zkey.min(start.elapsed());
     }
-    let out = dir.join(format!("{name}_proof.json"));
-    let public = dir.join(format!("{name}_public.json"));
-    let (sj_prove, _) = snarkjs(&["groth16", "prove", s(&z1), s(&wtns), s(&out), s(&public)]);
+    drop(prover);
     let mut rng = rand_chacha::ChaCha20Rng::seed_from_u64(1);
     let (pk, _) = Groth16::<Bn254>::setup(circuit.clone(), &mut rng).expect("setup");
     let core = CircuitProver::from_circuit(circuit).expect("core prover");
@@ -194,12 +250,58 @@ fn bench<C: ConstraintSynthesizer<Fr> + Clone>(name: &str, circuit: C) {
             .expect("prove");
         best_core = best_core.min(start.elapsed());
     }
+    drop((pk, core));
+
+    let vk = dir.join(format!("{name}_vk.json"));
+    ceremony::zkey_export_vk(zkey, &vk).expect("export vk");
+    let external = |who: &str, program: &Path, lead: &[&str]| {
+        let proof = dir.join(format!("{name}_{who}_proof.json"));
+        let public = dir.join(format!("{name}_{who}_public.json"));
+        let mut args = lead.to_vec();
+        args.extend([s(zkey), s(wtns), s(&proof), s(&public)]);
+        let run = best_process(program, &args);
+        snarkjs(&["groth16", "verify", s(&vk), s(&public), s(&proof)]);
+        run
+    };
+    let rapidsnark = std::env::var_os("RAPIDSNARK_PROVER")
+        .map(PathBuf::from)
+        .map(|p| external("rapidsnark", &p, &[]));
+    let sj = external(
+        "snarkjs",
+        &root().join("tools/js/node_modules/.bin/snarkjs"),
+        &["groth16", "prove"],
+    );
+
+    let vs = |t: Duration| t.as_secs_f64() / all_in.as_secs_f64();
+    println!("\nproving {name} (best of 3; the external provers' proofs pass `snarkjs groth16 verify`)\n");
+    println!("| prover | time | peak | vs ours, key read + prove |");
+    println!("| --- | ---: | ---: | ---: |");
     println!(
-        "\nproving (best of 3, witness given): from the .zkey {:.3} s (key read and prover built in {:.2} s), from the arkworks key {:.3} s, snarkjs groth16 prove {:.2} s (process, files included)",
-        best_zkey.as_secs_f64(),
+        "| ours, from the .zkey, witness given | {:.3} s | | |",
+        best_zkey.as_secs_f64()
+    );
+    println!(
+        "| ours, from the arkworks key, witness given | {:.3} s | | |",
+        best_core.as_secs_f64()
+    );
+    println!(
+        "| ours, .zkey read ({:.2} s) + prove | {:.3} s | {peak:.0} MiB | 1.0x |",
         load.as_secs_f64(),
-        best_core.as_secs_f64(),
-        sj_prove.as_secs_f64()
+        all_in.as_secs_f64()
+    );
+    match rapidsnark {
+        Some((t, m)) => println!(
+            "| rapidsnark `prover` (process: .zkey, .wtns, JSON out) | {:.3} s | {m:.0} MiB | {:.2}x slower |",
+            t.as_secs_f64(),
+            vs(t)
+        ),
+        None => println!("| rapidsnark | not run (set RAPIDSNARK_PROVER) | | |"),
+    }
+    println!(
+        "| snarkjs `groth16 prove` (process) | {:.3} s | {:.0} MiB | {:.2}x slower |",
+        sj.0.as_secs_f64(),
+        sj.1,
+        vs(sj.0)
     );
 }
 
@@ -208,17 +310,23 @@ fn main() {
         .skip(1)
         .filter(|a| !a.starts_with("--"))
         .collect();
-    let wants = |n: &str| args.is_empty() || args.iter().any(|a| a == n);
+    let proving_only = args.iter().any(|a| a == "proving");
+    let names: Vec<&String> = args.iter().filter(|a| *a != "proving").collect();
+    let wants = |n: &str| names.is_empty() || names.iter().any(|a| *a == n);
     if wants("test") {
-        bench("test", common::TestCircuit::new(3));
+        bench("test", common::TestCircuit::new(3), proving_only);
     }
     if wants("uptime") {
-        bench("uptime", UptimeCircuit::sample());
+        bench("uptime", UptimeCircuit::sample(), proving_only);
     }
     if wants("coverage") {
-        bench("coverage", CoverageCircuit::sample().expect("sample"));
+        bench(
+            "coverage",
+            CoverageCircuit::sample().expect("sample"),
+            proving_only,
+        );
     }
     if wants("bandwidth") {
-        bench("bandwidth", BandwidthCircuit::sample());
+        bench("bandwidth", BandwidthCircuit::sample(), proving_only);
     }
 }
