@@ -23,7 +23,8 @@
 //!   chain. Cumulative rewards only grow, so a proof from an older batch
 //!   pays less, never twice.
 
-use ark_ff::{BigInteger, PrimeField, Zero};
+use ark_ff::{PrimeField, Zero};
+use depin_crypto::field::{fr_from_le_bytes, fr_to_le_bytes};
 use depin_crypto::Fr;
 use sha2::{Digest, Sha256};
 use tiny_keccak::{Hasher, Keccak};
@@ -314,21 +315,25 @@ fn keccak_pair(a: &[u8; 32], b: &[u8; 32]) -> [u8; 32] {
     out
 }
 
+/// The canonical 32-byte big-endian encoding (Solidity's `uint256`).
 fn fr_to_be(x: &Fr) -> [u8; 32] {
-    let mut out = [0u8; 32];
-    out.copy_from_slice(&x.into_bigint().to_bytes_be());
+    let mut out = fr_to_le_bytes(x);
+    out.reverse();
     out
 }
 
+/// Reads a big-endian `uint256`, refusing values at or above the modulus.
 fn fr_from_be(bytes: &[u8; 32]) -> Option<Fr> {
-    let x = Fr::from_be_bytes_mod_order(bytes);
-    (fr_to_be(&x) == *bytes).then_some(x)
+    let mut le = *bytes;
+    le.reverse();
+    fr_from_le_bytes(&le).ok()
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::tree::RewardsTree;
+    use ark_ff::BigInteger;
 
     fn entry(id: u64, reward: u64, cumulative: u128) -> BatchEntry {
         BatchEntry {

@@ -27,7 +27,7 @@
 use std::collections::BTreeMap;
 
 use ark_ff::{AdditiveGroup, Zero};
-use depin_crypto::merkle::root_from_path;
+use depin_crypto::merkle::{root_from_path, MerkleTree};
 use depin_crypto::poseidon::{hash2, hash_n};
 use depin_crypto::Fr;
 
@@ -298,16 +298,12 @@ pub fn commitment(root: Fr, size: u64) -> Fr {
     hash2(root, Fr::from(size))
 }
 
-/// The tree, kept in memory: leaves in slot order, the non-empty prefix of
-/// every level, and the slot of every device.
+/// The tree, kept in memory: leaves in slot order, the Merkle tree of
+/// their hashes, and the slot of every device.
 #[derive(Clone, Debug)]
 pub struct RewardsTree {
-    depth: usize,
     leaves: Vec<Leaf>,
-    /// `levels[0]` hashes the leaves, `levels[depth]` holds the root.
-    levels: Vec<Vec<Fr>>,
-    /// Hash of an empty subtree of each height.
-    empty: Vec<Fr>,
+    hashes: MerkleTree,
     slot_of: BTreeMap<Fr, u64>,
 }
 
@@ -317,16 +313,9 @@ impl RewardsTree {
         if depth == 0 || depth > MAX_DEPTH {
             return Err(TreeError::Depth(depth));
         }
-        let mut empty = Vec::with_capacity(depth + 1);
-        empty.push(Fr::ZERO);
-        for h in 0..depth {
-            empty.push(hash2(empty[h], empty[h]));
-        }
         let mut tree = RewardsTree {
-            depth,
             leaves: Vec::new(),
-            levels: vec![Vec::new(); depth + 1],
-            empty,
+            hashes: MerkleTree::new(depth, &[]).map_err(|_| TreeError::Depth(depth))?,
             slot_of: BTreeMap::new(),
         };
         tree.put(0, Leaf::SENTINEL);
@@ -335,7 +324,7 @@ impl RewardsTree {
 
     /// Tree depth.
     pub fn depth(&self) -> usize {
-        self.depth
+        self.hashes.depth()
     }
 
     /// Leaves, the sentinel included.
@@ -345,10 +334,7 @@ impl RewardsTree {
 
     /// The Merkle root.
     pub fn root(&self) -> Fr {
-        self.levels[self.depth]
-            .first()
-            .copied()
-            .unwrap_or(self.empty[self.depth])
+        self.hashes.root()
     }
 
     /// `Poseidon(root, size)`.
@@ -372,12 +358,11 @@ impl RewardsTree {
 
     /// Siblings of `index`, leaf level first.
     pub fn path(&self, index: u64) -> Vec<Fr> {
-        (0..self.depth)
-            .map(|h| {
-                let i = ((index >> h) ^ 1) as usize;
-                self.levels[h].get(i).copied().unwrap_or(self.empty[h])
-            })
-            .collect()
+        // Every slot this tree asks for is below 2^depth: its size stays
+        // below it (the last slot is never filled).
+        self.hashes
+            .siblings(index)
+            .expect("slots of the tree are below 2^depth")
     }
 
     /// Credits `reward` for `epoch` to `device_id`: the device's leaf is
@@ -388,7 +373,7 @@ impl RewardsTree {
         }
         let old_root = self.root();
         let old_size = self.size();
-        let witness = if let Some((index, before)) = self.leaf(&device_id) {
+        let (witness, cumulative) = if let Some((index, before)) = self.leaf(&device_id) {
             if epoch <= before.last_epoch {
                 return Err(TreeError::AlreadyCredited {
                     epoch,
@@ -408,16 +393,19 @@ impl RewardsTree {
                     ..before
                 },
             );
-            CreditWitness {
+            let witness = CreditWitness {
                 insert: false,
                 index,
                 before,
                 path,
                 free_path: self.path(old_size),
-            }
+            };
+            (witness, cumulative)
         } else {
-            if old_size + 1 >= 1u64 << self.depth {
-                return Err(TreeError::Full { depth: self.depth });
+            if old_size + 1 >= 1u64 << self.depth() {
+                return Err(TreeError::Full {
+                    depth: self.depth(),
+                });
             }
             // The sentinel's id 0 is below every device id, so a
             // predecessor always exists.
@@ -445,15 +433,15 @@ impl RewardsTree {
                     last_epoch: epoch,
                 },
             );
-            CreditWitness {
+            let witness = CreditWitness {
                 insert: true,
                 index,
                 before,
                 path,
                 free_path,
-            }
+            };
+            (witness, u128::from(reward))
         };
-        let cumulative = self.leaves[self.slot_of[&device_id] as usize].cumulative;
         Ok(Credit {
             device_id,
             epoch,
@@ -477,23 +465,9 @@ impl RewardsTree {
         } else {
             self.leaves[i] = leaf;
         }
-        let mut i = i;
-        let mut node = leaf.hash();
-        for h in 0..=self.depth {
-            let level = &mut self.levels[h];
-            if i == level.len() {
-                level.push(node);
-            } else {
-                level[i] = node;
-            }
-            if h == self.depth {
-                break;
-            }
-            let left = level[i & !1];
-            let right = level.get(i | 1).copied().unwrap_or(self.empty[h]);
-            node = hash2(left, right);
-            i >>= 1;
-        }
+        self.hashes
+            .set(index, leaf.hash())
+            .expect("leaves are written in place or appended below 2^depth");
     }
 }
 

@@ -126,21 +126,72 @@ impl MerkleTree {
             .unwrap_or(self.empty[self.depth])
     }
 
+    /// Leaves written so far (the non-empty prefix).
+    pub fn len(&self) -> u64 {
+        self.levels[0].len() as u64
+    }
+
+    /// Whether no leaf has been written.
+    pub fn is_empty(&self) -> bool {
+        self.levels[0].is_empty()
+    }
+
     /// The membership proof of the leaf at `index`.
     pub fn proof(&self, index: u64) -> Result<MerkleProof, MerkleError> {
-        if index >= self.levels[0].len() as u64 {
+        if index >= self.len() {
             return Err(MerkleError::Index {
                 index,
                 depth: self.depth,
             });
         }
-        let siblings = (0..self.depth)
+        Ok(MerkleProof {
+            index,
+            siblings: self.siblings(index)?,
+        })
+    }
+
+    /// Siblings of any slot of the tree, written or empty, leaf level first.
+    pub fn siblings(&self, index: u64) -> Result<alloc::vec::Vec<Fr>, MerkleError> {
+        if index >> self.depth != 0 {
+            return Err(MerkleError::Index {
+                index,
+                depth: self.depth,
+            });
+        }
+        Ok((0..self.depth)
             .map(|h| {
                 let i = ((index >> h) ^ 1) as usize;
                 self.levels[h].get(i).copied().unwrap_or(self.empty[h])
             })
-            .collect();
-        Ok(MerkleProof { index, siblings })
+            .collect())
+    }
+
+    /// Writes `leaf` at `index`, an existing leaf or the next one after the
+    /// last, and rehashes its path to the root.
+    pub fn set(&mut self, index: u64, leaf: Fr) -> Result<(), MerkleError> {
+        if index > self.len() || index >> self.depth != 0 {
+            return Err(MerkleError::Index {
+                index,
+                depth: self.depth,
+            });
+        }
+        let mut i = index as usize;
+        let mut node = leaf;
+        for h in 0..=self.depth {
+            let level = &mut self.levels[h];
+            if i == level.len() {
+                level.push(node);
+            } else {
+                level[i] = node;
+            }
+            if h == self.depth {
+                break;
+            }
+            let right = level.get(i | 1).copied().unwrap_or(self.empty[h]);
+            node = hash2(level[i & !1], right);
+            i >>= 1;
+        }
+        Ok(())
     }
 }
 
@@ -169,6 +220,41 @@ mod tests {
                 &p.siblings
             ));
         }
+    }
+
+    /// Leaves written one by one, appended or overwritten, give the tree
+    /// built from the final leaves at once, and every slot's siblings.
+    #[test]
+    fn written_leaves_match_the_tree_built_at_once() {
+        let mut t = MerkleTree::new(3, &[]).unwrap();
+        let mut leaves = Vec::new();
+        for i in 0..6u64 {
+            t.set(i, Fr::from(i + 1)).unwrap();
+            leaves.push(Fr::from(i + 1));
+        }
+        t.set(2, Fr::from(40u64)).unwrap();
+        leaves[2] = Fr::from(40u64);
+        let built = MerkleTree::new(3, &leaves).unwrap();
+        assert_eq!(t.root(), built.root());
+        assert_eq!(t.len(), 6);
+        for slot in 0..8 {
+            assert_eq!(t.siblings(slot).unwrap(), built.siblings(slot).unwrap());
+            let leaf = leaves.get(slot as usize).copied().unwrap_or(Fr::from(0u64));
+            assert!(verify_membership(
+                &t.root(),
+                leaf,
+                slot,
+                &t.siblings(slot).unwrap()
+            ));
+        }
+        assert_eq!(
+            t.set(7, Fr::from(1u64)),
+            Err(MerkleError::Index { index: 7, depth: 3 })
+        );
+        assert_eq!(
+            t.siblings(8),
+            Err(MerkleError::Index { index: 8, depth: 3 })
+        );
     }
 
     #[test]

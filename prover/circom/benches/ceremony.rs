@@ -225,14 +225,13 @@ fn proving<C: ConstraintSynthesizer<Fr> + Clone>(
     let z = synthesize_witness(circuit.clone()).expect("witness");
     // Key read, prover built and one proof, for the peak memory and the
     // figure comparable with a whole external process.
-    let ((load, first), all_in, peak) = ours(|| {
+    let ((load, prover), all_in, peak) = ours(|| {
         let start = Instant::now();
         let prover = ZkeyProver::new(Zkey::read(zkey).expect("read")).expect("prover");
         let load = start.elapsed();
         prover.prove(z.z(), &mut OsRng).expect("prove");
         (load, prover)
     });
-    let prover = first;
     let mut best_zkey = Duration::MAX;
     for _ in 0..3 {
         let start = Instant::now();
