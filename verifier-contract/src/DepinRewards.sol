@@ -74,6 +74,15 @@ contract DepinRewards {
     error VerifierMismatch();
     /// The epoch's beacon is already published (beacons are write-once).
     error BeaconAlreadySet();
+    /// The batch's old tree commitment is not the kind's current one (a
+    /// replayed batch, or one built on a stale tree).
+    error StaleRoot();
+    /// The payout address given is not the device's registered one.
+    error NotPayoutAddress();
+    /// The withdrawal proof does not lead to the batch's withdrawal root.
+    error InvalidWithdrawalProof();
+    /// The cumulative reward shown is already paid out.
+    error NothingToWithdraw();
 
     // ------------------------------------------------------------------
     // Events.
@@ -104,7 +113,31 @@ contract DepinRewards {
     /// A device's payout address was set (zero unregisters).
     event DeviceRegistered(uint256 indexed deviceId, address payout);
     /// The owner withdrew tokens.
-    event Withdrawn(address indexed to, uint256 amount);
+    event FundsWithdrawn(address indexed to, uint256 amount);
+    /// A kind's batch verifier, version and batch size changed (zero
+    /// disables batches of the kind).
+    event BatchVerifierSet(uint8 indexed kind, address verifier, uint32 version, uint32 batchSize);
+    /// A batch was applied: the kind's tree went from `oldCommitment` to
+    /// `newCommitment`. Its public data is the transaction's calldata; an
+    /// indexer replays the batches of a kind in `batchId` order to rebuild
+    /// the tree and every device's withdrawal proof.
+    event BatchSubmitted(
+        uint256 indexed batchId,
+        uint8 indexed kind,
+        uint256 indexed epoch,
+        uint256 oldCommitment,
+        uint256 newCommitment,
+        bytes32 withdrawalRoot
+    );
+    /// A device's cumulative reward was paid up to `cumulative`.
+    event Withdrawn(
+        uint256 indexed deviceId,
+        uint8 indexed kind,
+        address indexed payout,
+        uint256 amount,
+        uint256 cumulative,
+        uint256 batchId
+    );
 
     // ------------------------------------------------------------------
     // Constants and configuration.
@@ -159,6 +192,38 @@ contract DepinRewards {
     mapping(uint256 => address) public payoutOf;
     /// Spent nullifiers.
     mapping(uint256 => bool) public nullifierUsed;
+
+    /// A kind's batch verifier (one storage slot).
+    struct BatchConfig {
+        address verifier;
+        uint32 version;
+        uint32 batchSize;
+    }
+
+    /// Bytes of one batch position: device id (32), reward (8), cumulative
+    /// reward (16), big-endian (`depin_batch::public_data`).
+    uint256 internal constant ENTRY_BYTES = 56;
+    /// The largest batch a verifier may take.
+    uint32 internal constant MAX_BATCH = 1024;
+    /// Height of the withdrawal tree of the largest batch.
+    uint256 internal constant MAX_BATCH_DEPTH = 10;
+    /// The batch proof's public input is a SHA-256 digest with its top
+    /// three bits cleared.
+    uint256 internal constant DIGEST_MASK = (1 << 253) - 1;
+    /// `verifyProof(uint256[8],uint256[1])`.
+    bytes4 internal constant BATCH_VERIFY_SELECTOR =
+        bytes4(keccak256("verifyProof(uint256[8],uint256[1])"));
+
+    /// Batch verifier per kind.
+    mapping(uint8 => BatchConfig) public batchConfigs;
+    /// The commitment `Poseidon(root, size)` of each kind's rewards tree.
+    mapping(uint8 => uint256) public treeCommitment;
+    /// Batches applied so far; the next batch's id.
+    uint256 public batchCount;
+    /// Per batch, `keccak256(abi.encode(kind, withdrawalRoot))`.
+    mapping(uint256 => bytes32) public batchWithdrawalRoot;
+    /// Per kind and device, the cumulative reward already paid.
+    mapping(uint8 => mapping(uint256 => uint256)) public withdrawn;
 
     modifier onlyOwner() {
         if (msg.sender != owner) revert NotOwner();
@@ -321,6 +386,180 @@ contract DepinRewards {
         }
     }
 
+    // ------------------------------------------------------------------
+    // Batches (docs/batches.md).
+
+    /// @notice Applies a batch proof of `kind` for `epoch`: the kind's
+    /// rewards tree goes from `oldCommitment` (which must be the current
+    /// one) to `newCommitment`, crediting the devices of `publicData`
+    /// (`batchSize` positions of 56 bytes: device id, epoch reward,
+    /// cumulative reward). The proof's one public input is SHA-256 of the
+    /// header words the contract writes (kind, version and epoch; the
+    /// accepted `policyHash`; the epoch's beacon; the accepted
+    /// `registryRoot` for bandwidth, else 0; the two commitments) and the
+    /// public data, top three bits cleared. Stores the batch's withdrawal
+    /// root (a Keccak tree over `(device, cumulative)`) for withdrawals.
+    /// Anyone may submit; a replayed or stale batch fails on the root.
+    function submitBatch(
+        uint256[8] calldata proof,
+        uint32 epoch,
+        uint8 kind,
+        uint256 oldCommitment,
+        uint256 newCommitment,
+        uint256 policyHash,
+        uint256 registryRoot,
+        bytes calldata publicData
+    ) external returns (uint256 batchId) {
+        BatchConfig memory cfg = batchConfigs[kind];
+        if (cfg.verifier == address(0)) revert UnknownStatement();
+        if (publicData.length != uint256(cfg.batchSize) * ENTRY_BYTES) revert MalformedInput();
+        if (oldCommitment != treeCommitment[kind]) revert StaleRoot();
+        if (!policyAccepted[kind][policyHash]) revert PolicyNotAccepted();
+        if (kind == BANDWIDTH ? !registryRootAccepted[registryRoot] : registryRoot != 0) {
+            revert RegistryRootMismatch();
+        }
+        // The header's six words (depin_batch::header).
+        uint256[6] memory words;
+        words[0] = uint256(kind) | uint256(cfg.version) << 8 | uint256(epoch) << 40;
+        words[1] = policyHash;
+        words[2] = beaconOf[epoch];
+        if (words[2] == 0) revert BeaconMismatch();
+        words[3] = registryRoot;
+        words[4] = oldCommitment;
+        words[5] = newCommitment;
+        _verifyBatch(
+            cfg.verifier, proof, uint256(sha256(abi.encodePacked(words, publicData))) & DIGEST_MASK
+        );
+
+        bytes32 root = _withdrawalRoot(publicData, cfg.batchSize);
+        treeCommitment[kind] = newCommitment;
+        batchId = batchCount++;
+        batchWithdrawalRoot[batchId] = keccak256(abi.encode(kind, root));
+        emit BatchSubmitted(batchId, kind, epoch, oldCommitment, newCommitment, root);
+    }
+
+    /// @notice Pays `deviceId`'s `kind` rewards up to `cumulative`, its
+    /// cumulative reward in batch `batchId` (at `position`, with the
+    /// withdrawal tree's `siblings` from the leaf up), less what was paid
+    /// before, to its registered payout address, which the caller names.
+    /// Cumulative rewards only grow, so a proof from an older batch pays
+    /// less, never twice.
+    function withdraw(
+        uint8 kind,
+        uint256 deviceId,
+        address payout,
+        uint256 batchId,
+        uint128 cumulative,
+        uint256 position,
+        bytes32[] calldata siblings
+    ) external returns (uint256 amount) {
+        address registered = payoutOf[deviceId];
+        if (registered == address(0)) revert DeviceNotRegistered();
+        if (payout != registered) revert NotPayoutAddress();
+        if (siblings.length > MAX_BATCH_DEPTH || position >> siblings.length != 0) {
+            revert InvalidWithdrawalProof();
+        }
+        bytes32 node;
+        assembly ("memory-safe") {
+            mstore(0x00, deviceId)
+            mstore(0x20, cumulative)
+            node := keccak256(0x00, 0x40)
+            for { let h := 0 } lt(h, siblings.length) { h := add(h, 1) } {
+                let sibling := calldataload(add(siblings.offset, shl(5, h)))
+                switch and(shr(h, position), 1)
+                case 0 {
+                    mstore(0x00, node)
+                    mstore(0x20, sibling)
+                }
+                default {
+                    mstore(0x00, sibling)
+                    mstore(0x20, node)
+                }
+                node := keccak256(0x00, 0x40)
+            }
+        }
+        if (keccak256(abi.encode(kind, node)) != batchWithdrawalRoot[batchId]) {
+            revert InvalidWithdrawalProof();
+        }
+        uint256 paid = withdrawn[kind][deviceId];
+        if (cumulative <= paid) revert NothingToWithdraw();
+        amount = cumulative - paid;
+        withdrawn[kind][deviceId] = cumulative;
+        if (!_transfer(registered, amount)) revert InsufficientFunds();
+        emit Withdrawn(deviceId, kind, registered, amount, cumulative, batchId);
+    }
+
+    /// Calls `verifyProof(proof, [digest])` on `verifier` with `verifyGas`;
+    /// reverts with the verifier's error (`InvalidProof`, `MalformedProof`)
+    /// when it fails.
+    function _verifyBatch(address verifier, uint256[8] calldata proof, uint256 digest)
+        private
+        view
+    {
+        bytes4 selector = BATCH_VERIFY_SELECTOR;
+        uint256 cap = verifyGas;
+        assembly ("memory-safe") {
+            let p := mload(0x40)
+            mstore(p, selector)
+            calldatacopy(add(p, 0x04), proof, 0x100)
+            mstore(add(p, 0x104), digest)
+            // The verifier must get the whole cap (EIP-150 keeps 1/64 here),
+            // or a valid batch could be refused for lack of gas.
+            if lt(gas(), add(add(cap, div(cap, 63)), 5000)) {
+                mstore(0x00, 0x1c26714c) // InsufficientGas()
+                revert(0x1c, 0x04)
+            }
+            mstore(0x00, 0)
+            let ok := staticcall(cap, verifier, p, 0x124, 0x00, 0x20)
+            if iszero(ok) {
+                // The verifier's errors share their selectors with ours.
+                if gt(returndatasize(), 3) {
+                    returndatacopy(p, 0, returndatasize())
+                    revert(p, returndatasize())
+                }
+                mstore(0x00, 0x09bde339) // InvalidProof()
+                revert(0x1c, 0x04)
+            }
+            if iszero(and(eq(returndatasize(), 0x20), eq(mload(0x00), 1))) {
+                mstore(0x00, 0x09bde339) // InvalidProof()
+                revert(0x1c, 0x04)
+            }
+        }
+    }
+
+    /// The withdrawal tree's root over `n` positions of `data`: leaves
+    /// `keccak256(abi.encode(deviceId, cumulative))`, zero for padding and
+    /// up to the next power of two; nodes `keccak256(left ++ right)`.
+    function _withdrawalRoot(bytes calldata data, uint256 n) private pure returns (bytes32 root) {
+        assembly ("memory-safe") {
+            let width := 1
+            for {} lt(width, n) {} { width := shl(1, width) }
+            let level := mload(0x40)
+            // Leaves; padding is last and all zero (the proof shows it).
+            for { let i := 0 } lt(i, width) { i := add(i, 1) } {
+                let leaf := 0
+                if lt(i, n) {
+                    let entry := add(data.offset, mul(i, 56))
+                    let id := calldataload(entry)
+                    if id {
+                        mstore(0x00, id)
+                        // The cumulative reward: bytes 40..56, big-endian.
+                        mstore(0x20, shr(128, calldataload(add(entry, 40))))
+                        leaf := keccak256(0x00, 0x40)
+                    }
+                }
+                mstore(add(level, shl(5, i)), leaf)
+            }
+            for {} gt(width, 1) {} {
+                width := shr(1, width)
+                for { let i := 0 } lt(i, width) { i := add(i, 1) } {
+                    mstore(add(level, shl(5, i)), keccak256(add(level, shl(6, i)), 0x40))
+                }
+            }
+            root := mload(level)
+        }
+    }
+
     /// `token.transfer(to, amount)`; false when it reverts or returns false.
     function _transfer(address to, uint256 amount) private returns (bool ok) {
         address t = token;
@@ -379,10 +618,41 @@ contract DepinRewards {
     }
 
     /// @notice Sends `amount` reward tokens to `to`.
-    function withdraw(address to, uint256 amount) external onlyOwner {
+    function withdrawFunds(address to, uint256 amount) external onlyOwner {
         if (to == address(0)) revert ZeroAddress();
         if (!_transfer(to, amount)) revert InsufficientFunds();
-        emit Withdrawn(to, amount);
+        emit FundsWithdrawn(to, amount);
+    }
+
+    /// @notice Sets `kind`'s batch verifier, the batch size its key proves
+    /// and the statement version; a zero verifier disables batches of the
+    /// kind. `genesis` is the commitment of the kind's empty rewards tree
+    /// (`depin_batch::RewardsTree::new(depth).commitment()`); it is taken
+    /// only while the kind has no tree yet, so a verifier change never
+    /// resets the rewards already credited.
+    function setBatchVerifier(
+        uint8 kind,
+        address verifier,
+        uint32 version,
+        uint32 batchSize,
+        uint256 genesis
+    ) external onlyOwner {
+        if (_inputCount(kind) == 0) revert UnknownStatement();
+        if (verifier == address(0)) {
+            delete batchConfigs[kind];
+        } else {
+            if (
+                IGroth16Verifier(verifier).N_PUBLIC() != 1
+                    || IGroth16Verifier(verifier).VERSION() != version || batchSize == 0
+                    || batchSize > MAX_BATCH
+            ) revert VerifierMismatch();
+            batchConfigs[kind] = BatchConfig(verifier, version, batchSize);
+            if (treeCommitment[kind] == 0) {
+                if (genesis == 0 || genesis >= R) revert MalformedInput();
+                treeCommitment[kind] = genesis;
+            }
+        }
+        emit BatchVerifierSet(kind, verifier, version, batchSize);
     }
 
     // ------------------------------------------------------------------

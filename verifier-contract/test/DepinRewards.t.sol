@@ -232,7 +232,7 @@ contract DepinRewardsTest is Fixture {
 
     function test_insufficient_funds_reverts_and_keeps_nullifier() public {
         vm.prank(owner);
-        rewards.withdraw(owner, FUNDS);
+        rewards.withdrawFunds(owner, FUNDS);
         DepinRewards.Claim memory c = claimAt("uptime", 0);
         expectRefused(c, DepinRewards.InsufficientFunds.selector);
         DepinRewards.Claim[] memory cs = new DepinRewards.Claim[](1);
@@ -378,7 +378,7 @@ contract DepinRewardsTest is Fixture {
         vm.expectRevert(DepinRewards.NotOwner.selector);
         rewards.setOperator(stranger, true);
         vm.expectRevert(DepinRewards.NotOwner.selector);
-        rewards.withdraw(operator, 1);
+        rewards.withdrawFunds(operator, 1);
         vm.expectRevert(DepinRewards.NotOwner.selector);
         rewards.transferOwnership(operator);
         vm.stopPrank();
@@ -436,14 +436,14 @@ contract DepinRewardsTest is Fixture {
         vm.stopPrank();
     }
 
-    function test_withdraw() public {
+    function test_withdrawFunds() public {
         vm.startPrank(owner);
-        rewards.withdraw(owner, 5);
+        rewards.withdrawFunds(owner, 5);
         vm.assertEq(token.balanceOf(owner), 5, "withdrawn");
         vm.expectRevert(DepinRewards.InsufficientFunds.selector);
-        rewards.withdraw(owner, FUNDS);
+        rewards.withdrawFunds(owner, FUNDS);
         vm.expectRevert(DepinRewards.ZeroAddress.selector);
-        rewards.withdraw(address(0), 1);
+        rewards.withdrawFunds(address(0), 1);
         vm.stopPrank();
     }
 

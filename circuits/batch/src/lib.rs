@@ -25,8 +25,10 @@
 //! next index in a leaf, and the insertion slot fixed to the tree's size so
 //! that anyone replaying the published batches rebuilds the same tree.
 
+pub mod header;
 pub mod public_data;
 pub mod tree;
 
+pub use header::BatchHeader;
 pub use public_data::{BatchEntry, PublicData, PublicDataError, WithdrawalProof};
 pub use tree::{Credit, CreditError, Leaf, RewardsTree, TreeError};

@@ -9,7 +9,7 @@
 //! its rewards tree (see [`crate::tree`]).
 //!
 //! - The proof binds them through one public input, [`PublicData::digest`]:
-//!   SHA-256 of the bytes read as a big-endian integer with its top three
+//!   SHA-256 of the batch's header ([`crate::header`]) and the bytes, read as a big-endian integer with its top three
 //!   bits cleared (below 2^253, so a field element). The contract computes
 //!   the same with the SHA-256 precompile, which costs 60 gas plus 12 a
 //!   word.
@@ -29,6 +29,7 @@ use depin_crypto::Fr;
 use sha2::{Digest, Sha256};
 use tiny_keccak::{Hasher, Keccak};
 
+use crate::header::BatchHeader;
 use crate::tree::Credit;
 
 /// Bytes of one position: device id, reward, cumulative.
@@ -216,10 +217,14 @@ impl PublicData {
         out
     }
 
-    /// SHA-256 of the bytes, big-endian, top three bits cleared: the public
-    /// input that binds the data to the proof.
-    pub fn digest(&self) -> Fr {
-        let mut d: [u8; 32] = Sha256::digest(self.encode()).into();
+    /// The batch proof's one public input: SHA-256 of `header`'s bytes
+    /// followed by these, read big-endian with the top three bits cleared
+    /// (below 2^253, so a field element).
+    pub fn digest(&self, header: &BatchHeader) -> Fr {
+        let mut h = Sha256::new();
+        h.update(header.encode());
+        h.update(self.encode());
+        let mut d: [u8; 32] = h.finalize().into();
         d[0] &= 0x1f;
         Fr::from_be_bytes_mod_order(&d)
     }
@@ -316,7 +321,7 @@ fn keccak_pair(a: &[u8; 32], b: &[u8; 32]) -> [u8; 32] {
 }
 
 /// The canonical 32-byte big-endian encoding (Solidity's `uint256`).
-fn fr_to_be(x: &Fr) -> [u8; 32] {
+pub(crate) fn fr_to_be(x: &Fr) -> [u8; 32] {
     let mut out = fr_to_le_bytes(x);
     out.reverse();
     out
@@ -356,17 +361,27 @@ mod tests {
         assert_eq!(pd.entries().count(), 4);
     }
 
-    /// SHA-256 of the empty batch of one position (56 zero bytes) is
-    /// d4817aa5...9fbb (Python's `hashlib.sha256(bytes(56))`); the digest
-    /// clears its top three bits.
+    /// SHA-256 of a zero header and the empty batch of one position (248
+    /// zero bytes) is b3ab6982...3f05 (Python's
+    /// `hashlib.sha256(bytes(248))`); the digest clears its top three bits.
     #[test]
     fn digest_is_sha256_with_the_top_bits_cleared() {
-        let d = PublicData::new(1, vec![]).unwrap().digest();
-        let want = "14817aa5497628e7c77e6b606107042bbba3130888c5f47a375e6179be789fbb";
+        let zero = BatchHeader {
+            kind: 0,
+            version: 0,
+            epoch: 0,
+            policy_hash: Fr::zero(),
+            beacon: Fr::zero(),
+            registry_root: Fr::zero(),
+            old_commitment: Fr::zero(),
+            new_commitment: Fr::zero(),
+        };
+        let d = PublicData::new(1, vec![]).unwrap().digest(&zero);
+        let want = "13ab6982980fddf460a2f47adb428475ce9afa89092fd034499d017a35993f05";
         let got: String = fr_to_be(&d).iter().map(|b| format!("{b:02x}")).collect();
         assert_eq!(got, want);
         let pd = PublicData::new(2, vec![entry(u64::MAX, 1, u128::MAX)]).unwrap();
-        assert!(pd.digest().into_bigint().num_bits() <= 253);
+        assert!(pd.digest(&zero).into_bigint().num_bits() <= 253);
     }
 
     #[test]

@@ -65,7 +65,7 @@ alloy::sol! {
         function transferOwnership(address newOwner) external;
         function setOperator(address operator, bool enabled) external;
         function setStatement(uint8 kind, address verifier, uint32 version) external;
-        function withdraw(address to, uint256 amount) external;
+        function withdrawFunds(address to, uint256 amount) external;
         function setPolicy(uint8 kind, uint256 policyHash, bool accepted) external;
         function setBeacon(uint256 epoch, uint256 beacon) external;
         function setRegistryRoot(uint256 root, bool accepted) external;

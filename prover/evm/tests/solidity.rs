@@ -24,6 +24,7 @@ use ark_groth16::{Groth16, ProvingKey};
 use ark_relations::gr1cs::{ConstraintSynthesizer, ConstraintSystemRef, SynthesisError};
 use ark_relations::lc;
 use ark_snark::SNARK;
+use depin_batch::{BatchHeader, PublicData, RewardsTree};
 use depin_crypto::poseidon::hash_n;
 use depin_evm::proof_dir::PROOF_BIN_FILE;
 use depin_evm::solidity::{contract_name, proof_words, render_verifier, verifier_path};
@@ -128,6 +129,18 @@ impl Prover {
         let blank = Squares(vec![Fr::from(0u8); kind.public_input_count()]);
         let (pk, _) = Groth16::<Bn254>::circuit_specific_setup(blank, &mut rng).expect("setup");
         Prover { kind, pk, seed: 0 }
+    }
+
+    /// A prover of `inputs` public inputs whose setup is seeded by `seed`.
+    fn setup_squares(inputs: usize, seed: u64) -> Self {
+        let mut rng = ChaCha20Rng::seed_from_u64(seed);
+        let blank = Squares(vec![Fr::from(0u8); inputs]);
+        let (pk, _) = Groth16::<Bn254>::circuit_specific_setup(blank, &mut rng).expect("setup");
+        Prover {
+            kind: StatementKind::Uptime,
+            pk,
+            seed: 0,
+        }
     }
 
     /// A claim for `public` (its kind must be this prover's).
@@ -272,6 +285,181 @@ fn test_verifier_names_and_layout() {
     assert_eq!(
         verifier_path("uptime"),
         "verifier-contract/src/generated/UptimeVerifier.sol"
+    );
+}
+
+// ---------------------------------------------------------------------------
+// Batches: a one-input test verifier and `batches.json`.
+
+/// Depth of the fixture rewards trees (the production depth).
+const BATCH_DEPTH: usize = 20;
+
+/// A batch of `kind` for `epoch` crediting `credits` (device index,
+/// reward) to `tree` over `batch_size` positions, proven for the digest of
+/// `header` as the test builds it (`tamper` may change it before proving,
+/// for batches the contract must refuse).
+fn batch(
+    prover: &mut Prover,
+    tree: &mut RewardsTree,
+    kind: StatementKind,
+    epoch: u32,
+    batch_size: usize,
+    credits: &[(u64, u64)],
+    tamper: impl FnOnce(&mut BatchHeader),
+) -> Value {
+    let old = tree.commitment();
+    let done: Vec<_> = credits
+        .iter()
+        .map(|&(d, r)| tree.credit(device_id(d), epoch, r).expect("credit"))
+        .collect();
+    let data = PublicData::from_credits(batch_size, &done).expect("public data");
+    let mut header = BatchHeader {
+        kind: kind.code(),
+        version: STATEMENT_VERSION,
+        epoch,
+        policy_hash: policy_hash(kind),
+        beacon: beacon(epoch),
+        registry_root: if kind == StatementKind::Bandwidth {
+            registry_root()
+        } else {
+            Fr::from(0u8)
+        },
+        old_commitment: old,
+        new_commitment: tree.commitment(),
+    };
+    let sent = header;
+    tamper(&mut header);
+    let mut v = prover.prove(vec![data.digest(&header)]);
+    let s = |f: Fr| f.to_string();
+    let withdrawals: Vec<Value> = (0..done.len())
+        .map(|i| {
+            let w = data.withdrawal_proof(i).expect("a device's position");
+            json!({
+                "device": s(w.device_id),
+                "cumulative": w.cumulative.to_string(),
+                "position": w.position,
+                "siblings": w.siblings.iter().map(|x| format!("0x{}", hex::encode(x))).collect::<Vec<_>>(),
+            })
+        })
+        .collect();
+    let o = v.as_object_mut().expect("object");
+    o.insert("kind".into(), json!(kind.code()));
+    o.insert("epoch".into(), json!(epoch));
+    o.insert("oldCommitment".into(), json!(s(sent.old_commitment)));
+    o.insert("newCommitment".into(), json!(s(sent.new_commitment)));
+    o.insert("policyHash".into(), json!(s(sent.policy_hash)));
+    o.insert("registryRoot".into(), json!(s(sent.registry_root)));
+    o.insert(
+        "publicData".into(),
+        json!(format!("0x{}", hex::encode(data.encode()))),
+    );
+    o.insert(
+        "withdrawalRoot".into(),
+        json!(format!("0x{}", hex::encode(data.withdrawal_root()))),
+    );
+    o.insert("withdrawals".into(), json!(withdrawals));
+    v
+}
+
+/// The generated batch test verifier and `batches.json`: uptime batches of
+/// 4 over three epochs (the second and third update devices of the
+/// first), a bandwidth batch, a full batch of 32 (the gas figure), and
+/// valid proofs of batches the contract must refuse.
+fn batch_fixtures() -> Vec<(String, String)> {
+    // Any kind code serves: the prover's seed only.
+    let mut prover = Prover::setup_squares(1, 0xba7c);
+    let statement = "test_batch";
+    let mut files = vec![(
+        format!(
+            "verifier-contract/test/generated/{}.sol",
+            contract_name(statement)
+        ),
+        render_verifier(&prover.pk.vk, statement, STATEMENT_VERSION),
+    )];
+    let up = StatementKind::Uptime;
+    let genesis = RewardsTree::new(BATCH_DEPTH).expect("depth").commitment();
+    let mut tree = RewardsTree::new(BATCH_DEPTH).expect("depth");
+    let uptime = vec![
+        batch(
+            &mut prover,
+            &mut tree,
+            up,
+            1,
+            4,
+            &[(0, 100), (1, 110), (2, 120)],
+            |_| {},
+        ),
+        batch(
+            &mut prover,
+            &mut tree,
+            up,
+            2,
+            4,
+            &[(1, 210), (2, 220), (3, 230), (4, 240)],
+            |_| {},
+        ),
+        batch(
+            &mut prover,
+            &mut tree,
+            up,
+            3,
+            4,
+            &[(0, 300), (1, 310)],
+            |_| {},
+        ),
+    ];
+    let mut bw_tree = RewardsTree::new(BATCH_DEPTH).expect("depth");
+    let bandwidth = batch(
+        &mut prover,
+        &mut bw_tree,
+        StatementKind::Bandwidth,
+        1,
+        4,
+        &[(0, 5000), (5, 5005)],
+        |_| {},
+    );
+    let mut big_tree = RewardsTree::new(BATCH_DEPTH).expect("depth");
+    let full: Vec<(u64, u64)> = (0..32).map(|d| (100 + d, 1000 + d)).collect();
+    let big = batch(&mut prover, &mut big_tree, up, 1, 32, &full, |_| {});
+
+    // Valid proofs over a header the contract writes differently: each is
+    // refused with InvalidProof.
+    let mut bad = serde_json::Map::new();
+    let t = |f: fn(&mut BatchHeader)| f;
+    for (name, f) in [
+        ("otherBeacon", t(|h| h.beacon = beacon(2))),
+        ("otherEpoch", t(|h| h.epoch = 2)),
+        ("otherPolicy", t(|h| h.policy_hash = tagged(1, 99))),
+        ("otherVersion", t(|h| h.version += 1)),
+        ("otherKind", t(|h| h.kind = StatementKind::Coverage.code())),
+    ] {
+        let mut fresh = RewardsTree::new(BATCH_DEPTH).expect("depth");
+        bad.insert(
+            name.into(),
+            batch(&mut prover, &mut fresh, up, 1, 4, &[(0, 100)], f),
+        );
+    }
+
+    let fixtures = json!({
+        "_comment": "Generated by prover/evm/tests/solidity.rs (DEPIN_REGEN=1 cargo test -p depin-evm --test solidity). Do not edit.",
+        "depth": BATCH_DEPTH,
+        "genesis": genesis.to_string(),
+        "uptime": uptime,
+        "bandwidth": bandwidth,
+        "full32": big,
+        "bad": bad,
+    });
+    let mut text = serde_json::to_string_pretty(&fixtures).expect("json");
+    text.push('\n');
+    files.push(("verifier-contract/test/fixtures/batches.json".into(), text));
+    files
+}
+
+#[test]
+fn batch_fixtures_are_current() {
+    check_or_write(
+        &batch_fixtures(),
+        "`DEPIN_REGEN=1 cargo test -p depin-evm --test solidity` (scripts/regen.sh)",
     );
 }
 

@@ -42,6 +42,18 @@ interface Vm {
         external
         pure
         returns (uint256[] memory);
+    function parseJsonBytes(string calldata json, string calldata key)
+        external
+        pure
+        returns (bytes memory);
+    function parseJsonBytes32(string calldata json, string calldata key)
+        external
+        pure
+        returns (bytes32);
+    function parseJsonBytes32Array(string calldata json, string calldata key)
+        external
+        pure
+        returns (bytes32[] memory);
     function assume(bool condition) external pure;
     function skip(bool skipTest) external;
     function deployCode(string calldata artifactPath) external returns (address deployedAddress);

@@ -127,7 +127,9 @@ use depin_statements::{
     STATEMENT_VERSION,
 };
 
-use crate::common::{witness_uint, CircuitError, PublicVars, StatementCircuit};
+use crate::common::{
+    witness_uint, CircuitError, PositionVars, PublicVars, SharedVars, StatementCircuit,
+};
 
 /// Constraints of one receipt slot, without rule 8's pairwise checks (the
 /// first slot has 2 fewer: no padding-order constraint and no duplicate
@@ -296,8 +298,19 @@ impl BandwidthCircuit {
     /// Synthesizes the circuit and reports where the EdDSA gadgets are.
     fn synthesize(&self, cs: ConstraintSystemRef<Fr>) -> Result<Layout, SynthesisError> {
         let pv = PublicVars::allocate(cs.clone(), &self.public, self.public_override.as_deref())?;
-        let registry_root = pv.extra.clone().ok_or(SynthesisError::AssignmentMissing)?;
+        let (verify_ranges, _) = self.synthesize_with(cs, pv)?;
+        Ok(Layout { verify_ranges })
+    }
 
+    /// Synthesizes the rules on `pv`, the single-device inputs or one
+    /// position of a batch; returns the EdDSA gadgets' witness ranges and
+    /// what a batch credits.
+    fn synthesize_with(
+        &self,
+        cs: ConstraintSystemRef<Fr>,
+        pv: PublicVars,
+    ) -> Result<(Vec<Range<usize>>, PositionVars), SynthesisError> {
+        let registry_root = pv.extra.clone().ok_or(SynthesisError::AssignmentMissing)?;
         // The beacon: no rule uses it, one squaring binds it.
         let _beacon_sq = pv.beacon.square()?;
 
@@ -434,8 +447,8 @@ impl BandwidthCircuit {
         let below_cap = range::is_le(&quotient, &cap, scaled_bits)?;
         let capped = FpVar::conditionally_select(&below_cap, &quotient, &cap)?;
         let reward = FpVar::from(valid) * capped;
-        pv.finish(StatementKind::Bandwidth, &reward)?;
-        Ok(Layout { verify_ranges })
+        let position = pv.finish(StatementKind::Bandwidth, &reward)?;
+        Ok((verify_ranges, position))
     }
 }
 
@@ -458,6 +471,15 @@ impl StatementCircuit for BandwidthCircuit {
 
     fn expected(&self) -> &PublicInputs {
         &self.public
+    }
+
+    fn synthesize_in_batch(
+        &self,
+        cs: ConstraintSystemRef<Fr>,
+        shared: &SharedVars,
+    ) -> Result<PositionVars, SynthesisError> {
+        let pv = PublicVars::in_batch(cs.clone(), &self.public, shared)?;
+        Ok(self.synthesize_with(cs, pv)?.1)
     }
 }
 

@@ -47,6 +47,41 @@ pub trait StatementCircuit: ConstraintSynthesizer<Fr> + Clone {
 
     /// The native reference's public inputs for this witness.
     fn expected(&self) -> &PublicInputs;
+
+    /// Synthesizes the statement as one position of a batch: the values
+    /// that are public inputs of the single-device circuit are witnesses
+    /// here, the epoch-wide ones taken from `shared` (see
+    /// [`PublicVars::in_batch`]). Returns the device id and the reward,
+    /// which the batch circuit credits and publishes; every rule is the
+    /// single-device circuit's, constraint for constraint.
+    fn synthesize_in_batch(
+        &self,
+        cs: ConstraintSystemRef<Fr>,
+        shared: &SharedVars,
+    ) -> Result<PositionVars, SynthesisError>;
+}
+
+/// The epoch-wide values a batch's positions share, allocated once by the
+/// batch circuit (which binds them to its public input).
+#[derive(Clone, Debug)]
+pub struct SharedVars {
+    /// The epoch, range-checked to 32 bits by the batch circuit.
+    pub epoch: FpVar<Fr>,
+    /// The policy hash.
+    pub policy_hash: FpVar<Fr>,
+    /// The epoch beacon.
+    pub beacon: FpVar<Fr>,
+    /// Bandwidth only: the client registry root.
+    pub registry_root: Option<FpVar<Fr>>,
+}
+
+/// What one position of a batch hands back to the batch circuit.
+#[derive(Clone, Debug)]
+pub struct PositionVars {
+    /// The device id the statement is bound to.
+    pub device_id: FpVar<Fr>,
+    /// The statement's reward, range-checked to 64 bits.
+    pub reward: FpVar<Fr>,
 }
 
 /// The public inputs as circuit variables, plus the in-circuit values they
@@ -60,8 +95,9 @@ pub struct PublicVars {
     pub beacon: FpVar<Fr>,
     /// Epoch number (private, range-checked to 32 bits, bound by the header).
     pub epoch: FpVar<Fr>,
-    header: FpVar<Fr>,
-    nullifier: FpVar<Fr>,
+    /// The header and nullifier inputs; `None` in a batch, where the batch
+    /// circuit binds the reward and the epoch instead.
+    binding: Option<(FpVar<Fr>, FpVar<Fr>)>,
     /// Bandwidth registry root or coverage cell (public input), if any.
     pub extra: Option<FpVar<Fr>>,
 }
@@ -102,8 +138,42 @@ impl PublicVars {
             policy_hash,
             beacon,
             epoch,
-            header,
-            nullifier,
+            binding: Some((header, nullifier)),
+            extra,
+        })
+    }
+
+    /// The same values for one position of a batch: the device id (and the
+    /// coverage cell) are witnesses of `public`'s values, the epoch, policy
+    /// hash, beacon and registry root are `shared`'s. There is no header and
+    /// no nullifier: the rewards tree refuses a second credit for an epoch.
+    pub fn in_batch(
+        cs: ConstraintSystemRef<Fr>,
+        public: &PublicInputs,
+        shared: &SharedVars,
+    ) -> Result<Self, SynthesisError> {
+        let device_id = FpVar::new_witness(cs.clone(), || Ok(public.device_id))?;
+        let extra = match public.kind {
+            StatementKind::Uptime => None,
+            StatementKind::Bandwidth => Some(
+                shared
+                    .registry_root
+                    .clone()
+                    .ok_or(SynthesisError::AssignmentMissing)?,
+            ),
+            StatementKind::Coverage => Some(FpVar::new_witness(cs, || {
+                public
+                    .cell
+                    .map(Fr::from)
+                    .ok_or(SynthesisError::AssignmentMissing)
+            })?),
+        };
+        Ok(PublicVars {
+            device_id,
+            policy_hash: shared.policy_hash.clone(),
+            beacon: shared.beacon.clone(),
+            epoch: shared.epoch.clone(),
+            binding: None,
             extra,
         })
     }
@@ -111,22 +181,35 @@ impl PublicVars {
     /// Binds the header to `kind`, the version, the epoch and `reward`
     /// (which must already be known to fit 64 bits; this range-checks it
     /// again to make the packing unique on its own), and the nullifier to
-    /// `Poseidon(NULLIFIER, device_id, epoch, kind)`.
-    pub fn finish(&self, kind: StatementKind, reward: &FpVar<Fr>) -> Result<(), SynthesisError> {
+    /// `Poseidon(NULLIFIER, device_id, epoch, kind)`. In a batch only the
+    /// range check is made. Returns the position's device id and reward.
+    pub fn finish(
+        &self,
+        kind: StatementKind,
+        reward: &FpVar<Fr>,
+    ) -> Result<PositionVars, SynthesisError> {
         range::enforce_bits(reward, 64)?;
+        let out = PositionVars {
+            device_id: self.device_id.clone(),
+            reward: reward.clone(),
+        };
+        let Some((header, nullifier)) = &self.binding else {
+            return Ok(out);
+        };
         let packed = FpVar::constant(
             Fr::from(kind.code())
                 + Fr::from(STATEMENT_VERSION) * range::pow2(HEADER_VERSION_SHIFT as usize),
         ) + &self.epoch * range::pow2(HEADER_EPOCH_SHIFT as usize)
             + reward * range::pow2(HEADER_REWARD_SHIFT as usize);
-        packed.enforce_equal(&self.header)?;
-        let nullifier = poseidon::hash(&[
+        packed.enforce_equal(header)?;
+        poseidon::hash(&[
             FpVar::constant(tags::fr(tags::NULLIFIER)),
             self.device_id.clone(),
             self.epoch.clone(),
             FpVar::constant(Fr::from(kind.code())),
-        ])?;
-        nullifier.enforce_equal(&self.nullifier)
+        ])?
+        .enforce_equal(nullifier)?;
+        Ok(out)
     }
 }
 

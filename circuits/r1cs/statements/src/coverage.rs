@@ -90,7 +90,9 @@
 //! assert that the free witnesses of this circuit are exactly those of the
 //! gadget run on its own.
 
-use crate::common::{witness_uint, CircuitError, PublicVars, StatementCircuit};
+use crate::common::{
+    witness_uint, CircuitError, PositionVars, PublicVars, SharedVars, StatementCircuit,
+};
 use ark_bn254::Fr;
 use ark_ff::Field;
 use ark_r1cs_std::{
@@ -255,11 +257,22 @@ impl CoverageCircuit {
     /// Synthesizes the circuit, recording the witness-index range of every
     /// EdDSA verification (the claim's first, then one per slot).
     fn synthesize(
-        self,
+        &self,
         cs: ConstraintSystemRef<Fr>,
         verify_ranges: &mut Vec<Range<usize>>,
     ) -> Result<(), SynthesisError> {
         let pv = PublicVars::allocate(cs.clone(), &self.public, self.public_override.as_deref())?;
+        self.synthesize_with(cs, pv, verify_ranges).map(|_| ())
+    }
+
+    /// Synthesizes the rules on `pv`, the single-device inputs or one
+    /// position of a batch.
+    fn synthesize_with(
+        &self,
+        cs: ConstraintSystemRef<Fr>,
+        pv: PublicVars,
+        verify_ranges: &mut Vec<Range<usize>>,
+    ) -> Result<PositionVars, SynthesisError> {
         let policy = PolicyVars::allocate(&cs, &self.policy)?;
         policy.hash()?.enforce_equal(&pv.policy_hash)?;
 
@@ -398,6 +411,15 @@ impl StatementCircuit for CoverageCircuit {
 
     fn expected(&self) -> &PublicInputs {
         &self.public
+    }
+
+    fn synthesize_in_batch(
+        &self,
+        cs: ConstraintSystemRef<Fr>,
+        shared: &SharedVars,
+    ) -> Result<PositionVars, SynthesisError> {
+        let pv = PublicVars::in_batch(cs.clone(), &self.public, shared)?;
+        self.synthesize_with(cs, pv, &mut Vec::new())
     }
 }
 

@@ -23,5 +23,5 @@ pub mod testing;
 pub mod uptime;
 pub mod visit;
 
-pub use common::{CircuitError, StatementCircuit};
+pub use common::{CircuitError, PositionVars, SharedVars, StatementCircuit};
 pub use visit::{visit_epoch, visit_sample, CircuitVisitor};

@@ -130,7 +130,9 @@ use depin_statements::records::{HashChain, Heartbeat, SignedHead};
 use depin_statements::uptime::{evaluate, UptimeInput};
 use depin_statements::{tags, UptimePolicy, UPTIME_CAPACITY};
 
-use crate::common::{witness_uint, CircuitError, PublicVars, StatementCircuit};
+use crate::common::{
+    witness_uint, CircuitError, PositionVars, PublicVars, SharedVars, StatementCircuit,
+};
 
 /// Constraints of the circuit at the statement capacity (96 heartbeats).
 pub const CONSTRAINTS_AT_CAPACITY: usize = 103_096;
@@ -281,7 +283,16 @@ impl UptimeCircuit {
     fn synthesize(&self, cs: ConstraintSystemRef<Fr>) -> Result<Trace, SynthesisError> {
         let public =
             PublicVars::allocate(cs.clone(), &self.public, self.public_override.as_deref())?;
+        self.synthesize_with(cs, public)
+    }
 
+    /// Synthesizes the rules on `public`, the single-device inputs or one
+    /// position of a batch.
+    fn synthesize_with(
+        &self,
+        cs: ConstraintSystemRef<Fr>,
+        public: PublicVars,
+    ) -> Result<Trace, SynthesisError> {
         // The device key, bound to the public id.
         let key = PublicKeyVar::new_witness(cs.clone(), || Ok(self.device))?;
         key.id()?.enforce_equal(&public.device_id)?;
@@ -381,12 +392,13 @@ impl UptimeCircuit {
         let capped = FpVar::conditionally_select(&within_cap, &linear, &reward_cap)?;
         let pays = &valid & &above;
         let reward = FpVar::from(pays) * &capped;
-        public.finish(StatementKind::Uptime, &reward)?;
+        let position = public.finish(StatementKind::Uptime, &reward)?;
         Ok(Trace {
             eddsa_witnesses,
             counted: counted_bits,
             valid,
             reward,
+            position,
         })
     }
 }
@@ -403,6 +415,8 @@ struct Trace {
     valid: Boolean<Fr>,
     /// The reward.
     reward: FpVar<Fr>,
+    /// The device id and reward a batch credits.
+    position: PositionVars,
 }
 
 impl ConstraintSynthesizer<Fr> for UptimeCircuit {
@@ -422,6 +436,15 @@ impl StatementCircuit for UptimeCircuit {
 
     fn expected(&self) -> &PublicInputs {
         &self.public
+    }
+
+    fn synthesize_in_batch(
+        &self,
+        cs: ConstraintSystemRef<Fr>,
+        shared: &SharedVars,
+    ) -> Result<PositionVars, SynthesisError> {
+        let public = PublicVars::in_batch(cs.clone(), &self.public, shared)?;
+        Ok(self.synthesize_with(cs, public)?.position)
     }
 }
 
