@@ -24,6 +24,7 @@ use ark_bn254::Bn254;
 use ark_groth16::Groth16;
 use ark_serialize::{CanonicalDeserialize, CanonicalSerialize};
 use ark_snark::SNARK;
+use depin_benches::process_memory;
 use depin_groth16::golden::{with_sample, CircuitVisitor, ALL_KINDS};
 use depin_groth16::keys::{dev_setup, KeyDir, ProvingKey};
 use depin_groth16::prover::Prover;
@@ -36,19 +37,12 @@ use rand_chacha::ChaCha20Rng;
 /// arkworks' uncompressed serialization of the key, beside ours.
 const ARK_KEY_FILE: &str = "proving_key.ark";
 
-/// A `VmHWM`/`VmRSS` reading in KiB.
 fn status_kib(field: &str) -> u64 {
-    let status = std::fs::read_to_string("/proc/self/status").expect("/proc/self/status");
-    status
-        .lines()
-        .find_map(|l| l.strip_prefix(field))
-        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
-        .unwrap_or_else(|| panic!("no {field} in /proc/self/status"))
+    process_memory::status_kib(field).expect("/proc/self/status")
 }
 
-/// Resets the high-water mark to the current resident size.
 fn reset_peak() {
-    std::fs::write("/proc/self/clear_refs", "5").expect("reset VmHWM");
+    process_memory::reset_peak().expect("reset VmHWM");
 }
 
 fn keys_dir(kind: StatementKind) -> PathBuf {

@@ -26,6 +26,11 @@ import {IGroth16Verifier} from "./interfaces/IGroth16Verifier.sol";
 /// claim was front-run or refused; it reverts only when the transaction runs
 /// short of gas (`InsufficientGas`), so that no claim is ever skipped for
 /// lack of gas.
+///
+/// Epoch batches are the cheap path (docs/batches.md): `submitBatch`
+/// applies one proof for many device-epochs of a kind to the kind's tree of
+/// cumulative rewards, and `withdraw` pays a device what its cumulative
+/// reward in a batch exceeds what it was paid before.
 contract DepinRewards {
     // ------------------------------------------------------------------
     // Errors. A claim is refused with exactly one of these; the verifier's
