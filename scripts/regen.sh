@@ -12,7 +12,7 @@ echo "[regen] circomlibjs interop fixtures"
 node tools/js/gen/crypto-fixtures.mjs circuits/crypto/tests/fixtures/circomlibjs.json
 echo "[regen] golden Groth16 verifying keys and proofs (about 3 minutes)"
 cargo run --locked -q -p depin-prover --bin depin-prover -- golden --out prover/golden/v1
-echo "[regen] Solidity verifiers and forge fixtures from the golden keys"
+echo "[regen] Solidity verifiers (statements from the golden keys, batches from the development batch keys) and forge fixtures"
 DEPIN_REGEN=1 cargo test --locked -q -p depin-evm --test solidity
 echo "[regen] cbindgen header of the device SDK's C interface"
 DEPIN_REGEN=1 cargo test --locked -q -p depin-device-ffi --test header

@@ -3,7 +3,8 @@
 //!
 //! `cargo run --release -p depin-benches --example batch_prove -- 4 8`
 //! (batch sizes; default 4). For each `B`: `B` distinct devices, each with
-//! a full epoch (96 heartbeats, every slot answered), formed into a batch
+//! the statement's sample epoch (`UptimeCircuit::sample_with_key`: 96
+//! heartbeats, every slot answered), formed into a batch
 //! on an empty rewards tree of depth 20; a development Groth16 setup of
 //! the batch circuit (arkworks, seeded: **insecure**, and timed apart);
 //! then one batch proof on `depin-prover-core` (matrices built once, as
@@ -29,47 +30,15 @@ use depin_crypto::eddsa::PrivateKey;
 use depin_groth16::keys::dev_setup;
 use depin_groth16::prover::Prover;
 use depin_prover_core::groth16::CircuitProver;
-use depin_statements::records::{HashChain, Heartbeat, SignedHead};
-use depin_statements::uptime::UptimeInput;
-use depin_statements::UPTIME_CAPACITY;
-use depin_statements_r1cs::uptime::{UptimeCircuit, SAMPLE_POLICY};
+use depin_statements_r1cs::uptime::UptimeCircuit;
 use rand_chacha::rand_core::SeedableRng;
 use rand_chacha::ChaCha20Rng;
 
 /// The production rewards tree.
 const DEPTH: usize = 20;
-const EPOCH: u32 = 20_250;
 
 fn peak_mib() -> Result<f64, std::io::Error> {
     Ok(process_memory::status_kib("VmHWM:")? as f64 / 1024.0)
-}
-
-/// Device `i`'s full uptime epoch.
-fn epoch_of(i: u8) -> UptimeCircuit {
-    let key = PrivateKey::from_bytes([i.wrapping_add(1); 32]);
-    let device = key.public_key();
-    let beacon = Fr::from(918_273_645_546_372_819u64);
-    let mut chain = HashChain::uptime(device.id(), EPOCH);
-    let heartbeats: Vec<Heartbeat> = (0..UPTIME_CAPACITY as u32)
-        .map(|slot| {
-            let hb = Heartbeat::answer(beacon, device.id(), slot, 20 + slot % 150);
-            chain.push(hb.message());
-            hb
-        })
-        .collect();
-    let head = chain.head();
-    let input = UptimeInput {
-        device,
-        epoch: EPOCH,
-        beacon,
-        policy: SAMPLE_POLICY,
-        heartbeats: &heartbeats,
-        signed_head: SignedHead {
-            head,
-            signature: key.sign(&head),
-        },
-    };
-    UptimeCircuit::new(&input).expect("a valid epoch")
 }
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
@@ -86,7 +55,9 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
 
     for b in sizes {
         let b_u8 = u8::try_from(b).map_err(|_| "batch sizes up to 255")?;
-        let epochs: Vec<UptimeCircuit> = (0..b_u8).map(epoch_of).collect();
+        let epochs: Vec<UptimeCircuit> = (0..b_u8)
+            .map(|i| UptimeCircuit::sample_with_key(&PrivateKey::from_bytes([i + 1; 32])))
+            .collect();
         // The singles first, so that the batch's key is not resident.
         process_memory::reset_peak()?;
         let start = Instant::now();

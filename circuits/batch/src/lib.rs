@@ -31,4 +31,15 @@ pub mod tree;
 
 pub use header::BatchHeader;
 pub use public_data::{BatchEntry, PublicData, PublicDataError, WithdrawalProof};
-pub use tree::{Credit, CreditError, Leaf, RewardsTree, TreeError};
+pub use tree::{Credit, CreditError, Leaf, RewardsTree, TreeError, TREE_DEPTH};
+
+/// The batch size of the development batch keys and of the committed batch
+/// verifiers (`verifier-contract/src/generated/*Batch4Verifier.sol`).
+pub const DEFAULT_BATCH_SIZE: usize = 4;
+
+/// The statement name of `statement`'s batches of `batch_size` (its
+/// verifier's `STATEMENT` and the base of its contract's name):
+/// `uptime` and 4 give `uptime_batch4`.
+pub fn batch_statement_name(statement: &str, batch_size: usize) -> String {
+    format!("{statement}_batch{batch_size}")
+}

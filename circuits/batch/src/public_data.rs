@@ -62,10 +62,13 @@ impl BatchEntry {
         self.device_id.is_zero()
     }
 
-    fn write(&self, out: &mut Vec<u8>) {
-        out.extend_from_slice(&fr_to_be(&self.device_id));
-        out.extend_from_slice(&self.reward.to_be_bytes());
-        out.extend_from_slice(&self.cumulative.to_be_bytes());
+    /// The position's [`ENTRY_BYTES`] bytes, big-endian.
+    pub fn encode(&self) -> [u8; ENTRY_BYTES] {
+        let mut out = [0u8; ENTRY_BYTES];
+        out[..32].copy_from_slice(&fr_to_be(&self.device_id));
+        out[32..40].copy_from_slice(&self.reward.to_be_bytes());
+        out[40..].copy_from_slice(&self.cumulative.to_be_bytes());
+        out
     }
 }
 
@@ -212,7 +215,7 @@ impl PublicData {
     pub fn encode(&self) -> Vec<u8> {
         let mut out = Vec::with_capacity(self.batch_size * ENTRY_BYTES);
         for e in self.entries() {
-            e.write(&mut out);
+            out.extend_from_slice(&e.encode());
         }
         out
     }
@@ -221,12 +224,7 @@ impl PublicData {
     /// followed by these, read big-endian with the top three bits cleared
     /// (below 2^253, so a field element).
     pub fn digest(&self, header: &BatchHeader) -> Fr {
-        let mut h = Sha256::new();
-        h.update(header.encode());
-        h.update(self.encode());
-        let mut d: [u8; 32] = h.finalize().into();
-        d[0] &= 0x1f;
-        Fr::from_be_bytes_mod_order(&d)
+        digest(header, &self.encode())
     }
 
     /// Height of the withdrawal tree: the batch size rounded up to a power
@@ -274,6 +272,18 @@ impl PublicData {
         levels.push(level);
         levels
     }
+}
+
+/// SHA-256 of `header`'s bytes followed by `data`, read big-endian with the
+/// top three bits cleared: [`PublicData::digest`] over any bytes (tests use
+/// it for public data that [`PublicData`] refuses).
+pub fn digest(header: &BatchHeader, data: &[u8]) -> Fr {
+    let mut h = Sha256::new();
+    h.update(header.encode());
+    h.update(data);
+    let mut d: [u8; 32] = h.finalize().into();
+    d[0] &= 0x1f;
+    Fr::from_be_bytes_mod_order(&d)
 }
 
 /// A device's cumulative reward under one batch's withdrawal root.

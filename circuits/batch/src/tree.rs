@@ -34,6 +34,10 @@ use depin_crypto::Fr;
 /// Deepest tree supported (2^32 leaves, the sentinel included).
 pub const MAX_DEPTH: usize = 32;
 
+/// The depth of the rewards trees the batch keys are made for: about a
+/// million devices (2^20 leaves, the sentinel included) per kind.
+pub const TREE_DEPTH: usize = 20;
+
 /// One device's leaf.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Leaf {

@@ -32,6 +32,10 @@ alloy::sol! {
         error InsufficientGas();
         error VerifierMismatch();
         error BeaconAlreadySet();
+        error StaleRoot();
+        error NotPayoutAddress();
+        error InvalidWithdrawalProof();
+        error NothingToWithdraw();
 
         event Claimed(
             uint256 indexed deviceId,
@@ -42,6 +46,22 @@ alloy::sol! {
             uint256 nullifier
         );
         event ClaimRejected(uint256 indexed index, bytes4 reason);
+        event BatchSubmitted(
+            uint256 indexed batchId,
+            uint8 indexed kind,
+            uint256 indexed epoch,
+            uint256 oldCommitment,
+            uint256 newCommitment,
+            bytes32 withdrawalRoot
+        );
+        event Withdrawn(
+            uint256 indexed deviceId,
+            uint8 indexed kind,
+            address indexed payout,
+            uint256 amount,
+            uint256 cumulative,
+            uint256 batchId
+        );
 
         constructor(address token_, address owner_, uint256 verifyGas_);
 
@@ -54,6 +74,9 @@ alloy::sol! {
         function registryRootAccepted(uint256 root) external view returns (bool);
         function payoutOf(uint256 deviceId) external view returns (address);
         function nullifierUsed(uint256 nullifier) external view returns (bool);
+        function treeCommitment(uint8 kind) external view returns (uint256);
+        function batchCount() external view returns (uint256);
+        function withdrawn(uint8 kind, uint256 deviceId) external view returns (uint256);
 
         function claim(uint256[8] calldata proof, uint256[] calldata publicInputs) external;
         function claimBatch(Claim[] calldata claims) external returns (uint256 paid);
@@ -71,6 +94,32 @@ alloy::sol! {
         function setRegistryRoot(uint256 root, bool accepted) external;
         function registerDevice(uint256 deviceId, address payout) external;
         function registerDevices(uint256[] calldata deviceIds, address[] calldata payouts) external;
+        function setBatchVerifier(
+            uint8 kind,
+            address verifier,
+            uint32 version,
+            uint32 batchSize,
+            uint256 genesis
+        ) external;
+        function submitBatch(
+            uint256[8] calldata proof,
+            uint32 epoch,
+            uint8 kind,
+            uint256 oldCommitment,
+            uint256 newCommitment,
+            uint256 policyHash,
+            uint256 registryRoot,
+            bytes calldata publicData
+        ) external returns (uint256 batchId);
+        function withdraw(
+            uint8 kind,
+            uint256 deviceId,
+            address payout,
+            uint256 batchId,
+            uint128 cumulative,
+            uint256 position,
+            bytes32[] calldata siblings
+        ) external returns (uint256 amount);
     }
 
     /// `verifier-contract/src/DepinToken.sol`.

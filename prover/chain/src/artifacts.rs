@@ -98,6 +98,9 @@ pub struct Artifacts {
     pub rewards: Artifact,
     /// The generated verifiers, in [`KINDS`] order.
     pub verifiers: Vec<(StatementKind, Artifact)>,
+    /// The generated batch verifiers (batches of
+    /// `depin_batch::DEFAULT_BATCH_SIZE`), in [`KINDS`] order.
+    pub batch_verifiers: Vec<(StatementKind, Artifact)>,
 }
 
 impl Artifacts {
@@ -120,6 +123,14 @@ impl Artifacts {
         name
     }
 
+    /// The batch verifier contract's name for `kind`'s batches of
+    /// `batch_size` (`UptimeBatch4Verifier`, ...).
+    pub fn batch_verifier_name(kind: StatementKind, batch_size: usize) -> String {
+        let name = Self::verifier_name(kind);
+        let base = name.strip_suffix("Verifier").unwrap_or(&name);
+        format!("{base}Batch{batch_size}Verifier")
+    }
+
     /// Reads every artifact from forge's output folder `out_dir`.
     ///
     /// # Errors
@@ -133,10 +144,18 @@ impl Artifacts {
                 Artifact::load(out_dir, &format!("{name}.sol"), &name).map(|a| (kind, a))
             })
             .collect::<Result<_, _>>()?;
+        let batch_verifiers = KINDS
+            .iter()
+            .map(|&kind| {
+                let name = Self::batch_verifier_name(kind, depin_batch::DEFAULT_BATCH_SIZE);
+                Artifact::load(out_dir, &format!("{name}.sol"), &name).map(|a| (kind, a))
+            })
+            .collect::<Result<_, _>>()?;
         Ok(Artifacts {
             token: Artifact::load(out_dir, "DepinToken.sol", "DepinToken")?,
             rewards: Artifact::load(out_dir, "DepinRewards.sol", "DepinRewards")?,
             verifiers,
+            batch_verifiers,
         })
     }
 
@@ -162,6 +181,10 @@ mod tests {
         assert_eq!(
             Artifacts::verifier_name(StatementKind::Coverage),
             "CoverageVerifier"
+        );
+        assert_eq!(
+            Artifacts::batch_verifier_name(StatementKind::Bandwidth, 4),
+            "BandwidthBatch4Verifier"
         );
     }
 

@@ -12,6 +12,7 @@ use crate::abi::{DepinRewards, DepinToken, IGroth16Verifier};
 use crate::artifacts::{Artifact, Artifacts};
 use crate::chain::{Chain, TxSummary};
 use crate::errors::ChainError;
+use crate::field::fr_to_u256;
 
 /// How [`deploy`] configures the contracts. The deploying account owns the
 /// token (it mints) and the reward contract.
@@ -27,6 +28,9 @@ pub struct DeployConfig {
     pub statement_version: u32,
     /// An operator to enable besides the owner, if any.
     pub operator: Option<Address>,
+    /// Whether to deploy the batch verifiers and enable batches
+    /// (`setBatchVerifier` with the empty rewards tree as genesis).
+    pub batches: bool,
 }
 
 impl Default for DeployConfig {
@@ -37,6 +41,7 @@ impl Default for DeployConfig {
             verify_gas: 400_000,
             statement_version: STATEMENT_VERSION,
             operator: None,
+            batches: true,
         }
     }
 }
@@ -72,6 +77,9 @@ pub struct Deployment {
     pub rewards: Deployed,
     /// The generated verifiers, in kind order.
     pub verifiers: Vec<(StatementKind, Deployed)>,
+    /// The generated batch verifiers, in kind order (none when
+    /// [`DeployConfig::batches`] is off).
+    pub batch_verifiers: Vec<(StatementKind, Deployed)>,
     /// The wiring transactions (`setStatement` per kind, `setOperator`).
     pub setup: Vec<(String, TxSummary)>,
 }
@@ -85,10 +93,11 @@ impl Deployment {
             .map(|(_, d)| d)
     }
 
-    /// Every deployed contract: token, verifiers, rewards.
+    /// Every deployed contract: token, verifiers, batch verifiers, rewards.
     pub fn contracts(&self) -> Vec<&Deployed> {
         let mut all = vec![&self.token];
         all.extend(self.verifiers.iter().map(|(_, d)| d));
+        all.extend(self.batch_verifiers.iter().map(|(_, d)| d));
         all.push(&self.rewards);
         all
     }
@@ -142,6 +151,25 @@ pub async fn deploy(
         verifiers.push((*kind, d));
     }
 
+    let mut batch_verifiers = Vec::new();
+    if config.batches {
+        for (kind, artifact) in &artifacts.batch_verifiers {
+            let d = deploy_one(chain, artifact, &[]).await?;
+            let statement = chain
+                .view(d.address, &IGroth16Verifier::STATEMENTCall {})
+                .await?;
+            let expected =
+                depin_batch::batch_statement_name(kind.as_str(), depin_batch::DEFAULT_BATCH_SIZE);
+            if statement != expected {
+                return Err(ChainError::Unexpected(format!(
+                    "{} proves statement {statement:?}, not {expected:?}",
+                    d.name
+                )));
+            }
+            batch_verifiers.push((*kind, d));
+        }
+    }
+
     let rewards_args = DepinRewards::constructorCall {
         token_: token.address,
         owner_: owner,
@@ -164,6 +192,26 @@ pub async fn deploy(
             .await?;
         setup.push((format!("setStatement({})", kind.as_str()), (&r).into()));
     }
+    if !batch_verifiers.is_empty() {
+        let genesis = depin_batch::RewardsTree::new(depin_batch::TREE_DEPTH)
+            .map_err(|e| ChainError::Unexpected(format!("the empty rewards tree: {e}")))?
+            .commitment();
+        for (kind, v) in &batch_verifiers {
+            let r = chain
+                .send_call(
+                    rewards.address,
+                    &DepinRewards::setBatchVerifierCall {
+                        kind: kind.code(),
+                        verifier: v.address,
+                        version: config.statement_version,
+                        batchSize: depin_batch::DEFAULT_BATCH_SIZE as u32,
+                        genesis: fr_to_u256(&genesis),
+                    },
+                )
+                .await?;
+            setup.push((format!("setBatchVerifier({})", kind.as_str()), (&r).into()));
+        }
+    }
     if let Some(operator) = config.operator {
         let r = chain
             .send_call(
@@ -183,6 +231,7 @@ pub async fn deploy(
         token,
         rewards,
         verifiers,
+        batch_verifiers,
         setup,
     })
 }

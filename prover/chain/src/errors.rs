@@ -217,6 +217,15 @@ contract_errors! {
     VerifierMismatch,
     /// The epoch's beacon is already published.
     BeaconAlreadySet,
+    /// The batch's old tree commitment is not the kind's current one (a
+    /// replayed or stale batch).
+    StaleRoot,
+    /// The withdrawal names an address other than the device's payout.
+    NotPayoutAddress,
+    /// The withdrawal's branch does not lead to the batch's withdrawal root.
+    InvalidWithdrawalProof,
+    /// The cumulative reward was already paid up to this amount.
+    NothingToWithdraw,
     /// The token sender's balance is below the amount.
     InsufficientBalance,
     /// The token spender's allowance is below the amount.

@@ -8,11 +8,14 @@
 //! - [`chain`]: [`Chain`], a JSON-RPC connection with one signing account:
 //!   sends transactions, decodes reverts, deploys code.
 //! - [`deploy()`]: deploys `DepinToken`, the three generated Groth16
-//!   verifiers and `DepinRewards`, and wires the statements to their
-//!   verifiers.
+//!   verifiers, their batch verifiers and `DepinRewards`, and wires the
+//!   statements to their verifiers and batches to theirs.
 //! - [`rewards`]: [`Rewards`], the reward contract's client: devices,
 //!   policies, beacons, registry roots, funding and claims, including the
 //!   exact calldata the prover service returns (`GetProofResponse.calldata`).
+//! - [`batches`]: epoch batches on chain: [`BatchSubmission`] and
+//!   [`Withdrawal`], sent with [`Rewards::submit_batch`] and
+//!   [`Rewards::withdraw`].
 //! - [`errors`]: [`ChainError`], and [`ContractError`], every custom error
 //!   the contracts revert with, decoded by selector.
 //! - [`field`]: BN254 field elements (`ark_bn254::Fr` or decimal strings)
@@ -25,6 +28,7 @@
 pub mod abi;
 pub mod anvil;
 pub mod artifacts;
+pub mod batches;
 pub mod chain;
 pub mod deploy;
 pub mod errors;
@@ -34,6 +38,7 @@ pub mod rewards;
 pub use alloy::primitives::{Address, Bytes, TxHash, U256};
 pub use anvil::Anvil;
 pub use artifacts::{Artifact, Artifacts};
+pub use batches::{BatchApplied, BatchSubmission, Withdrawal, WithdrawalReceipt};
 pub use chain::{Chain, TxSummary};
 pub use depin_statements::{StatementKind, STATEMENT_VERSION};
 pub use deploy::{deploy, DeployConfig, Deployed, Deployment};

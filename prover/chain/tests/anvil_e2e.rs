@@ -12,6 +12,16 @@
 //!   then pays once.
 //! - `batch_pays_valid_claims_and_reports_the_rest`: `claimBatch` pays the
 //!   valid claims and reports a replay and a tampered proof.
+//! - `two_epochs_of_uptime_batches_with_withdrawals`: two epoch batches
+//!   of real uptime proofs (our prover, the development batch keys of the
+//!   committed `UptimeBatch4Verifier`, cached under the target directory),
+//!   formed natively one after the other and proven independently, applied
+//!   in order by `submitBatch`; devices withdraw their cumulative rewards.
+//!   Refused: the second batch before the first and the first replayed
+//!   (`StaleRoot`), tampered public data (`InvalidProof`), a withdrawal
+//!   above the cumulative reward (`InvalidWithdrawalProof`), to an address
+//!   not registered for the device (`NotPayoutAddress`), and a second
+//!   withdrawal of the same amount (`NothingToWithdraw`).
 //!
 //! Skipped (with a message) when anvil is not installed and `CI` is unset;
 //! under `CI` a missing anvil fails. Contract artifacts are built with
@@ -39,6 +49,17 @@ use depin_statements::epoch::EpochInput;
 use depin_statements_r1cs::uptime::UptimeCircuit;
 use rand_chacha::rand_core::SeedableRng;
 use rand_chacha::ChaCha20Rng;
+
+use depin_batch::{BatchHeader, PublicData, RewardsTree, DEFAULT_BATCH_SIZE, TREE_DEPTH};
+use depin_batch_r1cs::BatchCircuit;
+use depin_chain::{fr_to_u256, BatchApplied, BatchSubmission, Withdrawal};
+use depin_crypto::eddsa::PrivateKey;
+use depin_crypto::Fr;
+use depin_groth16::batch::{BatchKeys, BatchProver};
+use depin_statements::records::{HashChain, Heartbeat, SignedHead};
+use depin_statements::uptime::{evaluate, UptimeInput};
+use depin_statements_r1cs::uptime::SAMPLE_POLICY;
+use depin_statements_r1cs::StatementCircuit;
 
 const KINDS: [StatementKind; 3] = [
     StatementKind::Uptime,
@@ -199,7 +220,9 @@ async fn golden_proofs_pay_once() {
         );
     }
     assert_eq!(d.verifiers.len(), 3);
-    assert_eq!(d.setup.len(), 3);
+    assert_eq!(d.batch_verifiers.len(), 3);
+    // setStatement and setBatchVerifier for each kind.
+    assert_eq!(d.setup.len(), 6);
 
     // The development keys are anvil's accounts.
     let accounts = net
@@ -496,5 +519,324 @@ async fn batch_pays_valid_claims_and_reports_the_rest() {
     assert_eq!(
         r.payment.reward,
         U256::from(claims[2].header().unwrap().reward)
+    );
+}
+
+/// The development batch keys of uptime batches of `DEFAULT_BATCH_SIZE`
+/// with the golden setup seed (the key of the committed
+/// `UptimeBatch4Verifier`), made once and cached under the target
+/// directory.
+fn uptime_batch_prover() -> BatchProver {
+    let size = DEFAULT_BATCH_SIZE;
+    let path = PathBuf::from(env!("CARGO_TARGET_TMPDIR"))
+        .join(format!("depin-chain-batch-keys-{SETUP_SEED:x}"))
+        .join(format!("uptime-{size}.pk"));
+    let keys = match BatchKeys::read(&path, StatementKind::Uptime, size, true) {
+        Ok(keys) => keys,
+        Err(e) => {
+            eprintln!("no cached batch key ({e}): running the development setup");
+            let t = Instant::now();
+            let keys =
+                BatchKeys::dev_setup(StatementKind::Uptime, size, SETUP_SEED).expect("setup");
+            keys.write(&path).expect("cache the batch key");
+            eprintln!("uptime batch setup: {:.1} s", t.elapsed().as_secs_f64());
+            keys
+        }
+    };
+    BatchProver::new(keys).expect("batch prover")
+}
+
+/// Device `i`'s uptime epoch at full capacity: `answered` slots answered
+/// in time out of the first `answered + late`, the others `late` ones
+/// answered too late; its reward by the native reference.
+fn uptime_epoch(i: u8, epoch: u32, answered: u32, late: u32) -> (UptimeCircuit, u64) {
+    let key = PrivateKey::from_bytes([0x60 + i; 32]);
+    let device = key.public_key();
+    let id = device.id();
+    let beacon = batch_beacon(epoch);
+    let mut chain = HashChain::uptime(id, epoch);
+    let heartbeats: Vec<Heartbeat> = (0..answered + late)
+        .map(|slot| {
+            let latency = if slot < answered { 40 } else { 5_000 };
+            let hb = Heartbeat::answer(beacon, id, slot, latency);
+            chain.push(hb.message());
+            hb
+        })
+        .collect();
+    let head = chain.head();
+    let input = UptimeInput {
+        device,
+        epoch,
+        beacon,
+        policy: SAMPLE_POLICY,
+        heartbeats: &heartbeats,
+        signed_head: SignedHead {
+            head,
+            signature: key.sign(&head),
+        },
+    };
+    let reward = evaluate(&input).expect("valid epoch").public.reward;
+    (UptimeCircuit::new(&input).expect("fits"), reward)
+}
+
+fn batch_beacon(epoch: u32) -> Fr {
+    Fr::from(0xbea_c000_0000u64 + u64::from(epoch))
+}
+
+/// Accepts the sample policy, publishes the beacons of `epochs` and
+/// registers `devices` with [`payout_address`]es.
+async fn open_uptime_epochs(owner: &Rewards, epochs: &[u32], devices: &[Fr]) {
+    let kind = StatementKind::Uptime;
+    owner
+        .set_policy(kind, fr_to_u256(&SAMPLE_POLICY.hash()), true)
+        .await
+        .expect("setPolicy");
+    for &e in epochs {
+        owner
+            .set_beacon(e, fr_to_u256(&batch_beacon(e)))
+            .await
+            .expect("setBeacon");
+    }
+    let payouts: Vec<(U256, Address)> = devices
+        .iter()
+        .enumerate()
+        .map(|(i, d)| (fr_to_u256(d), payout_address(i as u8)))
+        .collect();
+    owner.register_devices(&payouts).await.expect("register");
+}
+
+/// Forms one batch per entry of `epochs`, each on the tree after the one
+/// before (starting from the empty tree), checks that the public data
+/// carries every device's reward as the native reference computed it, then
+/// proves them one by one (each independently of the others). Returns each
+/// batch's submission, public data and the tree commitment after it.
+fn form_and_prove(
+    prover: &BatchProver,
+    epochs: &[Vec<(UptimeCircuit, u64)>],
+) -> Vec<(BatchSubmission, PublicData, Fr)> {
+    let mut tree = RewardsTree::new(TREE_DEPTH).expect("tree");
+    let mut formed = Vec::new();
+    for epoch in epochs {
+        let statements = epoch.iter().map(|(c, _)| c.clone()).collect();
+        let batch =
+            BatchCircuit::form(&tree, DEFAULT_BATCH_SIZE, statements).expect("form a batch");
+        let data = batch.circuit.public_data().clone();
+        for (entry, (circuit, reward)) in data.devices().iter().zip(epoch) {
+            assert_eq!(entry.device_id, circuit.expected().device_id);
+            assert_eq!(entry.reward, *reward);
+        }
+        tree = batch.tree;
+        formed.push((batch.circuit, data, tree.commitment()));
+    }
+    let mut rng = ChaCha20Rng::seed_from_u64(11);
+    let t = Instant::now();
+    let out = formed
+        .into_iter()
+        .map(|(circuit, data, after)| {
+            let header: BatchHeader = *circuit.header();
+            let proof = prover.prove(circuit, &mut rng).expect("prove a batch");
+            assert!(prover.verify(&proof).expect("verify"));
+            (
+                BatchSubmission::new(&proof_words(&proof.proof), &header, &data),
+                data,
+                after,
+            )
+        })
+        .collect::<Vec<_>>();
+    eprintln!(
+        "{} uptime batches of {DEFAULT_BATCH_SIZE} ({} constraints) proven in {:.1} s",
+        out.len(),
+        prover.num_constraints(),
+        t.elapsed().as_secs_f64()
+    );
+    out
+}
+
+/// Withdrawals from two applied uptime batches (`applied`, with their
+/// public data) of the device-epochs `epochs`: device 0 first from the
+/// first batch, then the rest of its cumulative reward from the second;
+/// every refusal the contract owes; in the end every device paid exactly
+/// what it earned.
+async fn check_withdrawals(
+    net: &Net,
+    applied: &[(BatchApplied, PublicData); 2],
+    epochs: [&[(UptimeCircuit, u64)]; 2],
+    devices: &[Fr],
+) {
+    let kind = StatementKind::Uptime;
+    let [(applied1, data1), (applied2, data2)] = applied;
+    let [first, second] = epochs;
+    // Withdrawals: device 0 first from the first batch, then the rest of
+    // its cumulative reward from the second.
+    let withdrawal = |applied: &BatchApplied, data: &PublicData, position: usize, device: usize| {
+        let proof = data
+            .withdrawal_proof(position)
+            .expect("a device's position");
+        assert_eq!(proof.device_id, devices[device]);
+        Withdrawal::new(kind, applied.batch_id, payout_address(device as u8), &proof)
+    };
+    let (r0_1, r0_2) = (first[0].1, second[0].1);
+    let w = withdrawal(applied1, data1, 0, 0);
+    assert_eq!(w.cumulative, u128::from(r0_1));
+    let paid = net.submitter.withdraw(&w).await.expect("withdraw 1");
+    eprintln!("withdraw: {} gas", paid.tx.gas_used);
+    assert_eq!(paid.amount, U256::from(r0_1));
+    assert_eq!(paid.payout, payout_address(0));
+    // The same withdrawal again: nothing more to pay.
+    expect_refused(
+        net.submitter.withdraw(&w).await,
+        ContractError::NothingToWithdraw,
+    );
+    let w = withdrawal(applied2, data2, 0, 0);
+    assert_eq!(w.cumulative, u128::from(r0_1 + r0_2));
+    let paid = net.submitter.withdraw(&w).await.expect("withdraw 2");
+    assert_eq!(paid.amount, U256::from(r0_2));
+    assert_eq!(
+        net.owner.balance_of(payout_address(0)).await.unwrap(),
+        U256::from(r0_1 + r0_2)
+    );
+    assert_eq!(
+        net.owner
+            .withdrawn(kind, fr_to_u256(&devices[0]))
+            .await
+            .unwrap(),
+        U256::from(r0_1 + r0_2)
+    );
+    // The older batch's proof pays nothing more.
+    let w = withdrawal(applied1, data1, 0, 0);
+    expect_refused(
+        net.submitter.withdraw(&w).await,
+        ContractError::NothingToWithdraw,
+    );
+
+    // Device 2 (in the first batch only) asks for one more than it earned.
+    let mut above = withdrawal(applied1, data1, 2, 2);
+    above.cumulative += 1;
+    expect_refused(
+        net.submitter.withdraw(&above).await,
+        ContractError::InvalidWithdrawalProof,
+    );
+    // Device 1's reward to an address that is not its payout.
+    let mut elsewhere = withdrawal(applied2, data2, 1, 1);
+    elsewhere.payout = net.submitter.chain().address();
+    expect_refused(
+        net.submitter.withdraw(&elsewhere).await,
+        ContractError::NotPayoutAddress,
+    );
+    // Every device's cumulative reward is paid exactly once in the end.
+    for (position, device) in [(1usize, 1usize), (2, 4)] {
+        let w = withdrawal(applied2, data2, position, device);
+        net.submitter.withdraw(&w).await.expect("withdraw");
+    }
+    let w = withdrawal(applied1, data1, 2, 2);
+    net.submitter.withdraw(&w).await.expect("withdraw");
+    let earned = |d: u8| -> u64 {
+        first
+            .iter()
+            .chain(second)
+            .filter(|(c, _)| c.expected().device_id == devices[d as usize])
+            .map(|(_, r)| r)
+            .sum()
+    };
+    for d in 0..5u8 {
+        let paid = net.owner.balance_of(payout_address(d)).await.unwrap();
+        let expected = if d == 3 { 0 } else { earned(d) };
+        assert_eq!(paid, U256::from(expected), "device {d}");
+    }
+    // Device 3 earned nothing: its entry is credited, there is nothing to pay.
+    assert_eq!(earned(3), 0);
+    let w = withdrawal(applied1, data1, 3, 3);
+    expect_refused(
+        net.submitter.withdraw(&w).await,
+        ContractError::NothingToWithdraw,
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_epochs_of_uptime_batches_with_withdrawals() {
+    let start = Instant::now();
+    let Some(net) = net().await else { return };
+    let kind = StatementKind::Uptime;
+    let prover = tokio::task::spawn_blocking(uptime_batch_prover)
+        .await
+        .expect("batch keys");
+    let (e1, e2) = (9_001u32, 9_002u32);
+
+    // Epoch 1: devices 0..4 (one with late answers, one with none in time);
+    // epoch 2: devices 0, 1 and a new one, with padding.
+    let first: Vec<(UptimeCircuit, u64)> = vec![
+        uptime_epoch(0, e1, 96, 0),
+        uptime_epoch(1, e1, 60, 10),
+        uptime_epoch(2, e1, 30, 0),
+        uptime_epoch(3, e1, 0, 12),
+    ];
+    let second: Vec<(UptimeCircuit, u64)> = vec![
+        uptime_epoch(0, e2, 80, 0),
+        uptime_epoch(1, e2, 96, 0),
+        uptime_epoch(4, e2, 50, 5),
+    ];
+    let devices: Vec<Fr> = (0..5u8)
+        .map(|i| PrivateKey::from_bytes([0x60 + i; 32]).public_key().id())
+        .collect();
+
+    open_uptime_epochs(&net.owner, &[e1, e2], &devices).await;
+    let genesis = RewardsTree::new(TREE_DEPTH).expect("tree");
+    assert_eq!(
+        net.owner.tree_commitment(kind).await.unwrap(),
+        fr_to_u256(&genesis.commitment()),
+        "setBatchVerifier set the empty tree as genesis"
+    );
+    let epochs = [first.clone(), second.clone()];
+    let mut batches = tokio::task::spawn_blocking(move || form_and_prove(&prover, &epochs))
+        .await
+        .expect("proving")
+        .into_iter();
+    let (Some((batch1, data1, _)), Some((batch2, data2, after))) = (batches.next(), batches.next())
+    else {
+        panic!("two batches")
+    };
+
+    // The second batch before the first: not on the current tree.
+    expect_refused(
+        net.submitter.submit_batch(&batch2).await,
+        ContractError::StaleRoot,
+    );
+    // Public data that is not what was proven.
+    let mut tampered = batch1.clone();
+    let mut bytes = tampered.public_data.to_vec();
+    bytes[32 + 7] ^= 1; // the first entry's epoch reward
+    tampered.public_data = bytes.into();
+    expect_refused(
+        net.submitter.submit_batch(&tampered).await,
+        ContractError::InvalidProof,
+    );
+
+    let applied1 = net.submitter.submit_batch(&batch1).await.expect("batch 1");
+    eprintln!(
+        "submitBatch of {DEFAULT_BATCH_SIZE}: {} gas ({} per device-epoch)",
+        applied1.tx.gas_used,
+        applied1.tx.gas_used / DEFAULT_BATCH_SIZE as u64
+    );
+    assert_eq!(applied1.withdrawal_root.0, data1.withdrawal_root());
+    assert_eq!(
+        net.owner.tree_commitment(kind).await.unwrap(),
+        batch1.new_commitment
+    );
+    // Replayed: its old commitment is no longer the tree's.
+    expect_refused(
+        net.submitter.submit_batch(&batch1).await,
+        ContractError::StaleRoot,
+    );
+    let applied2 = net.submitter.submit_batch(&batch2).await.expect("batch 2");
+    assert_eq!(
+        net.owner.tree_commitment(kind).await.unwrap(),
+        fr_to_u256(&after)
+    );
+
+    let applied = [(applied1, data1), (applied2, data2)];
+    check_withdrawals(&net, &applied, [&first, &second], &devices).await;
+    eprintln!(
+        "two_epochs_of_uptime_batches_with_withdrawals: {:.1} s",
+        start.elapsed().as_secs_f64()
     );
 }

@@ -15,6 +15,11 @@
 //!   (`depin-prover export-verifier`), and
 //!   `verifier-contract/test/fixtures/golden.json` holds the golden proofs
 //!   (`proof.bin`) in the verifier's word order, for `test/Golden.t.sol`.
+//! - `batch_verifiers_are_current`: `verifier-contract/src/generated/
+//!   <Statement>Batch4Verifier.sol` is what `render_verifier` makes from
+//!   the verifying key of the statement's development batch keys
+//!   (`depin_groth16::batch`, batches of `DEFAULT_BATCH_SIZE` with the
+//!   golden setup seed), recomputed here without the proving key.
 
 use std::path::PathBuf;
 
@@ -28,7 +33,8 @@ use depin_batch::{BatchHeader, PublicData, RewardsTree};
 use depin_crypto::poseidon::hash_n;
 use depin_evm::proof_dir::PROOF_BIN_FILE;
 use depin_evm::solidity::{contract_name, proof_words, render_verifier, verifier_path};
-use depin_groth16::golden::{committed_dir, ALL_KINDS};
+use depin_groth16::batch::dev_batch_verifying_key;
+use depin_groth16::golden::{committed_dir, ALL_KINDS, SETUP_SEED};
 use depin_groth16::keys::{VerifyingKey, VERIFYING_KEY_FILE};
 use depin_proving::StatementProof;
 use depin_statements::{PublicInputs, StatementKind, STATEMENT_VERSION};
@@ -125,22 +131,20 @@ struct Prover {
 
 impl Prover {
     fn setup(kind: StatementKind) -> Self {
-        let mut rng = ChaCha20Rng::seed_from_u64(0x5e7u64 << 8 | u64::from(kind.code()));
-        let blank = Squares(vec![Fr::from(0u8); kind.public_input_count()]);
-        let (pk, _) = Groth16::<Bn254>::circuit_specific_setup(blank, &mut rng).expect("setup");
-        Prover { kind, pk, seed: 0 }
+        Self::setup_squares(
+            kind,
+            kind.public_input_count(),
+            0x5e7u64 << 8 | u64::from(kind.code()),
+        )
     }
 
-    /// A prover of `inputs` public inputs whose setup is seeded by `seed`.
-    fn setup_squares(inputs: usize, seed: u64) -> Self {
+    /// A prover of `inputs` public inputs whose setup is seeded by `seed`;
+    /// `kind`'s code seeds its proofs' blinding.
+    fn setup_squares(kind: StatementKind, inputs: usize, seed: u64) -> Self {
         let mut rng = ChaCha20Rng::seed_from_u64(seed);
         let blank = Squares(vec![Fr::from(0u8); inputs]);
         let (pk, _) = Groth16::<Bn254>::circuit_specific_setup(blank, &mut rng).expect("setup");
-        Prover {
-            kind: StatementKind::Uptime,
-            pk,
-            seed: 0,
-        }
+        Prover { kind, pk, seed: 0 }
     }
 
     /// A claim for `public` (its kind must be this prover's).
@@ -292,7 +296,7 @@ fn test_verifier_names_and_layout() {
 // Batches: a one-input test verifier and `batches.json`.
 
 /// Depth of the fixture rewards trees (the production depth).
-const BATCH_DEPTH: usize = 20;
+const BATCH_DEPTH: usize = depin_batch::TREE_DEPTH;
 
 /// A batch of `kind` for `epoch` crediting `credits` (device index,
 /// reward) to `tree` over `batch_size` positions, proven for the digest of
@@ -366,8 +370,8 @@ fn batch(
 /// first), a bandwidth batch, a full batch of 32 (the gas figure), and
 /// valid proofs of batches the contract must refuse.
 fn batch_fixtures() -> Vec<(String, String)> {
-    // Any kind code serves: the prover's seed only.
-    let mut prover = Prover::setup_squares(1, 0xba7c);
+    // Any kind code serves: it only seeds the proofs' blinding.
+    let mut prover = Prover::setup_squares(StatementKind::Uptime, 1, 0xba7c);
     let statement = "test_batch";
     let mut files = vec![(
         format!(
@@ -519,6 +523,30 @@ fn golden_verifiers_are_current() {
         eprintln!("no golden keys committed: nothing to check");
         return;
     };
+    check_or_write(
+        &files,
+        "`DEPIN_REGEN=1 cargo test -p depin-evm --test solidity` (scripts/regen.sh)",
+    );
+}
+
+// ---------------------------------------------------------------------------
+// The statements' batch verifiers, from the development batch keys.
+
+#[test]
+fn batch_verifiers_are_current() {
+    let size = depin_batch::DEFAULT_BATCH_SIZE;
+    let files: Vec<(String, String)> = ALL_KINDS
+        .iter()
+        .map(|&kind| {
+            let statement = depin_batch::batch_statement_name(kind.as_str(), size);
+            let vk = dev_batch_verifying_key(kind, size, SETUP_SEED)
+                .unwrap_or_else(|e| panic!("{statement} verifying key: {e}"));
+            (
+                verifier_path(&statement),
+                render_verifier(&vk, &statement, STATEMENT_VERSION),
+            )
+        })
+        .collect();
     check_or_write(
         &files,
         "`DEPIN_REGEN=1 cargo test -p depin-evm --test solidity` (scripts/regen.sh)",

@@ -48,7 +48,7 @@ use std::sync::Arc;
 
 use ark_bn254::Bn254;
 use ark_groth16::{Groth16, PreparedVerifyingKey};
-use ark_relations::gr1cs::SynthesisError;
+use ark_relations::gr1cs::{ConstraintSynthesizer, SynthesisError};
 use ark_serialize::{Compress, Validate};
 use ark_snark::SNARK;
 use depin_prover_core::groth16::{read_packed, ProvingKeyRef};
@@ -235,14 +235,34 @@ pub fn dev_verifying_key<C: StatementCircuit>(
     circuit: C,
     seed: u64,
 ) -> Result<VerifyingKey, KeyError> {
+    let kind = C::KIND;
+    let vk =
+        dev_verifying_key_of(circuit, seed).map_err(|source| KeyError::Setup { kind, source })?;
+    let expected = kind.public_input_count();
+    let found = vk.gamma_abc_g1.len().saturating_sub(1);
+    if found != expected {
+        return Err(KeyError::CircuitShape {
+            kind,
+            expected,
+            found,
+        });
+    }
+    Ok(VerifyingKey::from_arkworks(kind, vk)?)
+}
+
+/// [`dev_verifying_key`] for any circuit: the arkworks verifying key that
+/// arkworks' seeded setup makes for `circuit`'s shape, without its proving
+/// key.
+pub fn dev_verifying_key_of<C: ConstraintSynthesizer<ark_bn254::Fr>>(
+    circuit: C,
+    seed: u64,
+) -> Result<ark_groth16::VerifyingKey<Bn254>, SynthesisError> {
     use ark_ec::CurveGroup;
     use ark_ff::{Field, UniformRand};
     use ark_groth16::r1cs_to_qap::{LibsnarkReduction, R1CSToQAP};
     use ark_poly::{EvaluationDomain, GeneralEvaluationDomain};
     use ark_relations::gr1cs::{ConstraintSystem, OptimizationGoal, SynthesisMode};
 
-    let kind = C::KIND;
-    let setup_err = |source| KeyError::Setup { kind, source };
     let mut rng = ChaCha20Rng::seed_from_u64(seed);
     // arkworks' generate_random_parameters_with_reduction, in order.
     let alpha = ark_bn254::Fr::rand(&mut rng);
@@ -255,46 +275,29 @@ pub fn dev_verifying_key<C: StatementCircuit>(
     let cs = ConstraintSystem::<ark_bn254::Fr>::new_ref();
     cs.set_optimization_goal(OptimizationGoal::Constraints);
     cs.set_mode(SynthesisMode::Setup);
-    circuit
-        .generate_constraints(cs.clone())
-        .map_err(setup_err)?;
+    circuit.generate_constraints(cs.clone())?;
     cs.finalize();
     let domain = GeneralEvaluationDomain::<ark_bn254::Fr>::new(
         cs.num_constraints() + cs.num_instance_variables(),
     )
-    .ok_or(SynthesisError::PolynomialDegreeTooLarge)
-    .map_err(setup_err)?;
+    .ok_or(SynthesisError::PolynomialDegreeTooLarge)?;
     let t = domain.sample_element_outside_domain(&mut rng);
     let num_instance = cs.num_instance_variables();
     let (a, b, c, _, _, _) = LibsnarkReduction::instance_map_with_evaluation::<
         ark_bn254::Fr,
         GeneralEvaluationDomain<ark_bn254::Fr>,
-    >(cs, &t)
-    .map_err(setup_err)?;
-    let gamma_inverse = gamma
-        .inverse()
-        .ok_or(SynthesisError::DivisionByZero)
-        .map_err(setup_err)?;
+    >(cs, &t)?;
+    let gamma_inverse = gamma.inverse().ok_or(SynthesisError::DivisionByZero)?;
     let gamma_abc: Vec<ark_bn254::G1Projective> = (0..num_instance)
         .map(|i| g1 * ((beta * a[i] + alpha * b[i] + c[i]) * gamma_inverse))
         .collect();
-    let vk = ark_groth16::VerifyingKey::<Bn254> {
+    Ok(ark_groth16::VerifyingKey::<Bn254> {
         alpha_g1: (g1 * alpha).into_affine(),
         beta_g2: (g2 * beta).into_affine(),
         gamma_g2: (g2 * gamma).into_affine(),
         delta_g2: (g2 * delta).into_affine(),
         gamma_abc_g1: ark_bn254::G1Projective::normalize_batch(&gamma_abc),
-    };
-    let expected = kind.public_input_count();
-    let found = num_instance.saturating_sub(1);
-    if found != expected {
-        return Err(KeyError::CircuitShape {
-            kind,
-            expected,
-            found,
-        });
-    }
-    Ok(VerifyingKey::from_arkworks(kind, vk)?)
+    })
 }
 
 /// How much to trust a proving key file.

@@ -9,7 +9,10 @@
 //! - [`system`]: [`Groth16System`], the statement's keys as a
 //!   `depin_proving::ProofSystem`.
 //! - [`golden`]: the committed golden verifying keys and proofs.
+//! - [`batch`]: keys and proofs of epoch batches (many device-epochs and
+//!   the rewards tree's update in one proof).
 
+pub mod batch;
 pub mod golden;
 pub mod keys;
 pub mod prover;

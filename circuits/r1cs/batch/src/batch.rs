@@ -141,21 +141,26 @@ impl<S: StatementCircuit> BatchCircuit<S> {
             });
         }
         let mut after = tree.clone();
-        let mut positions = Vec::with_capacity(batch_size);
+        let mut credits = Vec::with_capacity(statements.len());
         for (position, statement) in statements.iter().enumerate() {
             let p = statement.expected();
             check_shared(&first, p, position)?;
-            let credit = after
-                .credit(p.device_id, p.epoch, p.reward)
-                .map_err(|source| BatchError::Tree { position, source })?;
-            positions.push(Position {
-                statement: statement.clone(),
-                credit: Some(credit),
-            });
+            credits.push(
+                after
+                    .credit(p.device_id, p.epoch, p.reward)
+                    .map_err(|source| BatchError::Tree { position, source })?,
+            );
         }
-        let credits: Vec<Credit> = positions.iter().filter_map(|p| p.credit.clone()).collect();
         let data = PublicData::from_credits(batch_size, &credits)?;
-        let filler = statements.into_iter().next().ok_or(BatchError::Empty)?;
+        let filler = statements[0].clone();
+        let mut positions: Vec<Position<S>> = statements
+            .into_iter()
+            .zip(credits)
+            .map(|(statement, credit)| Position {
+                statement,
+                credit: Some(credit),
+            })
+            .collect();
         positions.resize(
             batch_size,
             Position {

@@ -227,7 +227,12 @@ impl UptimeCircuit {
     /// 96 heartbeats answering every slot, [`SAMPLE_POLICY`] (reward 530).
     /// Used for key generation and benchmarks.
     pub fn sample() -> Self {
-        let key = PrivateKey::from_bytes([0x75; 32]);
+        Self::sample_with_key(&PrivateKey::from_bytes([0x75; 32]))
+    }
+
+    /// [`UptimeCircuit::sample`]'s epoch for the device of `key` (benchmarks
+    /// of many distinct devices).
+    pub fn sample_with_key(key: &PrivateKey) -> Self {
         let device = key.public_key();
         let device_id = device.id();
         let epoch = 20_250;

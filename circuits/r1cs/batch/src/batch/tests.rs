@@ -13,7 +13,6 @@ use depin_statements_r1cs::testing::{delta, R1cs};
 use depin_statements_r1cs::uptime::UptimeCircuit;
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha20Rng;
-use sha2::{Digest, Sha256};
 
 const DEPTH: usize = 6;
 const CAPACITY: usize = 4;
@@ -205,23 +204,13 @@ fn padding_before_a_device_is_refused() {
     // Positions [a, c, pad] -> [a, pad, c], the digest over that order.
     b.positions.swap(1, 2);
     let entries: Vec<BatchEntry> = b.data.entries().collect();
-    let mut bytes = b.header.encode().to_vec();
-    for e in [entries[0], entries[2], entries[1]] {
-        bytes.extend(encode(&e));
-    }
-    let mut d: [u8; 32] = Sha256::digest(&bytes).into();
-    d[0] &= 0x1f;
-    let digest = NativeFr::from_be_bytes_mod_order(&d);
+    let bytes: Vec<u8> = [entries[0], entries[2], entries[1]]
+        .iter()
+        .flat_map(BatchEntry::encode)
+        .collect();
+    let digest = depin_batch::public_data::digest(&b.header, &bytes);
     let mut r1cs = R1cs::synthesize(b).unwrap();
     assert!(!r1cs.is_satisfied_with_public(&[digest]));
-}
-
-fn encode(e: &BatchEntry) -> Vec<u8> {
-    let mut out = depin_crypto::field::fr_to_le_bytes(&e.device_id).to_vec();
-    out.reverse();
-    out.extend(e.reward.to_be_bytes());
-    out.extend(e.cumulative.to_be_bytes());
-    out
 }
 
 #[test]

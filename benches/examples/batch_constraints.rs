@@ -3,7 +3,7 @@
 //! beside `B` single-device circuits:
 //!
 //! ```sh
-//! cargo run --release -p depin-batch-r1cs --example batch_constraints -- 1 4 8
+//! cargo run --release -p depin-benches --example batch_constraints -- 1 4 8
 //! ```
 //!
 //! Padding positions synthesize the same constraints as devices, so the
@@ -11,9 +11,10 @@
 //! of any batch of that size.
 
 use ark_bn254::Fr;
-use ark_relations::gr1cs::{ConstraintSynthesizer, ConstraintSystem, OptimizationGoal};
+use ark_relations::gr1cs::ConstraintSynthesizer;
 use depin_batch::RewardsTree;
 use depin_batch_r1cs::BatchCircuit;
+use depin_groth16::prover::circuit_shape;
 use depin_statements_r1cs::bandwidth::BandwidthCircuit;
 use depin_statements_r1cs::coverage::CoverageCircuit;
 use depin_statements_r1cs::uptime::UptimeCircuit;
@@ -22,14 +23,11 @@ use depin_statements_r1cs::StatementCircuit;
 /// The production rewards tree: 2^20 - 2 devices.
 const DEPTH: usize = 20;
 
+/// Constraints of `circuit` (setup-mode synthesis, as for its keys).
 fn count<C: ConstraintSynthesizer<Fr>>(circuit: C) -> Result<usize, String> {
-    let cs = ConstraintSystem::<Fr>::new_ref();
-    cs.set_optimization_goal(OptimizationGoal::Constraints);
-    circuit
-        .generate_constraints(cs.clone())
-        .map_err(|e| e.to_string())?;
-    cs.finalize();
-    Ok(cs.num_constraints())
+    circuit_shape(circuit)
+        .map(|shape| shape.constraints)
+        .map_err(|e| e.to_string())
 }
 
 fn row<S: StatementCircuit>(name: &str, sample: S, sizes: &[usize]) -> Result<(), String> {
