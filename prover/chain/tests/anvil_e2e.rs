@@ -41,7 +41,7 @@ use depin_chain::{
 };
 use depin_evm::calldata::claim_calldata;
 use depin_evm::proof_dir::PROOF_BIN_FILE;
-use depin_evm::solidity::proof_words;
+use depin_evm::solidity::{proof_words, render_verifier, verifier_path};
 use depin_groth16::golden::{committed_dir, SETUP_SEED};
 use depin_groth16::keys::{dev_setup, KeyDir, Trust, VerifyingKey};
 use depin_proving::StatementProof;
@@ -523,21 +523,37 @@ async fn batch_pays_valid_claims_and_reports_the_rest() {
 }
 
 /// The development batch keys of uptime batches of `DEFAULT_BATCH_SIZE`
-/// with the golden setup seed (the key of the committed
-/// `UptimeBatch4Verifier`), made once and cached under the target
-/// directory.
+/// with the golden setup seed, made once and cached under the target
+/// directory; a cached key is used only while the committed
+/// `UptimeBatch4Verifier` is the one rendered from its verifying key (a
+/// changed circuit makes a new one).
 fn uptime_batch_prover() -> BatchProver {
     let size = DEFAULT_BATCH_SIZE;
+    let statement = depin_batch::batch_statement_name("uptime", size);
+    let committed = std::fs::read_to_string(repo().join(verifier_path(&statement)))
+        .expect("the committed batch verifier");
+    let current = |k: &BatchKeys| {
+        render_verifier(k.verifying_key(), &statement, STATEMENT_VERSION) == committed
+    };
     let path = PathBuf::from(env!("CARGO_TARGET_TMPDIR"))
         .join(format!("depin-chain-batch-keys-{SETUP_SEED:x}"))
         .join(format!("uptime-{size}.pk"));
     let keys = match BatchKeys::read(&path, StatementKind::Uptime, size, true) {
-        Ok(keys) => keys,
-        Err(e) => {
-            eprintln!("no cached batch key ({e}): running the development setup");
+        Ok(keys) if current(&keys) => keys,
+        cached => {
+            eprintln!(
+                "no current cached batch key ({}): running the development setup",
+                cached
+                    .err()
+                    .map_or("another circuit".into(), |e| e.to_string())
+            );
             let t = Instant::now();
             let keys =
                 BatchKeys::dev_setup(StatementKind::Uptime, size, SETUP_SEED).expect("setup");
+            assert!(
+                current(&keys),
+                "the development setup does not give the committed {statement} verifier"
+            );
             keys.write(&path).expect("cache the batch key");
             eprintln!("uptime batch setup: {:.1} s", t.elapsed().as_secs_f64());
             keys

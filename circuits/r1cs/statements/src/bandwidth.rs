@@ -229,7 +229,13 @@ impl BandwidthCircuit {
     /// registered clients, signed by fixed keys (for key generation and
     /// benchmarks).
     pub fn sample() -> Self {
-        let (input_parts, public) = sample_parts();
+        Self::sample_with_key(&PrivateKey::from_bytes([0x42; 32]))
+    }
+
+    /// [`BandwidthCircuit::sample`]'s epoch for the device of `key`
+    /// (benchmarks of many distinct devices).
+    pub fn sample_with_key(key: &PrivateKey) -> Self {
+        let (input_parts, public) = sample_parts(key);
         let SampleParts {
             device,
             epoch,
@@ -555,9 +561,8 @@ fn registry(leaves: &[Fr]) -> (Fr, Vec<RegistryProof>) {
 
 /// The sample epoch and its public inputs (computed by hand for an honest
 /// epoch; a test checks them against the reference).
-fn sample_parts() -> (SampleParts, PublicInputs) {
+fn sample_parts(device_key: &PrivateKey) -> (SampleParts, PublicInputs) {
     const MIB: u64 = 1 << 20;
-    let device_key = PrivateKey::from_bytes([0x42; 32]);
     let device = device_key.public_key();
     let device_id = device.id();
     let clients: Vec<PrivateKey> = (0..4u8)

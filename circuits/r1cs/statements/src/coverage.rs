@@ -194,7 +194,12 @@ impl CoverageCircuit {
     /// witnesses 1 km to 4 km east of the device, 110 dB of loss at 27 dBm
     /// and 915 MHz, paying 160. Used for key generation and benchmarks.
     pub fn sample() -> Result<Self, CircuitError> {
-        let device = PrivateKey::from_bytes([7; 32]);
+        Self::sample_with_key(&PrivateKey::from_bytes([7; 32]))
+    }
+
+    /// [`CoverageCircuit::sample`]'s epoch for the device of `device`
+    /// (benchmarks of many distinct devices).
+    pub fn sample_with_key(device: &PrivateKey) -> Result<Self, CircuitError> {
         let device_id = device.public_key().id();
         let epoch = 20_250;
         let beacon = Fr::from(918_273_645_546_372_819u64);

@@ -953,7 +953,7 @@ fn bandwidth_sample_is_satisfied_at_full_capacity() {
     let circuit = BandwidthCircuit::sample();
     assert_eq!(circuit.capacity(), BANDWIDTH_CAPACITY);
     // The sample's public inputs are the reference's.
-    let (parts, public) = sample_parts();
+    let (parts, public) = sample_parts(&PrivateKey::from_bytes([0x42; 32]));
     let eval = evaluate(&BandwidthInput {
         device: parts.device,
         epoch: parts.epoch,
