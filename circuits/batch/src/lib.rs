@@ -19,6 +19,8 @@
 //!   precompile), and the Keccak withdrawal tree over `(device, cumulative)`
 //!   that the contract builds from the same calldata, so that a withdrawal
 //!   costs a few Keccak hashes instead of a Poseidon path on chain.
+//! - [`replay`]: the tree rebuilt from the applied batches' public data,
+//!   checked against the commitments the contract logged.
 //!
 //! The indexed Merkle tree is Aztec's (Aztec Protocol, "Indexed Merkle
 //! Tree", protocol specification, 2023), reduced to what rewards need: no
@@ -27,10 +29,12 @@
 
 pub mod header;
 pub mod public_data;
+pub mod replay;
 pub mod tree;
 
 pub use header::BatchHeader;
 pub use public_data::{BatchEntry, PublicData, PublicDataError, WithdrawalProof};
+pub use replay::ReplayError;
 pub use tree::{Credit, CreditError, Leaf, RewardsTree, TreeError, TREE_DEPTH};
 
 /// The batch size of the development batch keys and of the committed batch

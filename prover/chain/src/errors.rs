@@ -70,6 +70,15 @@ pub enum ChainError {
         /// gas estimation was never sent).
         tx: Option<TxHash>,
     },
+    /// An applied batch does not replay onto the rewards tree rebuilt so
+    /// far.
+    #[error("batch {batch_id} does not replay: {source}")]
+    TreeReplay {
+        /// The batch.
+        batch_id: U256,
+        /// Why.
+        source: depin_batch::ReplayError,
+    },
     /// The chain answered something the contracts never produce.
     #[error("unexpected chain state: {0}")]
     Unexpected(String),

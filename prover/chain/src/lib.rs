@@ -16,6 +16,9 @@
 //! - [`batches`]: epoch batches on chain: [`BatchSubmission`] and
 //!   [`Withdrawal`], sent with [`Rewards::submit_batch`] and
 //!   [`Rewards::withdraw`].
+//! - [`indexer`]: the applied batches read back from the logs and their
+//!   calldata ([`Rewards::applied_batches`]) and a kind's rewards tree
+//!   rebuilt from them ([`Rewards::rebuild_tree`]).
 //! - [`errors`]: [`ChainError`], and [`ContractError`], every custom error
 //!   the contracts revert with, decoded by selector.
 //! - [`field`]: BN254 field elements (`ark_bn254::Fr` or decimal strings)
@@ -33,6 +36,7 @@ pub mod chain;
 pub mod deploy;
 pub mod errors;
 pub mod field;
+pub mod indexer;
 pub mod rewards;
 
 pub use alloy::primitives::{Address, Bytes, TxHash, U256};
@@ -47,4 +51,5 @@ pub use field::{
     decimal_to_fr, decimal_to_u256, fq_to_u256, fr_to_u256, pack_header, u256_to_fr, unpack_header,
     ClaimHeader,
 };
+pub use indexer::AppliedBatch;
 pub use rewards::{BatchReceipt, Claim, ClaimReceipt, Payment, Rejection, Rewards};

@@ -16,7 +16,9 @@
 //!   of real uptime proofs (our prover, the development batch keys of the
 //!   committed `UptimeBatch4Verifier`, cached under the target directory),
 //!   formed natively one after the other and proven independently, applied
-//!   in order by `submitBatch`; devices withdraw their cumulative rewards.
+//!   in order by `submitBatch`; the rewards tree rebuilt from the logs and
+//!   calldata alone is the prover's; devices withdraw their cumulative
+//!   rewards.
 //!   Refused: the second batch before the first and the first replayed
 //!   (`StaleRoot`), tampered public data (`InvalidProof`), a withdrawal
 //!   above the cumulative reward (`InvalidWithdrawalProof`), to an address
@@ -848,6 +850,40 @@ async fn two_epochs_of_uptime_batches_with_withdrawals() {
         net.owner.tree_commitment(kind).await.unwrap(),
         fr_to_u256(&after)
     );
+
+    // Any indexer rebuilds the tree from the logs and calldata: the two
+    // applied batches (not the refused ones), every leaf.
+    let read = net
+        .owner
+        .applied_batches(kind, 0)
+        .await
+        .expect("applied batches");
+    let ids: Vec<_> = read.iter().map(|b| (b.batch_id, b.epoch)).collect();
+    assert_eq!(ids, [(applied1.batch_id, e1), (applied2.batch_id, e2)]);
+    assert_eq!(read[0].public_data, data1);
+    assert_eq!(read[1].public_data, data2);
+    assert_eq!(read[1].withdrawal_root, applied2.withdrawal_root);
+    let rebuilt = net
+        .owner
+        .rebuild_tree(kind, TREE_DEPTH, 0)
+        .await
+        .expect("rebuild the tree");
+    assert_eq!(rebuilt.commitment(), after);
+    for (i, id) in devices.iter().enumerate() {
+        let earned: u64 = first
+            .iter()
+            .chain(&second)
+            .filter(|(c, _)| c.expected().device_id == *id)
+            .map(|(_, r)| r)
+            .sum();
+        let (_, leaf) = rebuilt.leaf(id).expect("every device is in the tree");
+        assert_eq!(leaf.cumulative, u128::from(earned), "device {i}");
+    }
+    // Another depth does not give the chain's tree.
+    assert!(matches!(
+        net.owner.rebuild_tree(kind, TREE_DEPTH - 1, 0).await,
+        Err(ChainError::TreeReplay { .. })
+    ));
 
     let applied = [(applied1, data1), (applied2, data2)];
     check_withdrawals(&net, &applied, [&first, &second], &devices).await;
