@@ -7,7 +7,9 @@
 //! one's transaction and checks that the call is the one the event logged;
 //! [`Rewards::rebuild_tree`] replays their public data onto an empty tree
 //! (`depin_batch::RewardsTree::replay`), checking every logged commitment,
-//! and ends at the contract's current commitment.
+//! and ends at the contract's current commitment;
+//! [`Rewards::latest_withdrawal`] gives a device its withdrawal from the
+//! chain alone.
 //!
 //! The public data is read from the transaction's own input, so a batch
 //! must be submitted by a direct call to the reward contract (as
@@ -15,7 +17,7 @@
 //! reported as [`ChainError::Unexpected`].
 
 use alloy::consensus::Transaction as _;
-use alloy::primitives::{FixedBytes, TxHash, U256};
+use alloy::primitives::{Address, FixedBytes, TxHash, U256};
 use alloy::providers::Provider;
 use alloy::rpc::types::Filter;
 use alloy::sol_types::{SolCall, SolEvent};
@@ -25,6 +27,7 @@ use depin_crypto::Fr;
 use depin_statements::StatementKind;
 
 use crate::abi::DepinRewards;
+use crate::batches::Withdrawal;
 use crate::errors::ChainError;
 use crate::field::u256_to_fr;
 use crate::rewards::Rewards;
@@ -127,6 +130,38 @@ impl Rewards {
             });
         }
         Ok(batches)
+    }
+
+    /// The withdrawal of everything `device_id` earned of `kind` so far,
+    /// paid to `payout`: its branch in the latest applied batch that holds
+    /// it (cumulative rewards only grow, so that batch's is the device's
+    /// current one), from the chain alone; `None` when no batch since
+    /// `from_block` holds the device.
+    ///
+    /// # Errors
+    ///
+    /// [`Rewards::applied_batches`]'s.
+    pub async fn latest_withdrawal(
+        &self,
+        kind: StatementKind,
+        device_id: Fr,
+        payout: Address,
+        from_block: u64,
+    ) -> Result<Option<Withdrawal>, ChainError> {
+        let batches = self.applied_batches(kind, from_block).await?;
+        for batch in batches.iter().rev() {
+            let data = &batch.public_data;
+            if let Some(position) = data.devices().iter().position(|e| e.device_id == device_id) {
+                let proof = data.withdrawal_proof(position).ok_or_else(|| {
+                    ChainError::Unexpected(format!(
+                        "batch {}: no withdrawal branch for position {position}",
+                        batch.batch_id
+                    ))
+                })?;
+                return Ok(Some(Withdrawal::new(kind, batch.batch_id, payout, &proof)));
+            }
+        }
+        Ok(None)
     }
 
     /// `kind`'s rewards tree of `depth`, rebuilt by replaying its applied

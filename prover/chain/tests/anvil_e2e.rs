@@ -741,13 +741,29 @@ async fn check_withdrawals(
         net.submitter.withdraw(&elsewhere).await,
         ContractError::NotPayoutAddress,
     );
-    // Every device's cumulative reward is paid exactly once in the end.
-    for (position, device) in [(1usize, 1usize), (2, 4)] {
-        let w = withdrawal(applied2, data2, position, device);
+    // Every device's cumulative reward is paid exactly once in the end,
+    // each withdrawal read from the chain alone: the latest batch that
+    // holds the device.
+    for (applied, data, position, device) in [
+        (applied2, data2, 1usize, 1usize),
+        (applied2, data2, 2, 4),
+        (applied1, data1, 2, 2),
+    ] {
+        let w = net
+            .submitter
+            .latest_withdrawal(kind, devices[device], payout_address(device as u8), 0)
+            .await
+            .expect("read the batches")
+            .expect("the device is in a batch");
+        assert_eq!(w, withdrawal(applied, data, position, device));
         net.submitter.withdraw(&w).await.expect("withdraw");
     }
-    let w = withdrawal(applied1, data1, 2, 2);
-    net.submitter.withdraw(&w).await.expect("withdraw");
+    let absent = net
+        .submitter
+        .latest_withdrawal(kind, Fr::from(12_345u64), payout_address(9), 0)
+        .await
+        .expect("read the batches");
+    assert_eq!(absent, None);
     let earned = |d: u8| -> u64 {
         first
             .iter()
