@@ -14,8 +14,8 @@
 //!   [`exposure`]: what a node refuses or warns about before it serves
 //!   (development keys on a public address, files others can read).
 //!
-//! Health (`grpc.health.v1`) and server reflection are served beside the
-//! API. `docs/service.md` describes the behaviour in full.
+//! Health (`grpc.health.v1`) and server reflection (`grpc.reflection.v1`
+//! and `v1alpha`) are served beside the API. `docs/service.md` describes the behaviour in full.
 
 pub mod api;
 pub mod auth;
@@ -394,11 +394,19 @@ pub async fn start(config: Config) -> Result<RunningService, ServeError> {
     health_reporter
         .set_serving::<OperatorServer<OperatorApi>>()
         .await;
-    let reflection = tonic_reflection::server::Builder::configure()
-        .register_encoded_file_descriptor_set(depin_proto::FILE_DESCRIPTOR_SET)
-        .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET)
+    // Reflection as both `grpc.reflection.v1` and `v1alpha`: grpcurl
+    // speaks v1, Python's grpcio-reflection and grpc_cli only v1alpha.
+    let reflection = || {
+        tonic_reflection::server::Builder::configure()
+            .register_encoded_file_descriptor_set(depin_proto::FILE_DESCRIPTOR_SET)
+            .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET)
+    };
+    let reflection_v1 = reflection()
         .build_v1()
         .map_err(|e| ServeError::Other(format!("reflection: {e}")))?;
+    let reflection_v1alpha = reflection()
+        .build_v1alpha()
+        .map_err(|e| ServeError::Other(format!("reflection (v1alpha): {e}")))?;
 
     let listener = tokio::net::TcpListener::bind(config.listen)
         .await
@@ -432,7 +440,8 @@ pub async fn start(config: Config) -> Result<RunningService, ServeError> {
     let server = builder
         .layer(conn::ConnLayer)
         .add_service(health)
-        .add_service(reflection)
+        .add_service(reflection_v1)
+        .add_service(reflection_v1alpha)
         .add_service(tonic::service::interceptor::InterceptedService::new(
             ProverServer::new(prover)
                 .max_decoding_message_size(max_msg)

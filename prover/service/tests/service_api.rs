@@ -501,24 +501,60 @@ async fn check_health_and_reflection(channel: tonic::transport::Channel) {
         h.status,
         tonic_health::pb::health_check_response::ServingStatus::Serving as i32
     );
-    let mut refl =
-        tonic_reflection::pb::v1::server_reflection_client::ServerReflectionClient::new(channel);
-    let req = tonic_reflection::pb::v1::ServerReflectionRequest {
-        host: String::new(),
-        message_request: Some(
-            tonic_reflection::pb::v1::server_reflection_request::MessageRequest::ListServices(
-                String::new(),
-            ),
+    // grpc.reflection.v1 (grpcurl) and v1alpha (grpcio-reflection,
+    // grpc_cli): the services listed, and the file defining one found.
+    use tonic_reflection::pb::{v1, v1alpha};
+    let mut refl = v1::server_reflection_client::ServerReflectionClient::new(channel.clone());
+    let requests = [
+        v1::server_reflection_request::MessageRequest::ListServices(String::new()),
+        v1::server_reflection_request::MessageRequest::FileContainingSymbol(
+            "depin.prover.v1.Prover".into(),
         ),
-    };
+    ]
+    .map(|m| v1::ServerReflectionRequest {
+        host: String::new(),
+        message_request: Some(m),
+    });
     let mut stream = refl
-        .server_reflection_info(tokio_stream::iter([req]))
+        .server_reflection_info(tokio_stream::iter(requests))
         .await
         .unwrap()
         .into_inner();
     let listed = format!("{:?}", stream.message().await.unwrap().unwrap());
     assert!(listed.contains("depin.prover.v1.Prover"), "{listed}");
     assert!(listed.contains("depin.prover.v1.Operator"), "{listed}");
+    match stream.message().await.unwrap().unwrap().message_response {
+        Some(v1::server_reflection_response::MessageResponse::FileDescriptorResponse(f)) => {
+            assert!(!f.file_descriptor_proto.is_empty());
+        }
+        other => panic!("v1: no file descriptor for the Prover service: {other:?}"),
+    }
+
+    let mut alpha = v1alpha::server_reflection_client::ServerReflectionClient::new(channel);
+    let requests = [
+        v1alpha::server_reflection_request::MessageRequest::ListServices(String::new()),
+        v1alpha::server_reflection_request::MessageRequest::FileContainingSymbol(
+            "depin.prover.v1.Operator".into(),
+        ),
+    ]
+    .map(|m| v1alpha::ServerReflectionRequest {
+        host: String::new(),
+        message_request: Some(m),
+    });
+    let mut stream = alpha
+        .server_reflection_info(tokio_stream::iter(requests))
+        .await
+        .unwrap()
+        .into_inner();
+    let listed = format!("{:?}", stream.message().await.unwrap().unwrap());
+    assert!(listed.contains("depin.prover.v1.Prover"), "{listed}");
+    assert!(listed.contains("grpc.health.v1.Health"), "{listed}");
+    match stream.message().await.unwrap().unwrap().message_response {
+        Some(v1alpha::server_reflection_response::MessageResponse::FileDescriptorResponse(f)) => {
+            assert!(!f.file_descriptor_proto.is_empty());
+        }
+        other => panic!("v1alpha: no file descriptor for the Operator service: {other:?}"),
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
