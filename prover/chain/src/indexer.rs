@@ -63,7 +63,8 @@ impl Rewards {
     ///
     /// [`ChainError::Rpc`] when the node fails, and
     /// [`ChainError::Unexpected`] when a logged batch's transaction is not
-    /// a direct `submitBatch` call matching the event.
+    /// a direct `submitBatch` call matching the event (its kind, epoch,
+    /// commitments and withdrawal root).
     pub async fn applied_batches(
         &self,
         kind: StatementKind,
@@ -118,6 +119,12 @@ impl Rewards {
                 PublicData::decode(call.publicData.len() / ENTRY_BYTES, &call.publicData).map_err(
                     |e| unexpected(format!("batch {}: public data: {e}", event.batchId)),
                 )?;
+            if public_data.withdrawal_root() != event.withdrawalRoot.0 {
+                return Err(unexpected(format!(
+                    "batch {}: the logged withdrawal root is not its public data's",
+                    event.batchId
+                )));
+            }
             batches.push(AppliedBatch {
                 batch_id: event.batchId,
                 epoch: call.epoch,
