@@ -137,20 +137,19 @@ impl Artifacts {
     ///
     /// As [`Artifact::load`], for the first artifact that fails.
     pub fn load(out_dir: &Path) -> Result<Self, ChainError> {
-        let verifiers = KINDS
-            .iter()
-            .map(|&kind| {
-                let name = Self::verifier_name(kind);
-                Artifact::load(out_dir, &format!("{name}.sol"), &name).map(|a| (kind, a))
-            })
-            .collect::<Result<_, _>>()?;
-        let batch_verifiers = KINDS
-            .iter()
-            .map(|&kind| {
-                let name = Self::batch_verifier_name(kind, depin_batch::DEFAULT_BATCH_SIZE);
-                Artifact::load(out_dir, &format!("{name}.sol"), &name).map(|a| (kind, a))
-            })
-            .collect::<Result<_, _>>()?;
+        // A contract per kind, in its own `<Name>.sol`.
+        let per_kind = |name: &dyn Fn(StatementKind) -> String| {
+            KINDS
+                .iter()
+                .map(|&kind| {
+                    let name = name(kind);
+                    Artifact::load(out_dir, &format!("{name}.sol"), &name).map(|a| (kind, a))
+                })
+                .collect::<Result<Vec<_>, _>>()
+        };
+        let verifiers = per_kind(&Self::verifier_name)?;
+        let batch_verifiers =
+            per_kind(&|kind| Self::batch_verifier_name(kind, depin_batch::DEFAULT_BATCH_SIZE))?;
         Ok(Artifacts {
             token: Artifact::load(out_dir, "DepinToken.sol", "DepinToken")?,
             rewards: Artifact::load(out_dir, "DepinRewards.sol", "DepinRewards")?,

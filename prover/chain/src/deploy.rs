@@ -137,36 +137,18 @@ pub async fn deploy(
 
     let mut verifiers = Vec::with_capacity(artifacts.verifiers.len());
     for (kind, artifact) in &artifacts.verifiers {
-        let d = deploy_one(chain, artifact, &[]).await?;
-        let statement = chain
-            .view(d.address, &IGroth16Verifier::STATEMENTCall {})
-            .await?;
-        if statement != kind.as_str() {
-            return Err(ChainError::Unexpected(format!(
-                "{} proves statement {statement:?}, not {:?}",
-                d.name,
-                kind.as_str()
-            )));
-        }
-        verifiers.push((*kind, d));
+        verifiers.push((
+            *kind,
+            deploy_verifier(chain, artifact, kind.as_str()).await?,
+        ));
     }
 
     let mut batch_verifiers = Vec::new();
     if config.batches {
         for (kind, artifact) in &artifacts.batch_verifiers {
-            let d = deploy_one(chain, artifact, &[]).await?;
-            let statement = chain
-                .view(d.address, &IGroth16Verifier::STATEMENTCall {})
-                .await?;
-            let expected =
+            let statement =
                 depin_batch::batch_statement_name(kind.as_str(), depin_batch::DEFAULT_BATCH_SIZE);
-            if statement != expected {
-                return Err(ChainError::Unexpected(format!(
-                    "{} proves statement {statement:?}, not {expected:?}",
-                    d.name
-                )));
-            }
-            batch_verifiers.push((*kind, d));
+            batch_verifiers.push((*kind, deploy_verifier(chain, artifact, &statement).await?));
         }
     }
 
@@ -234,6 +216,26 @@ pub async fn deploy(
         batch_verifiers,
         setup,
     })
+}
+
+/// Deploys a generated verifier and checks that it proves `statement` (its
+/// `STATEMENT`).
+async fn deploy_verifier(
+    chain: &Chain,
+    artifact: &Artifact,
+    statement: &str,
+) -> Result<Deployed, ChainError> {
+    let d = deploy_one(chain, artifact, &[]).await?;
+    let proves = chain
+        .view(d.address, &IGroth16Verifier::STATEMENTCall {})
+        .await?;
+    if proves != statement {
+        return Err(ChainError::Unexpected(format!(
+            "{} proves statement {proves:?}, not {statement:?}",
+            d.name
+        )));
+    }
+    Ok(d)
 }
 
 async fn deploy_one(

@@ -80,18 +80,17 @@ impl Rewards {
         logs.sort_by_key(|l| (l.block_number, l.log_index));
         let mut batches = Vec::with_capacity(logs.len());
         for log in logs {
-            let unexpected = |what: String| ChainError::Unexpected(what);
             let event = DepinRewards::BatchSubmitted::decode_log_data(log.data()).map_err(|e| {
-                unexpected(format!("a BatchSubmitted log that does not decode: {e}"))
+                ChainError::Unexpected(format!("a BatchSubmitted log that does not decode: {e}"))
             })?;
             let (Some(tx), Some(block)) = (log.transaction_hash, log.block_number) else {
-                return Err(unexpected(format!(
+                return Err(ChainError::Unexpected(format!(
                     "batch {}: a log without its transaction or block",
                     event.batchId
                 )));
             };
             let transaction = provider.get_transaction_by_hash(tx).await?.ok_or_else(|| {
-                unexpected(format!(
+                ChainError::Unexpected(format!(
                     "batch {}: transaction {tx} not found",
                     event.batchId
                 ))
@@ -100,7 +99,7 @@ impl Rewards {
                 .then(|| DepinRewards::submitBatchCall::abi_decode(transaction.input()).ok())
                 .flatten()
                 .ok_or_else(|| {
-                    unexpected(format!(
+                    ChainError::Unexpected(format!(
                         "batch {}: transaction {tx} is not a direct submitBatch call, so its public data cannot be read from it",
                         event.batchId
                     ))
@@ -110,17 +109,19 @@ impl Rewards {
                 || call.oldCommitment != event.oldCommitment
                 || call.newCommitment != event.newCommitment
             {
-                return Err(unexpected(format!(
+                return Err(ChainError::Unexpected(format!(
                     "batch {}: transaction {tx}'s submitBatch call is not the logged batch",
                     event.batchId
                 )));
             }
             let public_data =
                 PublicData::decode(call.publicData.len() / ENTRY_BYTES, &call.publicData).map_err(
-                    |e| unexpected(format!("batch {}: public data: {e}", event.batchId)),
+                    |e| {
+                        ChainError::Unexpected(format!("batch {}: public data: {e}", event.batchId))
+                    },
                 )?;
             if public_data.withdrawal_root() != event.withdrawalRoot.0 {
-                return Err(unexpected(format!(
+                return Err(ChainError::Unexpected(format!(
                     "batch {}: the logged withdrawal root is not its public data's",
                     event.batchId
                 )));

@@ -670,6 +670,16 @@ fn form_and_prove(
     out
 }
 
+/// What `device` earned over the device-epochs of `epochs`.
+fn earned(epochs: [&[(UptimeCircuit, u64)]; 2], device: &Fr) -> u64 {
+    epochs
+        .iter()
+        .flat_map(|e| e.iter())
+        .filter(|(c, _)| c.expected().device_id == *device)
+        .map(|(_, r)| r)
+        .sum()
+}
+
 /// Withdrawals from two applied uptime batches (`applied`, with their
 /// public data) of the device-epochs `epochs`: device 0 first from the
 /// first batch, then the rest of its cumulative reward from the second;
@@ -764,14 +774,7 @@ async fn check_withdrawals(
         .await
         .expect("read the batches");
     assert_eq!(absent, None);
-    let earned = |d: u8| -> u64 {
-        first
-            .iter()
-            .chain(second)
-            .filter(|(c, _)| c.expected().device_id == devices[d as usize])
-            .map(|(_, r)| r)
-            .sum()
-    };
+    let earned = |d: u8| earned(epochs, &devices[d as usize]);
     for d in 0..5u8 {
         let paid = net.owner.balance_of(payout_address(d)).await.unwrap();
         let expected = if d == 3 { 0 } else { earned(d) };
@@ -886,12 +889,7 @@ async fn two_epochs_of_uptime_batches_with_withdrawals() {
         .expect("rebuild the tree");
     assert_eq!(rebuilt.commitment(), after);
     for (i, id) in devices.iter().enumerate() {
-        let earned: u64 = first
-            .iter()
-            .chain(&second)
-            .filter(|(c, _)| c.expected().device_id == *id)
-            .map(|(_, r)| r)
-            .sum();
+        let earned = earned([&first, &second], id);
         let (_, leaf) = rebuilt.leaf(id).expect("every device is in the tree");
         assert_eq!(leaf.cumulative, u128::from(earned), "device {i}");
     }
