@@ -75,21 +75,13 @@ impl RewardsTree {
                     last_epoch: epoch,
                 }));
             }
-            let before = self.leaf(&entry.device_id).map(|(_, leaf)| leaf);
-            let cumulative = match before {
-                Some(leaf) if epoch <= leaf.last_epoch => {
-                    return Err(tree(TreeError::AlreadyCredited {
-                        epoch,
-                        last_epoch: leaf.last_epoch,
-                    }))
-                }
-                Some(leaf) => leaf.cumulative.checked_add(u128::from(entry.reward)),
+            let cumulative = match self.leaf(&entry.device_id) {
+                Some((_, leaf)) => leaf.credited(epoch, entry.reward).map_err(tree)?,
                 None => {
                     inserted += 1;
-                    Some(u128::from(entry.reward))
+                    u128::from(entry.reward)
                 }
-            }
-            .ok_or_else(|| tree(TreeError::Overflow))?;
+            };
             if cumulative != entry.cumulative {
                 return Err(ReplayError::Cumulative {
                     position,
@@ -99,15 +91,11 @@ impl RewardsTree {
             }
             seen.push(entry.device_id);
         }
-        // The last slot stays empty (see `RewardsTree::credit`).
-        if self.size() + inserted >= 1u64 << self.depth() {
-            return Err(ReplayError::Tree {
+        self.check_room(inserted)
+            .map_err(|source| ReplayError::Tree {
                 position: data.devices().len().saturating_sub(1),
-                source: TreeError::Full {
-                    depth: self.depth(),
-                },
-            });
-        }
+                source,
+            })?;
         for (position, entry) in data.devices().iter().enumerate() {
             self.credit(entry.device_id, epoch, entry.reward)
                 .map_err(|source| ReplayError::Tree { position, source })?;

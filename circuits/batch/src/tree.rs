@@ -52,6 +52,21 @@ pub struct Leaf {
 }
 
 impl Leaf {
+    /// The cumulative reward once `reward` for `epoch` is credited to this
+    /// device's leaf: refused for an epoch at or before the last one
+    /// credited, or past 2^128 - 1.
+    pub(crate) fn credited(&self, epoch: u32, reward: u64) -> Result<u128, TreeError> {
+        if epoch <= self.last_epoch {
+            return Err(TreeError::AlreadyCredited {
+                epoch,
+                last_epoch: self.last_epoch,
+            });
+        }
+        self.cumulative
+            .checked_add(u128::from(reward))
+            .ok_or(TreeError::Overflow)
+    }
+
     /// The leaf in slot 0 that starts the list.
     pub const SENTINEL: Leaf = Leaf {
         device_id: Fr::ZERO,
@@ -378,16 +393,7 @@ impl RewardsTree {
         let old_root = self.root();
         let old_size = self.size();
         let (witness, cumulative) = if let Some((index, before)) = self.leaf(&device_id) {
-            if epoch <= before.last_epoch {
-                return Err(TreeError::AlreadyCredited {
-                    epoch,
-                    last_epoch: before.last_epoch,
-                });
-            }
-            let cumulative = before
-                .cumulative
-                .checked_add(u128::from(reward))
-                .ok_or(TreeError::Overflow)?;
+            let cumulative = before.credited(epoch, reward)?;
             let path = self.path(index);
             self.put(
                 index,
@@ -406,11 +412,7 @@ impl RewardsTree {
             };
             (witness, cumulative)
         } else {
-            if old_size + 1 >= 1u64 << self.depth() {
-                return Err(TreeError::Full {
-                    depth: self.depth(),
-                });
-            }
+            self.check_room(1)?;
             // The sentinel's id 0 is below every device id, so a
             // predecessor always exists.
             let (_, &index) = self
@@ -457,6 +459,17 @@ impl RewardsTree {
             new_size: self.size(),
             witness,
         })
+    }
+
+    /// Whether `inserts` more devices fit: every slot but the last, which
+    /// stays empty, may be taken.
+    pub(crate) fn check_room(&self, inserts: u64) -> Result<(), TreeError> {
+        if self.size() + inserts >= 1u64 << self.depth() {
+            return Err(TreeError::Full {
+                depth: self.depth(),
+            });
+        }
+        Ok(())
     }
 
     /// Writes `leaf` at `index` (an existing slot or the next free one) and
