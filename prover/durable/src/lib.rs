@@ -266,9 +266,40 @@ pub fn create_file(target: &Path, bytes: &[u8]) -> io::Result<bool> {
     publish(&tmp, target)
 }
 
+/// Writes the file `target` holding `bytes`, whole or not at all,
+/// replacing any file there (a cache a writer may refresh): the
+/// temporary is fsynced, renamed over `target`, and the directory fsynced;
+/// on failure the temporary is removed. Owner-only ([`PRIVATE_FILE`]).
+pub fn replace_file(target: &Path, bytes: &[u8]) -> io::Result<()> {
+    let tmp = temp_path(target);
+    let written = create_private(&tmp)
+        .and_then(|mut f| f.write_all(bytes).and_then(|()| f.sync_all()))
+        .and_then(|()| fs::rename(&tmp, target))
+        .and_then(|()| sync_dir(parent(target)));
+    if written.is_err() {
+        let _ = fs::remove_file(&tmp);
+    }
+    written
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn replaced_files_appear_whole_and_leave_no_temporary() {
+        let dir = tempfile::tempdir().unwrap();
+        let f = dir.path().join("batch.pk");
+        replace_file(&f, b"first").unwrap();
+        replace_file(&f, b"second").unwrap();
+        assert_eq!(fs::read(&f).unwrap(), b"second");
+        #[cfg(unix)]
+        assert_eq!(mode(&f).unwrap(), Some(PRIVATE_FILE));
+        let names: Vec<_> = fs::read_dir(dir.path()).unwrap().flatten().collect();
+        assert_eq!(names.len(), 1, "no temporary is left");
+        let missing = dir.path().join("no/such/dir/batch.pk");
+        assert!(replace_file(&missing, b"x").is_err());
+    }
 
     #[test]
     fn files_appear_whole_and_are_never_replaced() {

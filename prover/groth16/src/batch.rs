@@ -20,7 +20,6 @@
 //! development keys; a trusted load skips the curve checks.
 
 use std::fs;
-use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use ark_bn254::{Bn254, Fr};
@@ -224,8 +223,8 @@ impl BatchKeys {
         &self.proving.vk
     }
 
-    /// Writes the proving key to `path`, whole or not at all (a temporary
-    /// sibling, fsynced, then moved into place, replacing any file there).
+    /// Writes the proving key to `path`, whole or not at all, replacing any
+    /// file there (`depin_durable::replace_file`).
     pub fn write(&self, path: &Path) -> Result<(), BatchProverError> {
         let io = |source| BatchProverError::Io {
             path: path.to_path_buf(),
@@ -245,20 +244,7 @@ impl BatchKeys {
         if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
             fs::create_dir_all(dir).map_err(io)?;
         }
-        let tmp = depin_durable::temp_path(path);
-        let written = fs::File::create(&tmp)
-            .and_then(|mut f| f.write_all(&bytes).and_then(|()| f.sync_all()))
-            .and_then(|()| fs::rename(&tmp, path))
-            .and_then(
-                |()| match path.parent().filter(|d| !d.as_os_str().is_empty()) {
-                    Some(dir) => depin_durable::sync_dir(dir),
-                    None => Ok(()),
-                },
-            );
-        if written.is_err() {
-            let _ = fs::remove_file(&tmp);
-        }
-        written.map_err(io)
+        depin_durable::replace_file(path, &bytes).map_err(io)
     }
 
     /// Reads a proving key written by [`BatchKeys::write`] for `kind`'s
