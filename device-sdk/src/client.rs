@@ -447,6 +447,55 @@ impl ProverClient {
         Err(ClientError::StreamEnded)
     }
 
+    /// A statement's batch (`GetBatch`).
+    pub async fn get_batch(
+        &mut self,
+        kind: pb::StatementKind,
+        sequence: u64,
+    ) -> Result<pb::Batch, ClientError> {
+        let req = pb::GetBatchRequest {
+            kind: kind as i32,
+            sequence,
+        };
+        with_retries!(self, req, get_batch)
+    }
+
+    /// Follows a batch (`WatchBatch`) until it is DONE or FAILED.
+    pub async fn wait_batch(
+        &mut self,
+        kind: pb::StatementKind,
+        sequence: u64,
+    ) -> Result<pb::Batch, ClientError> {
+        let mut stream = self
+            .inner
+            .watch_batch(pb::GetBatchRequest {
+                kind: kind as i32,
+                sequence,
+            })
+            .await?
+            .into_inner();
+        while let Some(batch) = stream.message().await? {
+            let state = pb::BatchState::try_from(batch.state).unwrap_or_default();
+            if matches!(state, pb::BatchState::Done | pb::BatchState::Failed) {
+                return Ok(batch);
+            }
+        }
+        Err(ClientError::StreamEnded)
+    }
+
+    /// What a device withdraws of a statement's rewards (`GetWithdrawal`).
+    pub async fn get_withdrawal(
+        &mut self,
+        device_id: &Fr,
+        kind: pb::StatementKind,
+    ) -> Result<pb::Withdrawal, ClientError> {
+        let req = pb::GetWithdrawalRequest {
+            device_id: fr_to_string(device_id),
+            kind: kind as i32,
+        };
+        with_retries!(self, req, get_withdrawal)
+    }
+
     /// A finished job's proof and calldata.
     pub async fn get_proof(&mut self, job_id: &str) -> Result<pb::GetProofResponse, ClientError> {
         let req = pb::GetProofRequest {

@@ -59,6 +59,45 @@ impl BatchSubmission {
         }
     }
 
+    /// Decodes `submitBatch` calldata (the prover service's
+    /// `Batch.calldata`).
+    ///
+    /// # Errors
+    ///
+    /// [`ChainError::Calldata`] when the selector is another function's or
+    /// the bytes are not the canonical ABI encoding of the arguments.
+    pub fn from_calldata(calldata: &[u8]) -> Result<Self, ChainError> {
+        use alloy::sol_types::SolCall;
+        let selector = calldata
+            .get(..4)
+            .ok_or_else(|| ChainError::Calldata(format!("{} bytes", calldata.len())))?;
+        if selector != DepinRewards::submitBatchCall::SELECTOR {
+            return Err(ChainError::Calldata(format!(
+                "selector 0x{}, not submitBatch's 0x{}",
+                alloy::hex::encode(selector),
+                alloy::hex::encode(DepinRewards::submitBatchCall::SELECTOR)
+            )));
+        }
+        let c = DepinRewards::submitBatchCall::abi_decode(calldata)
+            .map_err(|e| ChainError::Calldata(e.to_string()))?;
+        let out = BatchSubmission {
+            proof: c.proof,
+            epoch: c.epoch,
+            kind: c.kind,
+            old_commitment: c.oldCommitment,
+            new_commitment: c.newCommitment,
+            policy_hash: c.policyHash,
+            registry_root: c.registryRoot,
+            public_data: c.publicData,
+        };
+        if out.call().abi_encode() != calldata {
+            return Err(ChainError::Calldata(
+                "not the canonical encoding of its arguments".into(),
+            ));
+        }
+        Ok(out)
+    }
+
     fn call(&self) -> DepinRewards::submitBatchCall {
         DepinRewards::submitBatchCall {
             proof: self.proof,
@@ -249,5 +288,76 @@ impl Rewards {
                     receipt.transaction_hash
                 ))
             })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use alloy::sol_types::SolCall;
+    use ark_bn254::{G1Affine, G2Affine};
+    use ark_ec::AffineRepr;
+    use depin_batch::BatchEntry;
+    use depin_crypto::Fr;
+    use depin_evm::calldata::{submit_batch_calldata, BatchCallHeader};
+    use depin_evm::solidity::proof_words;
+
+    /// The prover's one encoder of `submitBatch` (the service's
+    /// `Batch.calldata`) is Solidity's ABI encoding, and decodes back.
+    #[test]
+    fn the_provers_submit_batch_calldata_is_the_abi() {
+        let g1 = (G1Affine::generator() * Fr::from(7u64)).into();
+        let g2 = (G2Affine::generator() * Fr::from(11u64)).into();
+        let proof = ark_groth16::Proof::<ark_bn254::Bn254> {
+            a: g1,
+            b: g2,
+            c: G1Affine::generator(),
+        };
+        let header = BatchHeader {
+            kind: 1,
+            version: 1,
+            epoch: 9,
+            policy_hash: Fr::from(5u64),
+            beacon: Fr::from(6u64),
+            registry_root: Fr::from(0u64),
+            old_commitment: Fr::from(123u64),
+            new_commitment: Fr::from(456u64),
+        };
+        // Three devices in a batch of 4: 224 bytes, a multiple of 32; and
+        // of 3: 168 bytes, padded.
+        for size in [4, 3] {
+            let entries = (1..=3u64)
+                .map(|i| BatchEntry {
+                    device_id: Fr::from(i * 1000),
+                    reward: i,
+                    cumulative: u128::from(i) * 10,
+                })
+                .collect();
+            let data = PublicData::new(size, entries).expect("public data");
+            let submission = BatchSubmission::new(&proof_words(&proof), &header, &data);
+            let ours = submit_batch_calldata(
+                &proof,
+                &BatchCallHeader {
+                    epoch: header.epoch,
+                    kind: header.kind,
+                    old_commitment: header.old_commitment,
+                    new_commitment: header.new_commitment,
+                    policy_hash: header.policy_hash,
+                    registry_root: header.registry_root,
+                },
+                &data.encode(),
+            );
+            assert_eq!(ours, submission.call().abi_encode());
+            assert_eq!(
+                BatchSubmission::from_calldata(&ours).expect("decode"),
+                submission
+            );
+            let mut other = ours.clone();
+            other[0] ^= 1;
+            assert!(matches!(
+                BatchSubmission::from_calldata(&other),
+                Err(ChainError::Calldata(_))
+            ));
+        }
     }
 }

@@ -39,7 +39,7 @@ pub mod field;
 pub mod indexer;
 pub mod rewards;
 
-pub use alloy::primitives::{Address, Bytes, TxHash, U256};
+pub use alloy::primitives::{Address, Bytes, FixedBytes, TxHash, U256};
 pub use anvil::Anvil;
 pub use artifacts::{Artifact, Artifacts};
 pub use batches::{BatchApplied, BatchSubmission, Withdrawal, WithdrawalReceipt};

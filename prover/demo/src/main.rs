@@ -14,6 +14,7 @@
 //! when that failed, 2 when the run itself could not be carried out.
 #![allow(clippy::print_stderr)]
 
+mod batched;
 mod node;
 mod onchain;
 mod report;
@@ -81,6 +82,12 @@ struct Cli {
     /// No progress bars (logs and CI).
     #[arg(long)]
     quiet: bool,
+    /// Prove and pay in epoch batches of this many device-epochs (one
+    /// proof and one `submitBatch` per batch, then a withdrawal per
+    /// device); 0 proves and claims every device-epoch on its own. The
+    /// contracts carry verifiers for batches of 4.
+    #[arg(long, default_value_t = 4)]
+    batch: usize,
 }
 
 fn main() -> ExitCode {
@@ -184,7 +191,11 @@ async fn prove_all(
         epochs.push(match q {
             Ok(job_id) => {
                 let job = client.wait_job(&job_id).await?;
-                if pb::JobState::try_from(job.state).unwrap_or_default() == pb::JobState::Done {
+                let done =
+                    pb::JobState::try_from(job.state).unwrap_or_default() == pb::JobState::Done;
+                if done && !job.batch_id.is_empty() {
+                    Epoch::Batched(job)
+                } else if done {
                     let calldata = client.get_proof(&job_id).await?.calldata;
                     Epoch::Proven { job, calldata }
                 } else {
@@ -206,6 +217,15 @@ impl Cli {
         }
         if self.devices == 0 {
             bail!("--devices must be at least 1");
+        }
+        if self.batch != 0 && self.batch != depin_batch::DEFAULT_BATCH_SIZE {
+            bail!(
+                "--batch {}: the contracts carry verifiers for batches of {} (the committed \
+                 development keys); use --batch {} or --batch 0 (one claim per device-epoch)",
+                self.batch,
+                depin_batch::DEFAULT_BATCH_SIZE,
+                depin_batch::DEFAULT_BATCH_SIZE
+            );
         }
         self.repo
             .canonicalize()
@@ -231,7 +251,7 @@ async fn run(cli: Cli) -> Result<Report> {
                 .context("--prover needs --operator-token (or DEPIN_OPERATOR_TOKEN)")?;
             node::Node::connect(url, &token).await?
         }
-        None => node::Node::start(&cli.data).await?,
+        None => node::Node::start(&cli.data, cli.batch).await?,
     };
     let spinner = progress.spinner("verifying keys (made once, about a minute)");
     node.wait_for_golden_keys(&repo).await?;
@@ -294,26 +314,105 @@ async fn run(cli: Cli) -> Result<Report> {
     .await?;
     bar.finish();
 
+    if cli.batch > 0 {
+        batch_payouts(
+            &chain,
+            &mut client,
+            (&fleet_report.devices, &epochs),
+            cli.batch,
+            &progress,
+            &mut report,
+        )
+        .await?;
+    } else {
+        single_claims(
+            &chain,
+            &fleet_report.devices,
+            &epochs,
+            &ids,
+            &progress,
+            &mut report,
+        )
+        .await?;
+    }
+    report.wall_s = started.elapsed().as_secs_f64();
+    node.stop().await;
+    Ok(report)
+}
+
+/// Steps 5 and 6 in epoch batches: every batch applied in order and every
+/// device's withdrawal, with the attacks on both.
+async fn batch_payouts(
+    chain: &onchain::Chain,
+    client: &mut ProverClient,
+    (devices, epochs): (&[DeviceReport], &[Epoch]),
+    batch_size: usize,
+    progress: &Progress,
+    report: &mut Report,
+) -> Result<()> {
+    // 5. Batches and withdrawals.
+    progress.step(
+        5,
+        "chain: every batch in order, then every device's withdrawal",
+    );
+    let bar = progress.bar(epochs.len() as u64, "withdrawals");
+    let jobs: Vec<Option<pb::Job>> = epochs
+        .iter()
+        .map(|e| match e {
+            Epoch::Batched(j) => Some(j.clone()),
+            _ => None,
+        })
+        .collect();
+    let settled = batched::settle(chain, client, devices, &jobs, batch_size, &bar).await?;
+    bar.finish();
+    progress.step(6, "chain: attacks on batches and withdrawals refused");
+    for ((d, epoch), claim) in devices.iter().zip(epochs).zip(settled.claims) {
+        let proof = match epoch {
+            Epoch::Batched(job) => ProofOutcome::Proven {
+                reward: job.reward,
+                proving_ms: job.proving_ms,
+            },
+            Epoch::Proven { job, .. } => ProofOutcome::Proven {
+                reward: job.reward,
+                proving_ms: job.proving_ms,
+            },
+            Epoch::NotProven(why) => ProofOutcome::NotProven(why.clone()),
+        };
+        report.devices.push(outcome(d, proof, claim));
+    }
+    report.attacks = settled.attacks;
+    report.batch_gas = settled.gas;
+    Ok(())
+}
+
+/// Steps 5 and 6 with one claim per device-epoch: two attacks with the
+/// first honest proof that shows a reward, before it is paid (its reward
+/// raised, its proof presented for another device), every claim, then a
+/// paid claim replayed.
+async fn single_claims(
+    chain: &onchain::Chain,
+    devices: &[DeviceReport],
+    epochs: &[Epoch],
+    ids: &[Fr],
+    progress: &Progress,
+    report: &mut Report,
+) -> Result<()> {
     // 5. Claims, after two attacks with the first honest proof that shows a
     // reward, before it is paid: its reward raised, and its proof presented
     // for another device.
     progress.step(5, "chain: tampered claims, then every device's claim");
-    let target = fleet_report
-        .devices
-        .iter()
-        .zip(&epochs)
-        .find_map(|(d, e)| match e {
-            Epoch::Proven { job, calldata } if d.behaviour.is_honest() && job.reward > 0 => {
-                Some(calldata)
-            }
-            _ => None,
-        });
+    let target = devices.iter().zip(epochs).find_map(|(d, e)| match e {
+        Epoch::Proven { job, calldata } if d.behaviour.is_honest() && job.reward > 0 => {
+            Some(calldata)
+        }
+        _ => None,
+    });
     if let Some(calldata) = target {
-        report.attacks = chain.tamper_attacks(calldata, &ids).await?;
+        report.attacks = chain.tamper_attacks(calldata, ids).await?;
     }
     let bar = progress.bar(epochs.len() as u64, "claims");
     let mut first_paid: Option<&[u8]> = None;
-    for (d, epoch) in fleet_report.devices.iter().zip(&epochs) {
+    for (d, epoch) in devices.iter().zip(epochs) {
         let (proof, claim) = match epoch {
             Epoch::Proven { job, calldata } => {
                 let claim = chain.claim(calldata).await?;
@@ -332,6 +431,14 @@ async fn run(cli: Cli) -> Result<Report> {
                 ProofOutcome::NotProven(why.clone()),
                 ClaimOutcome::NotClaimed,
             ),
+            // A prover that batches (`--prover`) gives no single proofs.
+            Epoch::Batched(job) => (
+                ProofOutcome::NotProven(format!(
+                    "proven in {}: run with --batch to withdraw",
+                    job.batch_id
+                )),
+                ClaimOutcome::NotClaimed,
+            ),
         };
         bar.inc(1);
         report.devices.push(outcome(d, proof, claim));
@@ -343,9 +450,7 @@ async fn run(cli: Cli) -> Result<Report> {
     if let Some(calldata) = first_paid {
         report.attacks.push(chain.replay(calldata).await?);
     }
-    report.wall_s = started.elapsed().as_secs_f64();
-    node.stop().await;
-    Ok(report)
+    Ok(())
 }
 
 fn client_config() -> ClientConfig {
@@ -364,6 +469,8 @@ enum Epoch {
         /// `GetProof`'s calldata for `claim`.
         calldata: Vec<u8>,
     },
+    /// Proven in an epoch batch (the job names it).
+    Batched(pb::Job),
     /// Not proven, and why.
     NotProven(String),
 }

@@ -25,9 +25,10 @@ pub struct Node {
 }
 
 impl Node {
-    /// Starts a prover on a free loopback port. Its store starts empty in
+    /// Starts a prover on a free loopback port, proving in epoch batches of
+    /// `batch` (0: every device-epoch on its own). Its store starts empty in
     /// `data/store`; its keys live in `data/keys` and are made there once.
-    pub async fn start(data: &Path) -> Result<Self> {
+    pub async fn start(data: &Path, batch: usize) -> Result<Self> {
         let store = data.join("store");
         if store.exists() {
             std::fs::remove_dir_all(&store)
@@ -43,6 +44,10 @@ impl Node {
             dev_seed: SETUP_SEED,
             operator_token: Some(token.clone()),
             shutdown_grace_s: 5,
+            batch_size: batch,
+            // The fleet asks for every proof at once: a batch is full or
+            // formed with what waits two seconds after the first.
+            batch_deadline_s: 2.0,
             ..Config::default()
         };
         let running = service::start(config)

@@ -7,9 +7,11 @@ use std::path::Path;
 
 use anyhow::{bail, Context, Result};
 use depin_chain::{
-    decimal_to_u256, deploy, fr_to_u256, pack_header, Address, Anvil, Artifacts, Chain as Node,
-    ChainError, Claim, DeployConfig, Deployment, Rewards, StatementKind, U256,
+    decimal_to_u256, deploy, fr_to_u256, pack_header, Address, Anvil, Artifacts, BatchSubmission,
+    Chain as Node, ChainError, Claim, DeployConfig, Deployment, FixedBytes, Rewards, StatementKind,
+    Withdrawal, U256,
 };
+
 use depin_crypto::Fr;
 use depin_device_sdk::client::pb;
 use tiny_keccak::{Hasher, Keccak};
@@ -173,6 +175,81 @@ impl Chain {
         Ok(out)
     }
 
+    /// Applies a batch with the prover's `submitBatch` calldata, unchanged:
+    /// the contract's batch id and the transaction's gas, or the contract's
+    /// refusal.
+    pub async fn submit_batch(
+        &self,
+        calldata: &[u8],
+    ) -> Result<std::result::Result<(U256, u64), String>> {
+        let batch = BatchSubmission::from_calldata(calldata)?;
+        match self.rewards.submit_batch(&batch).await {
+            Ok(applied) => Ok(Ok((applied.batch_id, applied.tx.gas_used))),
+            Err(e) => match e.contract_error() {
+                Some(err) => Ok(Err(err.name().to_string())),
+                None => Err(e).context("sending a batch"),
+            },
+        }
+    }
+
+    /// Withdraws a device's rewards with the prover's withdrawal, under
+    /// the contract's batch `batch_id`, to `payout` (the device's own when
+    /// `None`). Paid only when the payout balance grew by exactly
+    /// `expected`.
+    pub async fn withdraw(
+        &self,
+        w: &pb::Withdrawal,
+        batch_id: U256,
+        payout: Option<Address>,
+        expected: u64,
+    ) -> Result<ClaimOutcome> {
+        let kind = depin_proto::convert::kind("kind", w.kind)?;
+        let device = decimal_to_u256(&w.device_id)?;
+        let own = *self
+            .payouts
+            .get(&device)
+            .context("a withdrawal for a device the demo did not register")?;
+        let payout = payout.unwrap_or(own);
+        let siblings = w
+            .siblings
+            .iter()
+            .map(|s| {
+                <[u8; 32]>::try_from(s.as_slice())
+                    .map(FixedBytes::from)
+                    .map_err(|_| anyhow::anyhow!("a sibling of {} bytes", s.len()))
+            })
+            .collect::<Result<Vec<_>>>()?;
+        let withdrawal = Withdrawal {
+            kind: kind.code(),
+            device_id: device,
+            payout,
+            batch_id,
+            cumulative: w
+                .cumulative
+                .parse()
+                .context("the withdrawal's cumulative")?,
+            position: U256::from(w.position),
+            siblings,
+        };
+        let before = self.rewards.balance_of(payout).await?;
+        match self.rewards.withdraw(&withdrawal).await {
+            Ok(receipt) => {
+                let paid = self.rewards.balance_of(payout).await? - before;
+                if paid != U256::from(expected) || receipt.payout != own {
+                    bail!(
+                        "withdrawal of device {device} paid {paid} to {}, expected {expected} to {own}",
+                        receipt.payout
+                    );
+                }
+                Ok(ClaimOutcome::Paid {
+                    amount: expected,
+                    gas: receipt.tx.gas_used,
+                })
+            }
+            Err(e) => refused(e),
+        }
+    }
+
     /// Sends a claim that was already paid again.
     pub async fn replay(&self, calldata: &[u8]) -> Result<(String, Option<String>)> {
         Ok((
@@ -183,7 +260,7 @@ impl Chain {
 }
 
 /// The contract's error, or `None` if the attack was paid.
-fn refusal(c: ClaimOutcome) -> Option<String> {
+pub(crate) fn refusal(c: ClaimOutcome) -> Option<String> {
     match c {
         ClaimOutcome::Refused(e) => Some(e),
         ClaimOutcome::Paid { .. } | ClaimOutcome::NotClaimed => None,

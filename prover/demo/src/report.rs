@@ -71,6 +71,27 @@ impl DeviceOutcome {
     }
 }
 
+/// Gas of a statement's epoch batches on chain.
+#[derive(Debug, Clone)]
+pub struct BatchGas {
+    /// The statement.
+    pub kind: StatementKind,
+    /// Positions per batch.
+    pub batch_size: usize,
+    /// Gas of each `submitBatch` transaction.
+    pub batches: Vec<u64>,
+    /// Gas of each paid `withdraw` transaction.
+    pub withdrawals: Vec<u64>,
+}
+
+impl BatchGas {
+    /// A batch's gas divided by its positions (the cost of a device-epoch
+    /// in a full batch), on average.
+    pub fn per_device_epoch(&self) -> Option<u64> {
+        mean(&self.batches).map(|g| (g / self.batch_size as f64).round() as u64)
+    }
+}
+
 /// Everything the summary shows.
 #[derive(Debug, Clone, Default)]
 pub struct Report {
@@ -83,6 +104,9 @@ pub struct Report {
     pub attacks: Vec<(String, Option<String>)>,
     /// Wall time of the whole run, seconds.
     pub wall_s: f64,
+    /// Epoch batches on chain, per statement (empty when every device-epoch
+    /// is claimed on its own).
+    pub batch_gas: Vec<BatchGas>,
 }
 
 /// The run's verdict.
@@ -217,6 +241,23 @@ impl Report {
             self.render_statement(&mut out, kind);
         }
 
+        if !self.batch_gas.is_empty() {
+            let _ = writeln!(out);
+        }
+        for g in &self.batch_gas {
+            if let Some(n) = g.per_device_epoch() {
+                let _ = writeln!(
+                    out,
+                    "{:<10} gas per device-epoch: {n} (batches of {})",
+                    g.kind.as_str(),
+                    g.batch_size
+                );
+            }
+            if let Some(w) = mean(&g.withdrawals) {
+                let _ = writeln!(out, "{:<10} withdrawal gas: {w:.0}", g.kind.as_str());
+            }
+        }
+
         let cheaters: Vec<_> = self
             .devices
             .iter()
@@ -244,7 +285,7 @@ impl Report {
                 let fate = err
                     .as_ref()
                     .map_or_else(|| "NOT REFUSED".to_string(), |e| format!("refused: {e}"));
-                let _ = writeln!(out, "  {what:<50} {fate}");
+                let _ = writeln!(out, "  {what:<58} {fate}");
             }
         }
         if !self.deployments.is_empty() {
@@ -287,7 +328,7 @@ impl DeviceOutcome {
         };
         let rest = match (&self.proof, &self.claim) {
             (_, ClaimOutcome::Paid { amount, .. }) => format!("PAID {amount}"),
-            (_, ClaimOutcome::Refused(e)) => format!("claim refused: {e}"),
+            (_, ClaimOutcome::Refused(e)) => format!("claim or withdrawal refused: {e}"),
             (ProofOutcome::NotProven(why), ClaimOutcome::NotClaimed) => {
                 format!("not proven: {why}")
             }

@@ -20,13 +20,22 @@ pub const CLAIM_FUNCTION: &str = "claim(uint256[8],uint256[])";
 /// A 32-byte big-endian ABI word.
 pub type Word = [u8; 32];
 
-/// The 4-byte selector of [`CLAIM_FUNCTION`].
-pub fn claim_selector() -> [u8; 4] {
+/// The function [`submit_batch_calldata`] calls.
+pub const SUBMIT_BATCH_FUNCTION: &str =
+    "submitBatch(uint256[8],uint32,uint8,uint256,uint256,uint256,uint256,bytes)";
+
+/// The 4-byte selector of a Solidity function signature.
+pub fn selector(signature: &str) -> [u8; 4] {
     let mut hash = [0u8; 32];
     let mut k = Keccak::v256();
-    k.update(CLAIM_FUNCTION.as_bytes());
+    k.update(signature.as_bytes());
     k.finalize(&mut hash);
     [hash[0], hash[1], hash[2], hash[3]]
+}
+
+/// The 4-byte selector of [`CLAIM_FUNCTION`].
+pub fn claim_selector() -> [u8; 4] {
+    selector(CLAIM_FUNCTION)
 }
 
 /// The word of a `uint256` given by its little-endian limbs.
@@ -69,6 +78,61 @@ pub fn claim_calldata(proof: &StatementProof) -> Vec<u8> {
         .map(|x| word_of(x.into_bigint().to_bytes_be()))
         .collect();
     encode_claim(&words, &public)
+}
+
+/// The word of a field element.
+fn word_fr(x: &ark_bn254::Fr) -> Word {
+    word_of(x.into_bigint().to_bytes_be())
+}
+
+/// A batch's values `submitBatch` takes besides the proof and the public
+/// data.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct BatchCallHeader {
+    /// The epoch every position proves.
+    pub epoch: u32,
+    /// The statement kind's code.
+    pub kind: u8,
+    /// The kind's tree commitment before the batch.
+    pub old_commitment: ark_bn254::Fr,
+    /// The kind's tree commitment after it.
+    pub new_commitment: ark_bn254::Fr,
+    /// The policy every position proves under.
+    pub policy_hash: ark_bn254::Fr,
+    /// The client registry root (bandwidth; zero otherwise).
+    pub registry_root: ark_bn254::Fr,
+}
+
+/// ABI-encoded `submitBatch(proof, epoch, kind, oldCommitment,
+/// newCommitment, policyHash, registryRoot, publicData)` of a batch proof
+/// (the eight words in the verifier's order, [`proof_words`]).
+pub fn submit_batch_calldata(
+    proof: &ark_groth16::Proof<ark_bn254::Bn254>,
+    header: &BatchCallHeader,
+    public_data: &[u8],
+) -> Vec<u8> {
+    let padded = public_data.len().div_ceil(32) * 32;
+    let mut out = Vec::with_capacity(4 + 32 * 16 + padded);
+    out.extend_from_slice(&selector(SUBMIT_BATCH_FUNCTION));
+    for w in proof_words(proof) {
+        out.extend_from_slice(&word_of(w.into_bigint().to_bytes_be()));
+    }
+    out.extend_from_slice(&word_u64(u64::from(header.epoch)));
+    out.extend_from_slice(&word_u64(u64::from(header.kind)));
+    for x in [
+        &header.old_commitment,
+        &header.new_commitment,
+        &header.policy_hash,
+        &header.registry_root,
+    ] {
+        out.extend_from_slice(&word_fr(x));
+    }
+    // The head is 8 + 6 + 1 words; the bytes' offset points past it.
+    out.extend_from_slice(&word_u64(32 * 15));
+    out.extend_from_slice(&word_u64(public_data.len() as u64));
+    out.extend_from_slice(public_data);
+    out.resize(out.len() + padded - public_data.len(), 0);
+    out
 }
 
 #[cfg(test)]

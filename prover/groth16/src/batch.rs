@@ -29,10 +29,15 @@ use ark_relations::gr1cs::SynthesisError;
 use ark_serialize::{CanonicalDeserialize, CanonicalSerialize, Compress, Validate};
 use ark_snark::SNARK;
 use ark_std::rand::{CryptoRng, RngCore};
-use depin_batch::{RewardsTree, TreeError, TREE_DEPTH};
+use depin_batch::header::BatchHeader;
+use depin_batch::{PublicData, RewardsTree, TreeError, TREE_DEPTH};
 use depin_batch_r1cs::{BatchCircuit, BatchError};
 use depin_prover_core::groth16::{CircuitProver, Groth16Error};
+use depin_statements::epoch::EpochInput;
 use depin_statements::StatementKind;
+use depin_statements_r1cs::bandwidth::BandwidthCircuit;
+use depin_statements_r1cs::coverage::CoverageCircuit;
+use depin_statements_r1cs::uptime::UptimeCircuit;
 use depin_statements_r1cs::{visit_sample, CircuitError, CircuitVisitor, StatementCircuit};
 use rand_chacha::rand_core::SeedableRng;
 use rand_chacha::ChaCha20Rng;
@@ -128,6 +133,20 @@ pub enum BatchProverError {
     /// Verification failed to run (not: the proof is invalid).
     #[error("verifying: {0}")]
     Verify(SynthesisError),
+    /// A device epoch's statement circuit could not be built.
+    #[error("position {position} of a {} batch: {source}", kind.as_str())]
+    Statement {
+        /// The statement.
+        kind: StatementKind,
+        /// The position.
+        position: usize,
+        /// Why.
+        #[source]
+        source: CircuitError,
+    },
+    /// Bytes that are not a batch proof.
+    #[error("not a batch proof: {0}")]
+    Encoding(String),
 }
 
 /// Something generic over the batch circuits of the three statements.
@@ -434,5 +453,182 @@ impl BatchProver {
         }
         Groth16::<Bn254>::verify_with_processed_vk(&self.prepared, &[proof.digest], &proof.proof)
             .map_err(BatchProverError::Verify)
+    }
+}
+
+/// The batch circuit of one of the three statements.
+#[derive(Clone, Debug)]
+enum AnyBatch {
+    Uptime(BatchCircuit<UptimeCircuit>),
+    Bandwidth(BatchCircuit<BandwidthCircuit>),
+    Coverage(BatchCircuit<CoverageCircuit>),
+}
+
+/// A batch formed from device epochs (the one epoch type every proof
+/// system proves), on a given rewards tree: its circuit with the witness,
+/// and the tree after it.
+#[derive(Clone, Debug)]
+pub struct EpochBatch {
+    circuit: AnyBatch,
+    tree: RewardsTree,
+}
+
+impl EpochBatch {
+    /// Forms a batch of `batch_size` positions from `epochs` (one statement,
+    /// one epoch, policy, beacon and registry root; at least one) credited
+    /// in order to `tree`, which is not changed.
+    pub fn form(
+        tree: &RewardsTree,
+        batch_size: usize,
+        epochs: &[EpochInput],
+    ) -> Result<Self, BatchProverError> {
+        let kind = epochs
+            .first()
+            .map_or(StatementKind::Uptime, EpochInput::kind);
+        let form_err = |source| BatchProverError::Form {
+            kind,
+            batch_size,
+            source,
+        };
+        fn circuits<C>(
+            epochs: &[EpochInput],
+            kind: StatementKind,
+            build: impl Fn(&EpochInput) -> Option<Result<C, CircuitError>>,
+        ) -> Result<Vec<C>, BatchProverError> {
+            epochs
+                .iter()
+                .enumerate()
+                .map(|(position, e)| match build(e) {
+                    Some(c) => c.map_err(|source| BatchProverError::Statement {
+                        kind,
+                        position,
+                        source,
+                    }),
+                    None => Err(BatchProverError::Form {
+                        kind,
+                        batch_size: epochs.len(),
+                        source: BatchError::Mixed {
+                            position,
+                            field: "kind",
+                        },
+                    }),
+                })
+                .collect()
+        }
+        let (circuit, tree) = match kind {
+            StatementKind::Uptime => {
+                let c = circuits(epochs, kind, |e| match e {
+                    EpochInput::Uptime(e) => Some(UptimeCircuit::new(&e.as_input())),
+                    _ => None,
+                })?;
+                let f = BatchCircuit::form(tree, batch_size, c).map_err(form_err)?;
+                (AnyBatch::Uptime(f.circuit), f.tree)
+            }
+            StatementKind::Bandwidth => {
+                let c = circuits(epochs, kind, |e| match e {
+                    EpochInput::Bandwidth(e) => Some(BandwidthCircuit::new(&e.as_input())),
+                    _ => None,
+                })?;
+                let f = BatchCircuit::form(tree, batch_size, c).map_err(form_err)?;
+                (AnyBatch::Bandwidth(f.circuit), f.tree)
+            }
+            StatementKind::Coverage => {
+                let c = circuits(epochs, kind, |e| match e {
+                    EpochInput::Coverage(e) => Some(CoverageCircuit::new(&e.as_input())),
+                    _ => None,
+                })?;
+                let f = BatchCircuit::form(tree, batch_size, c).map_err(form_err)?;
+                (AnyBatch::Coverage(f.circuit), f.tree)
+            }
+        };
+        Ok(EpochBatch { circuit, tree })
+    }
+
+    /// The statement.
+    pub fn kind(&self) -> StatementKind {
+        match self.circuit {
+            AnyBatch::Uptime(_) => StatementKind::Uptime,
+            AnyBatch::Bandwidth(_) => StatementKind::Bandwidth,
+            AnyBatch::Coverage(_) => StatementKind::Coverage,
+        }
+    }
+
+    /// The epoch-wide values and the two tree commitments.
+    pub fn header(&self) -> &BatchHeader {
+        match &self.circuit {
+            AnyBatch::Uptime(c) => c.header(),
+            AnyBatch::Bandwidth(c) => c.header(),
+            AnyBatch::Coverage(c) => c.header(),
+        }
+    }
+
+    /// The public data the contract receives.
+    pub fn public_data(&self) -> &PublicData {
+        match &self.circuit {
+            AnyBatch::Uptime(c) => c.public_data(),
+            AnyBatch::Bandwidth(c) => c.public_data(),
+            AnyBatch::Coverage(c) => c.public_data(),
+        }
+    }
+
+    /// The kind's rewards tree once the batch is applied.
+    pub fn tree(&self) -> &RewardsTree {
+        &self.tree
+    }
+}
+
+impl BatchProver {
+    /// Proves a batch formed by [`EpochBatch::form`] (of this prover's
+    /// statement and size), drawing the blinding from `rng`.
+    pub fn prove_epochs<R: RngCore + CryptoRng>(
+        &self,
+        batch: EpochBatch,
+        rng: &mut R,
+    ) -> Result<BatchProof, BatchProverError> {
+        match batch.circuit {
+            AnyBatch::Uptime(c) => self.prove(c, rng),
+            AnyBatch::Bandwidth(c) => self.prove(c, rng),
+            AnyBatch::Coverage(c) => self.prove(c, rng),
+        }
+    }
+}
+
+/// Bytes of [`BatchProof::to_bytes`].
+pub const BATCH_PROOF_BYTES: usize = 1 + 4 + 32 + 128;
+
+impl BatchProof {
+    /// `kind (1) || batch size (4, BE) || digest (32, LE) || proof`
+    /// (arkworks' compressed encoding, 128 bytes).
+    pub fn to_bytes(&self) -> Vec<u8> {
+        let mut out = Vec::with_capacity(BATCH_PROOF_BYTES);
+        out.push(self.kind.code());
+        out.extend_from_slice(&(self.batch_size as u32).to_be_bytes());
+        out.extend_from_slice(&depin_crypto::field::fr_to_le_bytes(&self.digest));
+        // Writing to a vector cannot fail.
+        let _ = self.proof.serialize_compressed(&mut out);
+        out
+    }
+
+    /// Parses [`BatchProof::to_bytes`] (the points checked to be on the
+    /// curve and in the subgroup).
+    pub fn from_bytes(b: &[u8]) -> Result<Self, BatchProverError> {
+        let bad = |detail: &str| BatchProverError::Encoding(detail.to_string());
+        if b.len() != BATCH_PROOF_BYTES {
+            return Err(bad("a batch proof has 165 bytes"));
+        }
+        let kind = StatementKind::try_from(b[0]).map_err(|_| bad("unknown statement kind"))?;
+        let batch_size = u32::from_be_bytes([b[1], b[2], b[3], b[4]]) as usize;
+        let mut d = [0u8; 32];
+        d.copy_from_slice(&b[5..37]);
+        let digest = depin_crypto::field::fr_from_le_bytes(&d)
+            .map_err(|_| bad("the digest is not a canonical field element"))?;
+        let proof = Proof::<Bn254>::deserialize_with_mode(&b[37..], Compress::Yes, Validate::Yes)
+            .map_err(|e| bad(&format!("the proof: {e}")))?;
+        Ok(BatchProof {
+            kind,
+            batch_size,
+            digest,
+            proof,
+        })
     }
 }

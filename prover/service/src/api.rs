@@ -12,11 +12,14 @@ use depin_statements::{Fr, REGISTRY_DEPTH};
 use tokio_stream::Stream;
 use tonic::{Request, Response, Status};
 
-use depin_evm::calldata::{claim_calldata, CLAIM_FUNCTION};
+use depin_evm::calldata::{
+    claim_calldata, submit_batch_calldata, BatchCallHeader, CLAIM_FUNCTION, SUBMIT_BATCH_FUNCTION,
+};
 use depin_proto::convert::{self, fr_pb, kind_to_pb, reason_to_pb};
 use depin_proving::{Proof, StatementProof};
 use depin_store::{
-    ChainKey, Condition, EpochConfig, JobRecord, JobState, Mutation, Store, StoreError, WriteBatch,
+    BatchRecord, ChainKey, Condition, EpochConfig, JobRecord, JobState, Mutation, Store,
+    StoreError, WriteBatch,
 };
 
 use super::auth::OperatorAuth;
@@ -101,7 +104,85 @@ pub fn job_pb(j: &JobRecord) -> pb::Job {
         finished_unix_ms: j.finished_ms,
         proving_ms: j.proving_ms,
         attempts: j.attempts,
+        batch_id: j
+            .batch
+            .map(|n| depin_store::batch_id(j.key.kind, n))
+            .unwrap_or_default(),
+        batch_sequence: j.batch.unwrap_or_default(),
     }
+}
+
+fn batch_state_pb(s: JobState) -> pb::BatchState {
+    match s {
+        JobState::Queued | JobState::Proving => pb::BatchState::Proving,
+        JobState::Done => pb::BatchState::Done,
+        JobState::Failed => pb::BatchState::Failed,
+    }
+}
+
+/// A Groth16 proof on the wire: coordinates as snarkjs prints them.
+fn groth16_pb(p: &ark_groth16::Proof<ark_bn254::Bn254>) -> pb::Groth16Proof {
+    let json = depin_evm::snarkjs::proof_to_json_value(p);
+    let [ax, ay, _] = json.pi_a;
+    let [[bx0, bx1], [by0, by1], _] = json.pi_b;
+    let [cx, cy, _] = json.pi_c;
+    pb::Groth16Proof {
+        a: vec![ax, ay],
+        b: vec![bx0, bx1, by0, by1],
+        c: vec![cx, cy],
+    }
+}
+
+/// A batch on the wire; a done batch carries its proof and the
+/// `submitBatch` calldata.
+pub fn batch_pb(b: &BatchRecord) -> Result<pb::Batch> {
+    let data = depin_batch::PublicData::decode(b.batch_size as usize, &b.public_data)
+        .map_err(|e| ServiceError::Internal(format!("stored batch {}: {e}", b.batch_id())))?;
+    let mut out = pb::Batch {
+        batch_id: b.batch_id(),
+        kind: kind_to_pb(b.kind) as i32,
+        sequence: b.sequence,
+        epoch: b.header.epoch,
+        batch_size: b.batch_size,
+        state: batch_state_pb(b.state) as i32,
+        failure: b.failure.clone(),
+        job_ids: b.members.iter().map(ChainKey::job_id).collect(),
+        old_commitment: fr_pb(&b.header.old_commitment),
+        new_commitment: fr_pb(&b.header.new_commitment),
+        policy_hash: fr_pb(&b.header.policy_hash),
+        registry_root: fr_pb(&b.header.registry_root),
+        public_data: b.public_data.clone(),
+        withdrawal_root: data.withdrawal_root().to_vec(),
+        proof: None,
+        digest: String::new(),
+        calldata: Vec::new(),
+        calldata_function: String::new(),
+        created_unix_ms: b.created_ms,
+        finished_unix_ms: b.finished_ms,
+        proving_ms: b.proving_ms,
+        attempts: b.attempts,
+    };
+    if b.state == JobState::Done {
+        let proof = depin_groth16::batch::BatchProof::from_bytes(&b.proof).map_err(|e| {
+            ServiceError::Internal(format!("stored proof of {}: {e}", b.batch_id()))
+        })?;
+        out.proof = Some(groth16_pb(&proof.proof));
+        out.digest = fr_pb(&proof.digest);
+        out.calldata = submit_batch_calldata(
+            &proof.proof,
+            &BatchCallHeader {
+                epoch: b.header.epoch,
+                kind: b.header.kind,
+                old_commitment: b.header.old_commitment,
+                new_commitment: b.header.new_commitment,
+                policy_hash: b.header.policy_hash,
+                registry_root: b.header.registry_root,
+            },
+            &b.public_data,
+        );
+        out.calldata_function = SUBMIT_BATCH_FUNCTION.into();
+    }
+    Ok(out)
 }
 
 /// An epoch on the wire.
@@ -121,6 +202,7 @@ pub fn epoch_pb(c: &EpochConfig) -> pb::EpochPolicy {
 }
 
 type JobStream = Pin<Box<dyn Stream<Item = std::result::Result<pb::Job, Status>> + Send>>;
+type BatchStream = Pin<Box<dyn Stream<Item = std::result::Result<pb::Batch, Status>> + Send>>;
 
 impl ProverApi {
     async fn submit_records(
@@ -227,6 +309,13 @@ impl ProverApi {
     async fn get_proof(&self, req: &pb::GetProofRequest) -> Result<pb::GetProofResponse> {
         let key = job_key(&req.job_id)?;
         let job = self.jobs.get(&key).await?;
+        if let Some(n) = job.batch {
+            return Err(ServiceError::FailedPrecondition(format!(
+                "job {} is proven in batch {} (GetBatch); its device withdraws with GetWithdrawal",
+                req.job_id,
+                depin_store::batch_id(key.kind, n)
+            )));
+        }
         if job.state != JobState::Done {
             return Err(ServiceError::ProofNotReady {
                 job: req.job_id.clone(),
@@ -263,6 +352,95 @@ impl ProverApi {
             calldata: claim_calldata(&proof),
             calldata_function: CLAIM_FUNCTION.into(),
             reward: job.reward,
+        })
+    }
+
+    fn batcher(&self) -> Result<&Arc<crate::batches::Batcher>> {
+        self.jobs.batcher().ok_or_else(|| {
+            ServiceError::FailedPrecondition(
+                "this node proves every device-epoch on its own, not in batches (batch_size = 0)"
+                    .into(),
+            )
+        })
+    }
+
+    async fn get_batch(&self, req: &pb::GetBatchRequest) -> Result<pb::Batch> {
+        let kind = convert::kind("kind", req.kind)?;
+        batch_pb(&self.batcher()?.get(kind, req.sequence).await?)
+    }
+
+    async fn watch_batch(&self, req: &pb::GetBatchRequest) -> Result<BatchStream> {
+        let kind = convert::kind("kind", req.kind)?;
+        let batcher = self.batcher()?.clone();
+        let mut updates = batcher.subscribe();
+        let first = batcher.get(kind, req.sequence).await?;
+        let sequence = req.sequence;
+        let gate = self.gate.clone();
+        let (tx, rx) = tokio::sync::mpsc::channel(8);
+        tokio::spawn(async move {
+            let mut last = first.state;
+            if tx
+                .send(batch_pb(&first).map_err(Status::from))
+                .await
+                .is_err()
+                || last.is_terminal()
+            {
+                return;
+            }
+            loop {
+                let update = tokio::select! {
+                    u = updates.recv() => Some(u),
+                    () = gate.closed() => None,
+                };
+                let batch = match update {
+                    Some(Ok(b)) if b.kind == kind && b.sequence == sequence => b,
+                    Some(Ok(_)) => continue,
+                    Some(Err(tokio::sync::broadcast::error::RecvError::Lagged(_))) => {
+                        match batcher.get(kind, sequence).await {
+                            Ok(b) => b,
+                            Err(e) => {
+                                let _ = tx.send(Err(Status::from(e))).await;
+                                return;
+                            }
+                        }
+                    }
+                    _ => {
+                        let _ = tx.send(Err(Status::from(ServiceError::ShuttingDown))).await;
+                        return;
+                    }
+                };
+                if batch.state == last && !batch.state.is_terminal() {
+                    continue;
+                }
+                last = batch.state;
+                if tx
+                    .send(batch_pb(&batch).map_err(Status::from))
+                    .await
+                    .is_err()
+                    || last.is_terminal()
+                {
+                    return;
+                }
+            }
+        });
+        Ok(Box::pin(tokio_stream::wrappers::ReceiverStream::new(rx)))
+    }
+
+    async fn get_withdrawal(&self, req: &pb::GetWithdrawalRequest) -> Result<pb::Withdrawal> {
+        let kind = convert::kind("kind", req.kind)?;
+        let device = convert::fr(|| "device_id".into(), &req.device_id)?;
+        let (batch, w) = self.batcher()?.withdrawal(kind, &device).await?;
+        Ok(pb::Withdrawal {
+            device_id: fr_pb(&device),
+            kind: req.kind,
+            batch_id: batch.batch_id(),
+            batch_sequence: batch.sequence,
+            epoch: batch.header.epoch,
+            new_commitment: fr_pb(&batch.header.new_commitment),
+            cumulative: w.cumulative.to_string(),
+            position: w.position,
+            siblings: w.siblings.iter().map(|s| s.to_vec()).collect(),
+            withdrawal_root: w.root().to_vec(),
         })
     }
 
@@ -413,6 +591,35 @@ impl pb::prover_server::Prover for ProverApi {
     ) -> std::result::Result<Response<pb::EpochPolicy>, Status> {
         Ok(Response::new(
             ProverApi::get_policy(self, request.get_ref()).await?,
+        ))
+    }
+
+    async fn get_batch(
+        &self,
+        request: Request<pb::GetBatchRequest>,
+    ) -> std::result::Result<Response<pb::Batch>, Status> {
+        Ok(Response::new(
+            ProverApi::get_batch(self, request.get_ref()).await?,
+        ))
+    }
+
+    type WatchBatchStream = BatchStream;
+
+    async fn watch_batch(
+        &self,
+        request: Request<pb::GetBatchRequest>,
+    ) -> std::result::Result<Response<Self::WatchBatchStream>, Status> {
+        Ok(Response::new(
+            ProverApi::watch_batch(self, request.get_ref()).await?,
+        ))
+    }
+
+    async fn get_withdrawal(
+        &self,
+        request: Request<pb::GetWithdrawalRequest>,
+    ) -> std::result::Result<Response<pb::Withdrawal>, Status> {
+        Ok(Response::new(
+            ProverApi::get_withdrawal(self, request.get_ref()).await?,
         ))
     }
 }

@@ -112,6 +112,14 @@ pub struct Config {
     pub shutdown_grace_s: u64,
     /// Log format.
     pub log_format: LogFormat,
+    /// Prove the statements in epoch batches of this many device-epochs
+    /// (`docs/batches.md`); 0 proves every device-epoch on its own. The
+    /// batch keys are `<keys_dir>/batches/<kind>-<B>.pk` (development keys
+    /// are made there from `dev_seed` with `dev_keys`).
+    pub batch_size: usize,
+    /// Seconds the oldest waiting device-epoch of a statement and epoch
+    /// waits for a full batch; then a batch is formed with what waits.
+    pub batch_deadline_s: f64,
 }
 
 impl Default for Config {
@@ -144,6 +152,8 @@ impl Default for Config {
             drain_s: 2.0,
             shutdown_grace_s: 30,
             log_format: LogFormat::Text,
+            batch_size: 0,
+            batch_deadline_s: 60.0,
         }
     }
 }
@@ -215,6 +225,19 @@ impl Config {
                 self.drain_s
             )));
         }
+        if self.batch_size > depin_batch::public_data::MAX_BATCH {
+            return Err(ConfigError::Invalid(format!(
+                "batch_size must be at most {}, got {}",
+                depin_batch::public_data::MAX_BATCH,
+                self.batch_size
+            )));
+        }
+        if !(0.0..=86_400.0).contains(&self.batch_deadline_s) {
+            return Err(ConfigError::Invalid(format!(
+                "batch_deadline_s must be between 0 and 86400 seconds, got {}",
+                self.batch_deadline_s
+            )));
+        }
         if self.epoch_window == 0 {
             return Err(ConfigError::Invalid(
                 "epoch_window must be at least 1".into(),
@@ -281,6 +304,11 @@ impl Config {
     /// loopback; `0.0.0.0` and `::` are public).
     pub fn is_public(&self) -> bool {
         !self.listen.ip().is_loopback()
+    }
+
+    /// How long a device-epoch waits for a full batch.
+    pub fn batch_deadline(&self) -> std::time::Duration {
+        std::time::Duration::from_secs_f64(self.batch_deadline_s)
     }
 
     /// The handshake and first-request timeout.

@@ -21,6 +21,12 @@ pub enum ServiceError {
     /// No such job (`NOT_FOUND`).
     #[error("no job {0}")]
     UnknownJob(String),
+    /// No such batch (`NOT_FOUND`).
+    #[error("no batch {0}")]
+    UnknownBatch(String),
+    /// No proven batch holds the device (`NOT_FOUND`).
+    #[error("no proven {0} batch holds the device: nothing to withdraw yet")]
+    NoWithdrawal(&'static str),
     /// The epoch was not published (`NOT_FOUND`).
     #[error("epoch {0} has not been published")]
     UnknownEpoch(u32),
@@ -84,6 +90,8 @@ impl ServiceError {
             ServiceError::Invalid(_) => Code::InvalidArgument,
             ServiceError::UnknownDevice(_)
             | ServiceError::UnknownJob(_)
+            | ServiceError::UnknownBatch(_)
+            | ServiceError::NoWithdrawal(_)
             | ServiceError::UnknownEpoch(_) => Code::NotFound,
             ServiceError::EpochConflict(_) => Code::AlreadyExists,
             ServiceError::FailedPrecondition(_) | ServiceError::ProofNotReady { .. } => {

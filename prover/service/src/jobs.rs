@@ -22,6 +22,7 @@ use depin_store::{
     ChainKey, Condition, JobRecord, JobState, Mutation, Store, StoreError, WriteBatch,
 };
 
+use super::batches::{BatchConfig, Batcher};
 use super::error::{Result, ServiceError};
 use super::metrics::Metrics;
 use super::prove::{job_rng, load_epoch, KeyState, KeyStore, ProveError, Registries};
@@ -39,6 +40,7 @@ pub struct Jobs {
     stopping: AtomicBool,
     stop: tokio::sync::watch::Sender<bool>,
     metrics: Arc<Metrics>,
+    batcher: Option<Arc<Batcher>>,
 }
 
 impl std::fmt::Debug for Jobs {
@@ -59,7 +61,9 @@ pub struct Submitted {
 }
 
 impl Jobs {
-    /// The job system; call [`Jobs::start`] to run workers.
+    /// The job system; call [`Jobs::start`] to run workers. With `batches`
+    /// (a batch size and its settings) the served statements are proven in
+    /// epoch batches ([`crate::batches`]).
     #[allow(clippy::too_many_arguments)]
     pub fn new(
         store: Arc<dyn Store>,
@@ -68,10 +72,21 @@ impl Jobs {
         secret: [u8; 32],
         capacity: usize,
         metrics: Arc<Metrics>,
+        batches: Option<(BatchConfig, Vec<StatementKind>)>,
     ) -> Arc<Self> {
         let (queue, receiver) = mpsc::channel(capacity);
         let (updates, _) = broadcast::channel(1024);
         let (stop, _) = tokio::sync::watch::channel(false);
+        let batcher = batches.map(|(config, kinds)| {
+            Batcher::new(
+                store.clone(),
+                registries.clone(),
+                secret,
+                config,
+                &kinds,
+                updates.clone(),
+            )
+        });
         Arc::new(Jobs {
             store,
             keys,
@@ -84,7 +99,13 @@ impl Jobs {
             stopping: AtomicBool::new(false),
             stop,
             metrics,
+            batcher,
         })
+    }
+
+    /// The batcher, when the node proves in epoch batches.
+    pub fn batcher(&self) -> Option<&Arc<Batcher>> {
+        self.batcher.as_ref()
     }
 
     /// Re-queues unfinished jobs and starts `workers` workers; returns their
@@ -93,9 +114,20 @@ impl Jobs {
         self: &Arc<Self>,
         workers: usize,
     ) -> Result<Vec<tokio::task::JoinHandle<()>>> {
-        let unfinished = self.store.unfinished_jobs().await?;
+        let mut unfinished = self.store.unfinished_jobs().await?;
         if !unfinished.is_empty() {
             tracing::info!(jobs = unfinished.len(), "resuming unfinished jobs");
+        }
+        let mut batch_tasks = Vec::new();
+        if let Some(b) = &self.batcher {
+            // Jobs in a stored batch resume with it; jobs still waiting for
+            // a batch wait again; a single proof interrupted is finished.
+            unfinished.retain(|j| j.batch.is_none());
+            let (queued, single): (Vec<_>, Vec<_>) = unfinished
+                .into_iter()
+                .partition(|j| j.state == JobState::Queued);
+            unfinished = single;
+            batch_tasks = b.start(queued.into_iter().map(|j| j.key).collect());
         }
         let this = self.clone();
         tokio::spawn(async move {
@@ -106,18 +138,23 @@ impl Jobs {
                 }
             }
         });
-        Ok((0..workers)
+        let mut tasks: Vec<_> = (0..workers)
             .map(|i| {
                 let this = self.clone();
                 tokio::spawn(async move { this.worker(i).await })
             })
-            .collect())
+            .collect();
+        tasks.extend(batch_tasks);
+        Ok(tasks)
     }
 
     /// Stops taking jobs.
     pub fn stop(&self) {
         self.stopping.store(true, Ordering::SeqCst);
         let _ = self.stop.send(true);
+        if let Some(b) = &self.batcher {
+            b.stop();
+        }
     }
 
     /// Subscribes to job changes.
@@ -175,6 +212,7 @@ impl Jobs {
                 Some(mut j) => {
                     j.state = JobState::Queued;
                     j.failure.clear();
+                    j.batch = None;
                     j
                 }
                 None => {
@@ -182,10 +220,14 @@ impl Jobs {
                     JobRecord::new(key, now_ms())
                 }
             };
-            let permit = self
-                .queue
-                .try_reserve()
-                .map_err(|_| ServiceError::QueueFull(self.capacity))?;
+            let permit = match &self.batcher {
+                Some(b) => Slot::Batch(b.reserve(key.kind)?),
+                None => Slot::Single(
+                    self.queue
+                        .try_reserve()
+                        .map_err(|_| ServiceError::QueueFull(self.capacity))?,
+                ),
+            };
             job.state = JobState::Queued;
             let mut b = WriteBatch::default();
             b.push(Mutation::Job(job.clone()));
@@ -198,8 +240,15 @@ impl Jobs {
                 Err(StoreError::Conflict(_)) => continue,
                 Err(e) => return Err(e.into()),
             }
-            self.metrics.queue_depth.inc();
-            permit.send(key);
+            match permit {
+                Slot::Single(p) => {
+                    self.metrics.queue_depth.inc();
+                    p.send(key);
+                }
+                Slot::Batch(p) => {
+                    p.send(key);
+                }
+            }
             let _ = self.updates.send(job.clone());
             return Ok(Submitted { job, created: true });
         }
@@ -337,6 +386,13 @@ impl Jobs {
         }
         Ok(())
     }
+}
+
+/// A reserved place in the single-proof queue or a statement's batch
+/// queue.
+enum Slot<'a> {
+    Single(mpsc::Permit<'a, ChainKey>),
+    Batch(mpsc::OwnedPermit<ChainKey>),
 }
 
 /// Counts of a job's verdicts: `(accepted, rejected)`.

@@ -5,6 +5,8 @@
 //! - [`ingest`]: checking and durably storing signed records, with the
 //!   statements' own per-record rules.
 //! - [`jobs`]: durable proving jobs, a bounded queue, workers.
+//! - [`batches`]: epoch batches (`batch_size > 0`): jobs grouped, one proof
+//!   per batch updating the statement's rewards tree.
 //! - [`prove`]: stored records to the epoch type, the reference and the
 //!   proof of the statement's proof system; keys loaded once.
 //! - [`api`]: the tonic services; [`error`]: the one mapping from domain
@@ -19,6 +21,7 @@
 
 pub mod api;
 pub mod auth;
+pub mod batches;
 pub mod config;
 pub mod conn;
 pub mod error;
@@ -211,6 +214,18 @@ async fn build_node(
         secret,
         config.queue_capacity,
         metrics.clone(),
+        (config.batch_size > 0).then(|| {
+            (
+                batches::BatchConfig {
+                    batch_size: config.batch_size,
+                    deadline: config.batch_deadline(),
+                    keys_dir: config.keys_path(),
+                    dev_seed: config.dev_keys.then_some(config.dev_seed),
+                    capacity: config.queue_capacity,
+                },
+                kinds.clone(),
+            )
+        }),
     );
     let workers = jobs
         .start(config.workers)

@@ -5,16 +5,19 @@
 //! integers little-endian, except in keys, where numbers that order a range
 //! (epochs, positions) are big-endian.
 
+use depin_batch::header::BatchHeader;
 use depin_crypto::babyjubjub::Point;
 use depin_crypto::eddsa::{PublicKey, Signature};
 use depin_crypto::field::{fr_from_le_bytes, fr_to_le_bytes};
 use depin_statements::records::{
     CoverageClaim, Heartbeat, Location, SessionReceipt, SignedWitnessReport, WitnessReport,
 };
-use depin_statements::{BandwidthPolicy, CoveragePolicy, Fr, RejectReason, UptimePolicy, Verdict};
+use depin_statements::{
+    BandwidthPolicy, CoveragePolicy, Fr, RejectReason, StatementKind, UptimePolicy, Verdict,
+};
 use depin_store::model::{
-    ChainKey, ChainState, EpochConfig, JobRecord, JobState, StoredClaim, StoredHeartbeat,
-    StoredReceipt, StoredRecord, CHAIN_KEY_LEN,
+    BatchRecord, ChainKey, ChainState, EpochConfig, JobRecord, JobState, StoredClaim,
+    StoredHeartbeat, StoredReceipt, StoredRecord, CHAIN_KEY_LEN,
 };
 use depin_store::CodecError;
 
@@ -78,6 +81,15 @@ impl Writer {
     /// A verdict: 0 accepted, else the reason code.
     pub fn verdict(&mut self, v: Verdict) -> &mut Self {
         self.u8(v.reason().map_or(0, RejectReason::code))
+    }
+    /// A chain or job key ([`ChainKey::to_bytes`]).
+    pub fn chain_key(&mut self, k: &ChainKey) -> &mut Self {
+        self.0.extend_from_slice(&k.to_bytes());
+        self
+    }
+    /// A job or batch state.
+    pub fn state(&mut self, s: JobState) -> &mut Self {
+        self.u8(s as u8)
     }
 }
 
@@ -154,7 +166,14 @@ impl<'a> Reader<'a> {
     }
     /// Length-prefixed bytes.
     pub fn bytes(&mut self) -> Result<Vec<u8>, CodecError> {
+        self.bytes_at_most(u32::MAX as usize)
+    }
+    /// Length-prefixed bytes, at most `max` of them.
+    pub fn bytes_at_most(&mut self, max: usize) -> Result<Vec<u8>, CodecError> {
         let n = self.u32()? as usize;
+        if n > max {
+            return Err(self.err("too long"));
+        }
         if self.buf.len() < n {
             return Err(self.err("truncated"));
         }
@@ -170,6 +189,24 @@ impl<'a> Reader<'a> {
                 .map(Verdict::Rejected)
                 .map_err(|_| self.err("unknown reason code")),
         }
+    }
+    /// A chain or job key.
+    pub fn chain_key(&mut self) -> Result<ChainKey, CodecError> {
+        ChainKey::from_bytes(&self.take::<CHAIN_KEY_LEN>()?)
+    }
+    /// A job or batch state.
+    pub fn state(&mut self) -> Result<JobState, CodecError> {
+        match self.u8()? {
+            1 => Ok(JobState::Queued),
+            2 => Ok(JobState::Proving),
+            3 => Ok(JobState::Done),
+            4 => Ok(JobState::Failed),
+            _ => Err(self.err("unknown job state")),
+        }
+    }
+    /// Whether everything was read.
+    pub fn is_empty(&self) -> bool {
+        self.buf.is_empty()
     }
     /// Fails unless everything was read.
     pub fn finish(self) -> Result<(), CodecError> {
@@ -410,8 +447,8 @@ impl Codec for JobRecord {
     /// Encodes.
     fn encode(&self) -> Vec<u8> {
         let mut w = Writer::default();
-        w.0.extend_from_slice(&self.key.to_bytes());
-        w.u8(self.state as u8)
+        w.chain_key(&self.key)
+            .state(self.state)
             .bytes(self.failure.as_bytes())
             .u64(self.reward)
             .u32(self.verdicts.len() as u32);
@@ -422,26 +459,19 @@ impl Codec for JobRecord {
             .u64(self.finished_ms)
             .u64(self.proving_ms)
             .u32(self.attempts);
+        // An optional trailer, absent from the records of older builds.
+        if let Some(batch) = self.batch {
+            w.u8(1).u64(batch);
+        }
         w.0
     }
 
-    /// Decodes.
+    /// Decodes (a record of an older build, without the batch trailer, has
+    /// no batch).
     fn decode(b: &[u8]) -> Result<Self, CodecError> {
-        if b.len() < CHAIN_KEY_LEN {
-            return Err(CodecError {
-                what: "job",
-                reason: "truncated",
-            });
-        }
-        let key = ChainKey::from_bytes(&b[..CHAIN_KEY_LEN])?;
-        let mut r = Reader::new(&b[CHAIN_KEY_LEN..], "job");
-        let state = match r.u8()? {
-            1 => JobState::Queued,
-            2 => JobState::Proving,
-            3 => JobState::Done,
-            4 => JobState::Failed,
-            _ => return Err(r.err("unknown job state")),
-        };
+        let mut r = Reader::new(b, "job");
+        let key = r.chain_key()?;
+        let state = r.state()?;
         let failure = String::from_utf8(r.bytes()?).map_err(|_| r.err("failure not UTF-8"))?;
         let reward = r.u64()?;
         let n = r.u32()?;
@@ -452,12 +482,110 @@ impl Codec for JobRecord {
         for _ in 0..n {
             verdicts.push(r.verdict()?);
         }
-        let out = JobRecord {
+        let created_ms = r.u64()?;
+        let finished_ms = r.u64()?;
+        let proving_ms = r.u64()?;
+        let attempts = r.u32()?;
+        let batch = if r.is_empty() {
+            None
+        } else {
+            match r.u8()? {
+                1 => Some(r.u64()?),
+                _ => return Err(r.err("unknown trailer")),
+            }
+        };
+        r.finish()?;
+        Ok(JobRecord {
             key,
             state,
             failure,
             reward,
             verdicts,
+            created_ms,
+            finished_ms,
+            proving_ms,
+            attempts,
+            batch,
+        })
+    }
+}
+
+/// Most members of a stored batch.
+const MAX_BATCH_MEMBERS: usize = 1 << 16;
+/// Most bytes of a stored batch's public data.
+const MAX_PUBLIC_DATA: usize = 56 * 65536;
+/// Most bytes of a stored batch proof.
+const MAX_BATCH_PROOF: usize = 4096;
+
+impl Codec for BatchRecord {
+    /// Encodes.
+    fn encode(&self) -> Vec<u8> {
+        let h = &self.header;
+        let mut w = Writer::default();
+        w.u8(self.kind.code())
+            .u64(self.sequence)
+            .u32(self.batch_size)
+            .u8(h.kind)
+            .u32(h.version)
+            .u32(h.epoch)
+            .fr(&h.policy_hash)
+            .fr(&h.beacon)
+            .fr(&h.registry_root)
+            .fr(&h.old_commitment)
+            .fr(&h.new_commitment)
+            .bytes(&self.public_data)
+            .u32(self.members.len() as u32);
+        for m in &self.members {
+            w.chain_key(m);
+        }
+        w.state(self.state)
+            .bytes(self.failure.as_bytes())
+            .bytes(&self.proof)
+            .u64(self.created_ms)
+            .u64(self.finished_ms)
+            .u64(self.proving_ms)
+            .u32(self.attempts);
+        w.0
+    }
+
+    /// Decodes.
+    fn decode(b: &[u8]) -> Result<Self, CodecError> {
+        let mut r = Reader::new(b, "batch");
+        let kind = StatementKind::try_from(r.u8()?).map_err(|_| r.err("unknown statement kind"))?;
+        let sequence = r.u64()?;
+        let batch_size = r.u32()?;
+        let header = BatchHeader {
+            kind: r.u8()?,
+            version: r.u32()?,
+            epoch: r.u32()?,
+            policy_hash: r.fr()?,
+            beacon: r.fr()?,
+            registry_root: r.fr()?,
+            old_commitment: r.fr()?,
+            new_commitment: r.fr()?,
+        };
+        let public_data = r.bytes_at_most(MAX_PUBLIC_DATA)?;
+        let n = r.u32()? as usize;
+        if n > MAX_BATCH_MEMBERS {
+            return Err(r.err("too many members"));
+        }
+        let mut members = Vec::with_capacity(n.min(r.buf.len() / CHAIN_KEY_LEN));
+        for _ in 0..n {
+            members.push(r.chain_key()?);
+        }
+        let state = r.state()?;
+        let failure = String::from_utf8(r.bytes()?).map_err(|_| r.err("failure not UTF-8"))?;
+        let proof = r.bytes_at_most(MAX_BATCH_PROOF)?;
+        let out = BatchRecord {
+            kind,
+            sequence,
+            batch_size,
+            header,
+            public_data,
+            members,
+            state,
+            failure,
+            proof,
             created_ms: r.u64()?,
             finished_ms: r.u64()?,
             proving_ms: r.u64()?,
@@ -506,7 +634,6 @@ impl Codec for SignedWitnessReport {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use depin_statements::StatementKind;
 
     #[test]
     fn values_round_trip() {
@@ -582,6 +709,174 @@ mod tests {
             signature: sig,
         };
         assert_eq!(StoredClaim::decode(&claim.encode()), Ok(claim));
+        let batch = sample_batch();
+        assert_eq!(BatchRecord::decode(&batch.encode()), Ok(batch.clone()));
+        let empty = BatchRecord {
+            members: Vec::new(),
+            public_data: Vec::new(),
+            failure: String::new(),
+            proof: Vec::new(),
+            state: JobState::Proving,
+            ..batch
+        };
+        assert_eq!(BatchRecord::decode(&empty.encode()), Ok(empty));
+    }
+
+    fn job_key(device: u64) -> ChainKey {
+        ChainKey {
+            device: Fr::from(device),
+            kind: StatementKind::Bandwidth,
+            epoch: 7,
+        }
+    }
+
+    fn sample_batch() -> BatchRecord {
+        BatchRecord {
+            kind: StatementKind::Bandwidth,
+            sequence: 3,
+            batch_size: 4,
+            header: BatchHeader {
+                kind: StatementKind::Bandwidth.code(),
+                version: 1,
+                epoch: 7,
+                policy_hash: Fr::from(11u64),
+                beacon: Fr::from(12u64),
+                registry_root: Fr::from(13u64),
+                old_commitment: Fr::from(14u64),
+                new_commitment: Fr::from(15u64),
+            },
+            public_data: vec![9; 56 * 4],
+            members: vec![job_key(1), job_key(2), job_key(3)],
+            state: JobState::Done,
+            failure: "none".into(),
+            proof: vec![1, 2, 3],
+            created_ms: 100,
+            finished_ms: 200,
+            proving_ms: 50,
+            attempts: 2,
+        }
+    }
+
+    #[test]
+    fn jobs_carry_their_batch() {
+        let mut job = JobRecord::new(job_key(5), 10);
+        job.batch = Some(u64::MAX - 1);
+        assert_eq!(JobRecord::decode(&job.encode()), Ok(job.clone()));
+        job.batch = Some(0);
+        assert_eq!(JobRecord::decode(&job.encode()), Ok(job.clone()));
+        // An unknown trailer tag, or a truncated trailer, is refused.
+        job.batch = None;
+        let mut bad = job.encode();
+        bad.push(2);
+        bad.extend_from_slice(&[0; 8]);
+        assert!(JobRecord::decode(&bad).is_err());
+        let mut short = job.encode();
+        short.extend_from_slice(&[1, 0, 0]);
+        assert!(JobRecord::decode(&short).is_err());
+    }
+
+    #[test]
+    fn jobs_of_older_builds_decode_without_a_batch() {
+        // The layout before batches, written out by hand: key, state,
+        // failure, reward, verdicts, times, attempts, nothing after.
+        let key = job_key(8);
+        let mut old = key.to_bytes().to_vec();
+        old.push(JobState::Done as u8);
+        old.extend_from_slice(&2u32.to_le_bytes());
+        old.extend_from_slice(b"ok");
+        old.extend_from_slice(&42u64.to_le_bytes());
+        old.extend_from_slice(&2u32.to_le_bytes());
+        old.push(0);
+        old.push(RejectReason::Duplicate.code());
+        old.extend_from_slice(&5u64.to_le_bytes());
+        old.extend_from_slice(&6u64.to_le_bytes());
+        old.extend_from_slice(&7u64.to_le_bytes());
+        old.extend_from_slice(&3u32.to_le_bytes());
+        let job = JobRecord::decode(&old).unwrap();
+        assert_eq!(
+            job,
+            JobRecord {
+                key,
+                state: JobState::Done,
+                failure: "ok".into(),
+                reward: 42,
+                verdicts: vec![
+                    Verdict::Accepted,
+                    Verdict::Rejected(RejectReason::Duplicate)
+                ],
+                created_ms: 5,
+                finished_ms: 6,
+                proving_ms: 7,
+                attempts: 3,
+                batch: None,
+            }
+        );
+        // And a job without a batch is still written in the old layout.
+        assert_eq!(job.encode(), old);
+    }
+
+    #[test]
+    fn corrupt_batches_are_refused() {
+        let b = sample_batch().encode();
+        // Every truncation fails (no panic).
+        for n in 0..b.len() {
+            assert!(BatchRecord::decode(&b[..n]).is_err(), "{n}");
+        }
+        let mut long = b.clone();
+        long.push(0);
+        assert!(BatchRecord::decode(&long).is_err());
+        // Unknown kind, state; non-canonical field element.
+        let mut bad = b.clone();
+        bad[0] = 9;
+        assert!(BatchRecord::decode(&bad).is_err());
+        let mut bad = b.clone();
+        bad[22..54].copy_from_slice(&[0xff; 32]);
+        assert!(BatchRecord::decode(&bad).is_err());
+        // Lengths past the bounds are refused before anything is read.
+        let header = 1 + 8 + 4 + 1 + 4 + 4 + 5 * 32;
+        let mut huge = b[..header].to_vec();
+        huge.extend_from_slice(&(56 * 65536 + 1u32).to_le_bytes());
+        assert_eq!(
+            BatchRecord::decode(&huge),
+            Err(CodecError {
+                what: "batch",
+                reason: "too long"
+            })
+        );
+        let mut many = b[..header].to_vec();
+        many.extend_from_slice(&0u32.to_le_bytes());
+        many.extend_from_slice(&((1u32 << 16) + 1).to_le_bytes());
+        assert_eq!(
+            BatchRecord::decode(&many),
+            Err(CodecError {
+                what: "batch",
+                reason: "too many members"
+            })
+        );
+        let mut big_proof = sample_batch();
+        big_proof.proof = vec![0; 4097];
+        assert!(BatchRecord::decode(&big_proof.encode()).is_err());
+        let mut state = sample_batch();
+        state.members.clear();
+        state.public_data.clear();
+        let mut enc = state.encode();
+        // The state byte follows the empty public data and member count.
+        enc[header + 8] = 7;
+        assert!(BatchRecord::decode(&enc).is_err());
+        // Arbitrary bytes never panic.
+        let mut x = 0x1234_5678_u32;
+        for len in 0..300 {
+            let junk: Vec<u8> = (0..len)
+                .map(|_| {
+                    x ^= x << 13;
+                    x ^= x >> 17;
+                    x ^= x << 5;
+                    x as u8
+                })
+                .collect();
+            let _ = BatchRecord::decode(&junk);
+            let _ = JobRecord::decode(&junk);
+        }
     }
 
     #[test]

@@ -24,11 +24,11 @@ use async_trait::async_trait;
 use depin_crypto::eddsa::PublicKey;
 use depin_crypto::field::{fr_from_le_bytes, fr_to_le_bytes};
 use depin_statements::records::SignedWitnessReport;
-use depin_statements::Fr;
+use depin_statements::{Fr, StatementKind};
 use depin_store::model::CHAIN_KEY_LEN;
 use depin_store::{
-    ChainKey, ChainState, CodecError, Condition, EpochConfig, JobRecord, Mutation, Store,
-    StoreError, StoredClaim, StoredRecord, WriteBatch,
+    BatchRecord, ChainKey, ChainState, CodecError, Condition, EpochConfig, JobRecord, Mutation,
+    Store, StoreError, StoredClaim, StoredRecord, WriteBatch,
 };
 
 use codec::{Codec, Reader, Writer};
@@ -47,8 +47,13 @@ const REPORTS: Bytes = TableDefinition::new("reports");
 const JOBS: Bytes = TableDefinition::new("jobs");
 const PENDING: Bytes = TableDefinition::new("pending_jobs");
 const PROOFS: Bytes = TableDefinition::new("proofs");
+/// `kind (1) || sequence (8, BE)` to the batch.
+const BATCHES: Bytes = TableDefinition::new("batches");
+/// `kind (1) || device (32) || sequence (8, BE)`, empty values: the
+/// batches that hold a device.
+const DEVICE_BATCHES: Bytes = TableDefinition::new("device_batches");
 
-const ALL: [Bytes; 12] = [
+const ALL: [Bytes; 14] = [
     DEVICES,
     CLIENTS,
     CLIENT_INDEX,
@@ -61,6 +66,8 @@ const ALL: [Bytes; 12] = [
     JOBS,
     PENDING,
     PROOFS,
+    BATCHES,
+    DEVICE_BATCHES,
 ];
 
 type KeyValue = (Vec<u8>, Vec<u8>);
@@ -157,6 +164,16 @@ fn fr_of(b: &[u8], what: &'static str) -> Result<Fr, StoreError> {
     })
 }
 
+/// A batch's key.
+fn batch_key(kind: StatementKind, sequence: u64) -> Vec<u8> {
+    cat(&[&[kind.code()], &sequence.to_be_bytes()])
+}
+
+/// The prefix of the device's entries in the kind's batch index.
+fn device_batches_prefix(kind: StatementKind, device: &Fr) -> Vec<u8> {
+    cat(&[&[kind.code()], &fr_key(device)])
+}
+
 fn cat(parts: &[&[u8]]) -> Vec<u8> {
     let mut v = Vec::with_capacity(parts.iter().map(|p| p.len()).sum());
     for p in parts {
@@ -237,9 +254,20 @@ impl RedbStore {
     }
 
     fn scan(&self, table: Bytes, prefix: &[u8]) -> Result<Vec<KeyValue>, StoreError> {
+        self.scan_from(table, prefix, prefix)
+    }
+
+    /// The entries with `prefix` whose keys are `from` or above.
+    fn scan_from(
+        &self,
+        table: Bytes,
+        prefix: &[u8],
+        from: &[u8],
+    ) -> Result<Vec<KeyValue>, StoreError> {
         let txn = self.db.begin_read().map_err(db_err)?;
         let t = txn.open_table(table).map_err(db_err)?;
         let (lo, hi) = prefix_range(prefix);
+        let lo = std::cmp::max(lo.as_slice(), from).to_vec();
         let mut out = Vec::new();
         for item in t.range(lo.as_slice()..hi.as_slice()).map_err(db_err)? {
             let (k, v) = item.map_err(db_err)?;
@@ -300,6 +328,8 @@ struct Tables<'txn> {
     jobs: Table<'txn, &'static [u8], &'static [u8]>,
     pending: Table<'txn, &'static [u8], &'static [u8]>,
     proofs: Table<'txn, &'static [u8], &'static [u8]>,
+    batches: Table<'txn, &'static [u8], &'static [u8]>,
+    device_batches: Table<'txn, &'static [u8], &'static [u8]>,
 }
 
 impl<'txn> Tables<'txn> {
@@ -317,6 +347,8 @@ impl<'txn> Tables<'txn> {
             jobs: txn.open_table(JOBS).map_err(db_err)?,
             pending: txn.open_table(PENDING).map_err(db_err)?,
             proofs: txn.open_table(PROOFS).map_err(db_err)?,
+            batches: txn.open_table(BATCHES).map_err(db_err)?,
+            device_batches: txn.open_table(DEVICE_BATCHES).map_err(db_err)?,
         })
     }
 
@@ -369,6 +401,9 @@ impl<'txn> Tables<'txn> {
                 last.and_then(|(k, _)| k.value().try_into().ok().map(u32::from_be_bytes)) == *e
             }
             Condition::NoEpoch(e) => !has(&self.epochs, &e.to_be_bytes())?,
+            Condition::BatchCount { kind, count } => {
+                count_prefix(&self.batches, &[kind.code()])? as u64 == *count
+            }
         })
     }
 
@@ -452,6 +487,32 @@ impl<'txn> Tables<'txn> {
                 self.proofs
                     .insert(key.to_bytes().as_slice(), bytes.as_slice())
                     .map_err(db_err)?;
+            }
+            Mutation::Batch(batch) => {
+                let k = batch_key(batch.kind, batch.sequence);
+                let seq = batch.sequence.to_be_bytes();
+                // A replaced batch's members leave the index first.
+                let old = self
+                    .batches
+                    .get(k.as_slice())
+                    .map_err(db_err)?
+                    .map(|v| BatchRecord::decode(v.value()))
+                    .transpose()?;
+                if let Some(old) = old {
+                    for m in &old.members {
+                        let ik = cat(&[&device_batches_prefix(old.kind, &m.device), &seq]);
+                        self.device_batches.remove(ik.as_slice()).map_err(db_err)?;
+                    }
+                }
+                self.batches
+                    .insert(k.as_slice(), batch.encode().as_slice())
+                    .map_err(db_err)?;
+                for m in &batch.members {
+                    let ik = cat(&[&device_batches_prefix(batch.kind, &m.device), &seq]);
+                    self.device_batches
+                        .insert(ik.as_slice(), [].as_slice())
+                        .map_err(db_err)?;
+                }
             }
         }
         Ok(())
@@ -636,6 +697,49 @@ impl Store for RedbStore {
         self.get(PROOFS, &key.to_bytes())
     }
 
+    async fn batch(
+        &self,
+        kind: StatementKind,
+        sequence: u64,
+    ) -> Result<Option<BatchRecord>, StoreError> {
+        self.get(BATCHES, &batch_key(kind, sequence))?
+            .map(|v| BatchRecord::decode(&v).map_err(StoreError::from))
+            .transpose()
+    }
+
+    async fn batches(
+        &self,
+        kind: StatementKind,
+        from: u64,
+    ) -> Result<Vec<BatchRecord>, StoreError> {
+        self.scan_from(BATCHES, &[kind.code()], &batch_key(kind, from))?
+            .iter()
+            .map(|(_, v)| BatchRecord::decode(v).map_err(StoreError::from))
+            .collect()
+    }
+
+    async fn device_batches(
+        &self,
+        kind: StatementKind,
+        device: &Fr,
+    ) -> Result<Vec<u64>, StoreError> {
+        let prefix = device_batches_prefix(kind, device);
+        self.scan(DEVICE_BATCHES, &prefix)?
+            .iter()
+            .map(|(k, _)| {
+                k[prefix.len()..]
+                    .try_into()
+                    .map(u64::from_be_bytes)
+                    .map_err(|_| {
+                        StoreError::Codec(CodecError {
+                            what: "device batch key",
+                            reason: "not a sequence number",
+                        })
+                    })
+            })
+            .collect()
+    }
+
     async fn commit(&self, batch: WriteBatch) -> Result<(), StoreError> {
         let (tx, rx) = tokio::sync::oneshot::channel();
         let sender = self.writer.lock().ok().and_then(|w| w.clone());
@@ -689,6 +793,53 @@ mod tests {
             .collect();
         assert_eq!(names, vec!["prover.redb".to_string()]);
         drop(RedbStore::open(&path).unwrap());
+    }
+
+    #[tokio::test]
+    async fn a_replaced_batch_reindexes_its_members() {
+        let dir = tempfile::tempdir().unwrap();
+        let s = RedbStore::open(&dir.path().join("prover.redb")).unwrap();
+        let kind = StatementKind::Uptime;
+        let member = |d: u64| ChainKey {
+            device: Fr::from(d),
+            kind,
+            epoch: 1,
+        };
+        let mut b = BatchRecord {
+            kind,
+            sequence: 0,
+            batch_size: 2,
+            header: depin_batch::header::BatchHeader {
+                kind: kind.code(),
+                version: 1,
+                epoch: 1,
+                policy_hash: Fr::from(1u64),
+                beacon: Fr::from(2u64),
+                registry_root: Fr::from(0u64),
+                old_commitment: Fr::from(3u64),
+                new_commitment: Fr::from(4u64),
+            },
+            public_data: vec![0; 112],
+            members: vec![member(1), member(2)],
+            state: depin_store::JobState::Proving,
+            failure: String::new(),
+            proof: Vec::new(),
+            created_ms: 1,
+            finished_ms: 0,
+            proving_ms: 0,
+            attempts: 1,
+        };
+        let mut w = WriteBatch::default();
+        w.push(Mutation::Batch(b.clone()));
+        s.commit(w).await.unwrap();
+        b.members = vec![member(2), member(3)];
+        let mut w = WriteBatch::default();
+        w.push(Mutation::Batch(b.clone()));
+        s.commit(w).await.unwrap();
+        for (d, want) in [(1u64, vec![]), (2, vec![0]), (3, vec![0])] {
+            assert_eq!(s.device_batches(kind, &Fr::from(d)).await.unwrap(), want);
+        }
+        assert_eq!(s.batches(kind, 0).await.unwrap(), vec![b]);
     }
 
     #[tokio::test]

@@ -2,6 +2,7 @@
 //! each store's tests run it on a fresh, empty store, so that the embedded
 //! store and a database behave the same to the service.
 
+use depin_batch::header::BatchHeader;
 use depin_crypto::eddsa::PrivateKey;
 use depin_statements::records::{
     CoverageClaim, Heartbeat, Location, SessionReceipt, SignedWitnessReport, WitnessReport,
@@ -11,8 +12,8 @@ use depin_statements::{
 };
 
 use crate::{
-    ChainKey, ChainState, Condition, EpochConfig, JobRecord, JobState, Mutation, Store, StoreError,
-    StoredClaim, StoredHeartbeat, StoredReceipt, StoredRecord, WriteBatch,
+    BatchRecord, ChainKey, ChainState, Condition, EpochConfig, JobRecord, JobState, Mutation,
+    Store, StoreError, StoredClaim, StoredHeartbeat, StoredReceipt, StoredRecord, WriteBatch,
 };
 
 fn key(device: u64, kind: StatementKind, epoch: u32) -> ChainKey {
@@ -86,6 +87,35 @@ fn report(witness: &PrivateKey, epoch: u32, beacon_id: Fr) -> SignedWitnessRepor
     }
 }
 
+/// A proving batch of `members` (devices) in `epoch`, the kind's number
+/// `sequence`.
+fn batch_record(kind: StatementKind, sequence: u64, epoch: u32, members: &[u64]) -> BatchRecord {
+    BatchRecord {
+        kind,
+        sequence,
+        batch_size: 4,
+        header: BatchHeader {
+            kind: kind.code(),
+            version: 1,
+            epoch,
+            policy_hash: Fr::from(11u64),
+            beacon: Fr::from(7u64 + u64::from(epoch)),
+            registry_root: Fr::from(0u64),
+            old_commitment: Fr::from(100 + sequence),
+            new_commitment: Fr::from(101 + sequence),
+        },
+        public_data: (0..56 * members.len()).map(|i| i as u8).collect(),
+        members: members.iter().map(|d| key(*d, kind, epoch)).collect(),
+        state: JobState::Proving,
+        failure: String::new(),
+        proof: Vec::new(),
+        created_ms: 1000 + sequence,
+        finished_ms: 0,
+        proving_ms: 0,
+        attempts: 1,
+    }
+}
+
 async fn commit(store: &dyn Store, mutations: Vec<Mutation>, conditions: Vec<Condition>) {
     store
         .commit(WriteBatch {
@@ -119,6 +149,7 @@ pub struct Sample {
     job: JobRecord,
     done: JobRecord,
     proof: Vec<u8>,
+    batch: BatchRecord,
 }
 
 /// Writes one of everything into an empty store (what a reopened store
@@ -144,6 +175,7 @@ pub async fn write_sample(store: &dyn Store) -> Sample {
     let mut done = JobRecord::new(key(6, StatementKind::Bandwidth, 1), 8);
     done.state = JobState::Done;
     done.reward = 42;
+    done.batch = Some(0);
     done.verdicts = vec![
         Verdict::Accepted,
         Verdict::Rejected(RejectReason::Duplicate),
@@ -160,6 +192,17 @@ pub async fn write_sample(store: &dyn Store) -> Sample {
         vec![],
     )
     .await;
+    // A coverage batch (the suite's other batches are of the other kinds).
+    let batch = batch_record(StatementKind::Coverage, 0, 1, &[6, 7]);
+    commit(
+        store,
+        vec![Mutation::Batch(batch.clone())],
+        vec![Condition::BatchCount {
+            kind: StatementKind::Coverage,
+            count: 0,
+        }],
+    )
+    .await;
     Sample {
         chain,
         records,
@@ -167,6 +210,7 @@ pub async fn write_sample(store: &dyn Store) -> Sample {
         job,
         done,
         proof,
+        batch,
     }
 }
 
@@ -186,6 +230,15 @@ pub async fn check_sample(store: &dyn Store, s: &Sample) {
     );
     assert_eq!(store.latest_epoch().await.unwrap(), Some(1));
     assert_eq!(store.epoch(1).await.unwrap(), Some(epoch_config(1, 0)));
+    let kind = s.batch.kind;
+    assert_eq!(store.batch(kind, 0).await.unwrap(), Some(s.batch.clone()));
+    assert_eq!(store.batches(kind, 0).await.unwrap(), vec![s.batch.clone()]);
+    for device in [6u64, 7] {
+        assert_eq!(
+            store.device_batches(kind, &Fr::from(device)).await.unwrap(),
+            vec![0]
+        );
+    }
 }
 
 /// Runs every check on an empty store.
@@ -199,6 +252,7 @@ pub async fn run(store: &dyn Store) {
     coverage(store).await;
     epochs(store).await;
     concurrent_appends(store).await;
+    batches(store).await;
 }
 
 async fn empty(store: &dyn Store) {
@@ -215,6 +269,17 @@ async fn empty(store: &dyn Store) {
     assert_eq!(store.job(&k).await.unwrap(), None);
     assert!(store.unfinished_jobs().await.unwrap().is_empty());
     assert_eq!(store.proof(&k).await.unwrap(), None);
+    assert_eq!(store.batch(StatementKind::Uptime, 0).await.unwrap(), None);
+    assert!(store
+        .batches(StatementKind::Uptime, 0)
+        .await
+        .unwrap()
+        .is_empty());
+    assert!(store
+        .device_batches(StatementKind::Uptime, &Fr::from(1u64))
+        .await
+        .unwrap()
+        .is_empty());
     // An empty batch with a true condition commits.
     commit(store, vec![], vec![Condition::DeviceCount(0)]).await;
 }
@@ -595,6 +660,128 @@ async fn concurrent_appends(store: &dyn Store) {
         store.chain(&k).await.unwrap().map(|s| s.head),
         Some(records[0].head())
     );
+}
+
+async fn batches(store: &dyn Store) {
+    let kind = StatementKind::Uptime;
+    let other = StatementKind::Bandwidth;
+    let count = |count| Condition::BatchCount { kind, count };
+    let b0 = batch_record(kind, 0, 5, &[81, 82, 83]);
+    commit(store, vec![Mutation::Batch(b0.clone())], vec![count(0)]).await;
+    assert_eq!(store.batch(kind, 0).await.unwrap(), Some(b0.clone()));
+    assert_eq!(store.batch(kind, 1).await.unwrap(), None);
+    assert_eq!(store.batches(kind, 0).await.unwrap(), vec![b0.clone()]);
+    assert!(store.batches(kind, 1).await.unwrap().is_empty());
+    for d in [81u64, 82, 83] {
+        assert_eq!(
+            store.device_batches(kind, &Fr::from(d)).await.unwrap(),
+            vec![0]
+        );
+    }
+    assert!(store
+        .device_batches(kind, &Fr::from(84u64))
+        .await
+        .unwrap()
+        .is_empty());
+    // A second batch planned on no batch: refused, nothing written.
+    let stale = batch_record(kind, 0, 5, &[84]);
+    conflict(store, vec![Mutation::Batch(stale)], vec![count(0)]).await;
+    assert_eq!(store.batches(kind, 0).await.unwrap(), vec![b0.clone()]);
+    assert!(store
+        .device_batches(kind, &Fr::from(84u64))
+        .await
+        .unwrap()
+        .is_empty());
+    // Another kind's batches are numbered on their own.
+    assert!(store.batches(other, 0).await.unwrap().is_empty());
+    assert!(store
+        .device_batches(other, &Fr::from(81u64))
+        .await
+        .unwrap()
+        .is_empty());
+    let o0 = batch_record(other, 0, 5, &[81]);
+    commit(
+        store,
+        vec![Mutation::Batch(o0.clone())],
+        vec![Condition::BatchCount {
+            kind: other,
+            count: 0,
+        }],
+    )
+    .await;
+    assert_eq!(store.batches(other, 0).await.unwrap(), vec![o0.clone()]);
+    assert_eq!(store.batches(kind, 0).await.unwrap(), vec![b0.clone()]);
+    assert_eq!(
+        store.device_batches(other, &Fr::from(81u64)).await.unwrap(),
+        vec![0]
+    );
+    // The next batch, planned on one, with its members' jobs pointing at it.
+    let b1 = batch_record(kind, 1, 6, &[82, 84]);
+    let mut job = JobRecord::new(key(84, kind, 6), 300);
+    job.state = JobState::Proving;
+    job.batch = Some(1);
+    commit(
+        store,
+        vec![Mutation::Batch(b1.clone()), Mutation::Job(job.clone())],
+        vec![
+            count(1),
+            Condition::Job {
+                key: job.key,
+                state: None,
+            },
+        ],
+    )
+    .await;
+    assert_eq!(store.job(&job.key).await.unwrap(), Some(job.clone()));
+    assert_eq!(
+        store.batches(kind, 0).await.unwrap(),
+        vec![b0.clone(), b1.clone()]
+    );
+    assert_eq!(store.batches(kind, 1).await.unwrap(), vec![b1.clone()]);
+    assert!(store.batches(kind, 2).await.unwrap().is_empty());
+    assert_eq!(
+        store.device_batches(kind, &Fr::from(82u64)).await.unwrap(),
+        vec![0, 1]
+    );
+    assert_eq!(
+        store.device_batches(kind, &Fr::from(84u64)).await.unwrap(),
+        vec![1]
+    );
+    assert_eq!(
+        store.device_batches(kind, &Fr::from(81u64)).await.unwrap(),
+        vec![0]
+    );
+    // Planned on the old count: refused.
+    conflict(
+        store,
+        vec![Mutation::Batch(batch_record(kind, 1, 6, &[85]))],
+        vec![count(1)],
+    )
+    .await;
+    assert_eq!(store.batch(kind, 1).await.unwrap(), Some(b1.clone()));
+    // The proof is stored: the batch is replaced, the count is the same.
+    let mut done = b0.clone();
+    done.state = JobState::Done;
+    done.proof = vec![7; 256];
+    done.finished_ms = 2000;
+    done.proving_ms = 900;
+    commit(store, vec![Mutation::Batch(done.clone())], vec![count(2)]).await;
+    assert_eq!(store.batch(kind, 0).await.unwrap(), Some(done.clone()));
+    assert_eq!(
+        store.batches(kind, 0).await.unwrap(),
+        vec![done.clone(), b1.clone()]
+    );
+    assert_eq!(
+        store.device_batches(kind, &Fr::from(82u64)).await.unwrap(),
+        vec![0, 1]
+    );
+    // The job's batch is cleared again, and set again.
+    let mut unbatched = job.clone();
+    unbatched.batch = None;
+    commit(store, vec![Mutation::Job(unbatched.clone())], vec![]).await;
+    assert_eq!(store.job(&job.key).await.unwrap(), Some(unbatched));
+    commit(store, vec![Mutation::Job(job.clone())], vec![]).await;
+    assert_eq!(store.job(&job.key).await.unwrap(), Some(job));
 }
 
 /// Polls every future to completion concurrently (no extra dependency).

@@ -32,11 +32,11 @@ pub mod model;
 use async_trait::async_trait;
 use depin_crypto::eddsa::PublicKey;
 use depin_statements::records::SignedWitnessReport;
-use depin_statements::Fr;
+use depin_statements::{Fr, StatementKind};
 
 pub use model::{
-    ChainKey, ChainState, CodecError, EpochConfig, JobRecord, JobState, StoredClaim,
-    StoredHeartbeat, StoredReceipt, StoredRecord,
+    batch_id, BatchRecord, ChainKey, ChainState, CodecError, EpochConfig, JobRecord, JobState,
+    StoredClaim, StoredHeartbeat, StoredReceipt, StoredRecord,
 };
 
 /// Why the store failed.
@@ -94,6 +94,8 @@ pub enum Mutation {
     Job(JobRecord),
     /// Store a proof (`proof.bin` bytes).
     Proof(ChainKey, Vec<u8>),
+    /// Create or update a batch (its members are indexed by device).
+    Batch(BatchRecord),
 }
 
 /// What must hold for a batch to apply: the state it was planned on.
@@ -148,6 +150,13 @@ pub enum Condition {
     LatestEpoch(Option<u32>),
     /// The epoch is not published.
     NoEpoch(u32),
+    /// The kind holds exactly `count` batches (numbered `0..count`).
+    BatchCount {
+        /// The statement.
+        kind: StatementKind,
+        /// Batches stored.
+        count: u64,
+    },
 }
 
 impl std::fmt::Display for Condition {
@@ -170,6 +179,9 @@ impl std::fmt::Display for Condition {
             Condition::ClientCount(_) => f.write_str("the client registry changed"),
             Condition::LatestEpoch(_) => f.write_str("an epoch was published"),
             Condition::NoEpoch(e) => write!(f, "epoch {e} was published"),
+            Condition::BatchCount { kind, .. } => {
+                write!(f, "a {} batch was formed", kind.as_str())
+            }
         }
     }
 }
@@ -252,6 +264,22 @@ pub trait Store: Send + Sync + 'static {
     async fn unfinished_jobs(&self) -> Result<Vec<JobRecord>, StoreError>;
     /// A job's proof (`proof.bin` bytes).
     async fn proof(&self, key: &ChainKey) -> Result<Option<Vec<u8>>, StoreError>;
+    /// A kind's batch.
+    async fn batch(
+        &self,
+        kind: StatementKind,
+        sequence: u64,
+    ) -> Result<Option<BatchRecord>, StoreError>;
+    /// A kind's batches from `from` on, in sequence order.
+    async fn batches(&self, kind: StatementKind, from: u64)
+        -> Result<Vec<BatchRecord>, StoreError>;
+    /// The sequence numbers of the kind's batches that hold `device`, in
+    /// order.
+    async fn device_batches(
+        &self,
+        kind: StatementKind,
+        device: &Fr,
+    ) -> Result<Vec<u64>, StoreError>;
     /// Applies `batch` atomically if every condition holds, and returns once
     /// it is durable. [`StoreError::Conflict`] names the first condition
     /// that did not hold (nothing was written).

@@ -3,6 +3,7 @@
 //! is its own business; [`ChainKey::to_bytes`] is the one encoding fixed
 //! here, because it also seeds a job's proof randomness.
 
+use depin_batch::header::BatchHeader;
 use depin_crypto::eddsa::{PublicKey, Signature};
 use depin_crypto::field::{fr_from_le_bytes, fr_to_le_bytes};
 use depin_statements::records::{CoverageClaim, Heartbeat, SessionReceipt};
@@ -287,6 +288,9 @@ pub struct JobRecord {
     pub proving_ms: u64,
     /// Attempts started.
     pub attempts: u32,
+    /// The batch that proves the job (the kind's batch sequence number),
+    /// when the node proves the kind in batches.
+    pub batch: Option<u64>,
 }
 
 impl JobRecord {
@@ -302,8 +306,56 @@ impl JobRecord {
             finished_ms: 0,
             proving_ms: 0,
             attempts: 0,
+            batch: None,
         }
     }
+}
+
+/// A batch of device-epochs of one kind and one epoch, proven together
+/// (`docs/batches.md`). A kind's batches are numbered from 0 and chain:
+/// batch `n + 1` starts from the rewards tree batch `n` ends with, so
+/// replaying their public data in order rebuilds the tree.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BatchRecord {
+    /// The statement.
+    pub kind: StatementKind,
+    /// The kind's batch number (0, 1, ...).
+    pub sequence: u64,
+    /// Positions (the batch key's size).
+    pub batch_size: u32,
+    /// The epoch-wide values and the tree commitments before and after.
+    pub header: BatchHeader,
+    /// The public data (`depin_batch::PublicData::encode`).
+    pub public_data: Vec<u8>,
+    /// The jobs the batch proves, in position order.
+    pub members: Vec<ChainKey>,
+    /// [`JobState::Proving`] until the proof is stored ([`JobState::Done`]),
+    /// or [`JobState::Failed`].
+    pub state: JobState,
+    /// Why it failed.
+    pub failure: String,
+    /// The proof (`BatchProof` bytes) once done; empty before.
+    pub proof: Vec<u8>,
+    /// Creation time (ms since the Unix epoch).
+    pub created_ms: u64,
+    /// Completion time.
+    pub finished_ms: u64,
+    /// Proving time.
+    pub proving_ms: u64,
+    /// Attempts started.
+    pub attempts: u32,
+}
+
+impl BatchRecord {
+    /// The batch id: `<kind>-batch-<sequence>`.
+    pub fn batch_id(&self) -> String {
+        batch_id(self.kind, self.sequence)
+    }
+}
+
+/// The id of a kind's batch: `<kind>-batch-<sequence>`.
+pub fn batch_id(kind: StatementKind, sequence: u64) -> String {
+    format!("{}-batch-{sequence}", kind.as_str())
 }
 
 /// Milliseconds since the Unix epoch.

@@ -1,0 +1,726 @@
+//! Epoch batches at the service (`docs/batches.md`): with `batch_size = B`
+//! a statement's device-epochs are proven `B` at a time, one proof per
+//! batch updating the statement's tree of cumulative rewards.
+//!
+//! `ProveEpoch` stores the job (QUEUED) as without batches; the kind's
+//! batcher groups the waiting jobs by epoch and forms a batch when `B`
+//! wait or when the oldest has waited `batch_deadline_s`. Forming loads
+//! each device's epoch, evaluates it with the native reference (a job the
+//! reference refuses fails on its own) and credits the batch's devices to
+//! the tree natively, then stores in one write, conditioned on the kind
+//! holding exactly the batches it was planned on and on every job still
+//! being QUEUED: the batch (PROVING, with its header and public data) and
+//! its jobs (PROVING, naming the batch). A kind's batches chain from 0 on:
+//! batch `n + 1` starts from the tree batch `n` ends with, which is what
+//! the contract applies them in order on.
+//!
+//! Proving follows, batch by batch; the proof is verified before it is
+//! stored (batch DONE, its jobs DONE, in one write). The randomness is
+//! derived from the node's secret and the batch, so a batch proven again
+//! after a crash gives the same proof.
+//!
+//! At start the kind's tree is rebuilt by replaying the stored batches'
+//! public data (`RewardsTree::apply`, each checked against its stored
+//! commitment), the batches left PROVING are formed again from their
+//! jobs (the same header and public data, or the batch fails) and proven,
+//! and the jobs left QUEUED are queued again. Nothing acknowledged is lost
+//! at any moment: a job is QUEUED, or in a stored batch.
+
+use std::collections::{BTreeMap, HashMap};
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use depin_batch::{PublicData, RewardsTree, WithdrawalProof, TREE_DEPTH};
+use depin_groth16::batch::{BatchKeys, BatchProof, BatchProver, BatchProverError, EpochBatch};
+use depin_statements::StatementKind;
+use depin_store::model::now_ms;
+use depin_store::{
+    batch_id, BatchRecord, ChainKey, Condition, JobRecord, JobState, Mutation, Store, StoreError,
+    WriteBatch,
+};
+use rand_chacha::rand_core::SeedableRng;
+use rand_chacha::ChaCha20Rng;
+use tokio::sync::{broadcast, mpsc, watch};
+
+use super::error::{Result, ServiceError};
+use super::prove::{load_epoch, Registries};
+
+/// Where a node's batch keys live: `<keys_dir>/batches/<kind>-<B>.pk`.
+pub fn batch_key_path(keys_dir: &std::path::Path, kind: StatementKind, size: usize) -> PathBuf {
+    // Beside, not inside, the statements' key directories: those appear
+    // whole, made or copied in one step.
+    keys_dir
+        .join("batches")
+        .join(format!("{}-{size}.pk", kind.as_str()))
+}
+
+/// What the batcher needs from the node.
+#[derive(Debug, Clone)]
+pub struct BatchConfig {
+    /// Positions per batch.
+    pub batch_size: usize,
+    /// How long the oldest waiting device-epoch waits for a full batch.
+    pub deadline: Duration,
+    /// The key directory (`<keys_dir>/batches/<kind>-<B>.pk`).
+    pub keys_dir: PathBuf,
+    /// Make development batch keys from this seed where missing.
+    pub dev_seed: Option<u64>,
+    /// Jobs waiting per statement, at most.
+    pub capacity: usize,
+}
+
+/// The batchers of a node's statements.
+pub struct Batcher {
+    store: Arc<dyn Store>,
+    registries: Arc<Registries>,
+    secret: [u8; 32],
+    config: BatchConfig,
+    queues: HashMap<StatementKind, mpsc::Sender<ChainKey>>,
+    receivers: std::sync::Mutex<HashMap<StatementKind, mpsc::Receiver<ChainKey>>>,
+    job_updates: broadcast::Sender<JobRecord>,
+    updates: broadcast::Sender<BatchRecord>,
+    stop: watch::Sender<bool>,
+    /// One key is loaded or made at a time (a development setup takes
+    /// gigabytes).
+    setup: Arc<std::sync::Mutex<()>>,
+}
+
+impl std::fmt::Debug for Batcher {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Batcher")
+            .field("config", &self.config)
+            .finish_non_exhaustive()
+    }
+}
+
+/// A batch formed and stored, waiting for its proof.
+struct Formed {
+    record: BatchRecord,
+    batch: EpochBatch,
+}
+
+impl Batcher {
+    /// The batchers of `kinds`; job changes are announced on `job_updates`
+    /// (the job system's channel, which `WatchJob` follows).
+    pub fn new(
+        store: Arc<dyn Store>,
+        registries: Arc<Registries>,
+        secret: [u8; 32],
+        config: BatchConfig,
+        kinds: &[StatementKind],
+        job_updates: broadcast::Sender<JobRecord>,
+    ) -> Arc<Self> {
+        let mut queues = HashMap::new();
+        let mut receivers = HashMap::new();
+        for &k in kinds {
+            let (tx, rx) = mpsc::channel(config.capacity.max(1));
+            queues.insert(k, tx);
+            receivers.insert(k, rx);
+        }
+        let (updates, _) = broadcast::channel(256);
+        let (stop, _) = watch::channel(false);
+        Arc::new(Batcher {
+            store,
+            registries,
+            secret,
+            config,
+            queues,
+            receivers: std::sync::Mutex::new(receivers),
+            job_updates,
+            updates,
+            stop,
+            setup: Arc::new(std::sync::Mutex::new(())),
+        })
+    }
+
+    /// Positions per batch.
+    pub fn batch_size(&self) -> usize {
+        self.config.batch_size
+    }
+
+    /// Reserves a place in `kind`'s queue (RESOURCE_EXHAUSTED when full).
+    pub fn reserve(&self, kind: StatementKind) -> Result<mpsc::OwnedPermit<ChainKey>> {
+        let q = self.queues.get(&kind).ok_or_else(|| {
+            ServiceError::FailedPrecondition(format!(
+                "this node does not prove the {} statement",
+                kind.as_str()
+            ))
+        })?;
+        q.clone()
+            .try_reserve_owned()
+            .map_err(|_| ServiceError::QueueFull(self.config.capacity))
+    }
+
+    /// Starts one batcher per statement, `queued` (jobs left QUEUED) waiting
+    /// first; returns their tasks.
+    pub fn start(self: &Arc<Self>, queued: Vec<ChainKey>) -> Vec<tokio::task::JoinHandle<()>> {
+        let receivers = match self.receivers.lock() {
+            Ok(mut r) => std::mem::take(&mut *r),
+            Err(_) => return Vec::new(),
+        };
+        receivers
+            .into_iter()
+            .map(|(kind, rx)| {
+                let this = self.clone();
+                let resumed = queued.iter().filter(|k| k.kind == kind).copied().collect();
+                tokio::spawn(async move { this.run(kind, rx, resumed).await })
+            })
+            .collect()
+    }
+
+    /// Stops forming and proving batches (a batch being proven is left
+    /// PROVING for the next start).
+    pub fn stop(&self) {
+        let _ = self.stop.send(true);
+    }
+
+    /// Subscribes to batch changes.
+    pub fn subscribe(&self) -> broadcast::Receiver<BatchRecord> {
+        self.updates.subscribe()
+    }
+
+    /// A stored batch.
+    pub async fn get(&self, kind: StatementKind, sequence: u64) -> Result<BatchRecord> {
+        self.store
+            .batch(kind, sequence)
+            .await?
+            .ok_or_else(|| ServiceError::UnknownBatch(batch_id(kind, sequence)))
+    }
+
+    /// A device's withdrawal: its branch in the latest proven batch of
+    /// `kind` that holds it.
+    pub async fn withdrawal(
+        &self,
+        kind: StatementKind,
+        device: &depin_statements::Fr,
+    ) -> Result<(BatchRecord, WithdrawalProof)> {
+        let sequences = self.store.device_batches(kind, device).await?;
+        for seq in sequences.into_iter().rev() {
+            let Some(b) = self.store.batch(kind, seq).await? else {
+                continue;
+            };
+            if b.state != JobState::Done {
+                continue;
+            }
+            let data = PublicData::decode(b.batch_size as usize, &b.public_data)
+                .map_err(|e| ServiceError::Internal(format!("stored batch {seq}: {e}")))?;
+            let position = data
+                .devices()
+                .iter()
+                .position(|e| e.device_id == *device)
+                .ok_or_else(|| {
+                    ServiceError::Internal(format!(
+                        "stored batch {} is indexed under a device it does not hold",
+                        b.batch_id()
+                    ))
+                })?;
+            let proof = data.withdrawal_proof(position).ok_or_else(|| {
+                ServiceError::Internal(format!("no withdrawal branch in {}", b.batch_id()))
+            })?;
+            return Ok((b, proof));
+        }
+        Err(ServiceError::NoWithdrawal(kind.as_str()))
+    }
+
+    fn stopped(&self) -> bool {
+        *self.stop.borrow()
+    }
+
+    /// One statement's batcher: keys, the tree from the stored batches,
+    /// unproven batches, then batches formed from the queue.
+    async fn run(
+        self: Arc<Self>,
+        kind: StatementKind,
+        mut rx: mpsc::Receiver<ChainKey>,
+        resumed: Vec<ChainKey>,
+    ) {
+        let prover = match self.load_keys(kind).await {
+            Ok(p) => p,
+            Err(e) => {
+                tracing::error!(statement = kind.as_str(), error = %e, "batch keys unavailable");
+                let why = format!("the {} batch keys are unavailable: {e}", kind.as_str());
+                self.refuse_all(rx, resumed, &why).await;
+                return;
+            }
+        };
+        let (mut tree, mut next, unproven) = match self.replay(kind).await {
+            Ok(t) => t,
+            Err(e) => {
+                tracing::error!(statement = kind.as_str(), error = %e, "cannot rebuild the rewards tree");
+                let why = format!("the {} rewards tree cannot be rebuilt: {e}", kind.as_str());
+                self.refuse_all(rx, resumed, &why).await;
+                return;
+            }
+        };
+        tracing::info!(
+            statement = kind.as_str(),
+            batches = next,
+            devices = tree.size().saturating_sub(1),
+            "rewards tree rebuilt"
+        );
+        let (to_prove, mut proving) = mpsc::channel::<Formed>(2);
+        let proofs = {
+            let this = self.clone();
+            let prover = prover.clone();
+            tokio::spawn(async move {
+                while let Some(f) = proving.recv().await {
+                    if this.stopped() {
+                        break;
+                    }
+                    if let Err(e) = this.prove(&prover, f).await {
+                        tracing::error!(error = %e, "storing a batch failed");
+                    }
+                }
+            })
+        };
+        for (before, record) in unproven {
+            match self.reform(&before, &record).await {
+                Ok(batch) => {
+                    if to_prove.send(Formed { record, batch }).await.is_err() {
+                        return;
+                    }
+                }
+                Err(why) => self.fail_batch(record, &why).await,
+            }
+        }
+        let mut waiting: BTreeMap<u32, Vec<(ChainKey, Instant)>> = BTreeMap::new();
+        let started = Instant::now();
+        for k in resumed {
+            waiting.entry(k.epoch).or_default().push((k, started));
+        }
+        let mut stop = self.stop.subscribe();
+        loop {
+            let due = waiting
+                .values()
+                .filter_map(|v| v.first().map(|(_, t)| *t + self.config.deadline))
+                .min();
+            let sleep = async {
+                match due {
+                    Some(d) => tokio::time::sleep_until(d.into()).await,
+                    None => std::future::pending().await,
+                }
+            };
+            tokio::select! {
+                k = rx.recv() => match k {
+                    Some(k) => waiting.entry(k.epoch).or_default().push((k, Instant::now())),
+                    None => break,
+                },
+                () = sleep => {}
+                _ = stop.changed() => break,
+            }
+            let now = Instant::now();
+            let epochs: Vec<u32> = waiting.keys().copied().collect();
+            for epoch in epochs {
+                while let Some(group) = waiting.get_mut(&epoch) {
+                    let full = group.len() >= self.config.batch_size;
+                    let late = group
+                        .first()
+                        .is_some_and(|(_, t)| *t + self.config.deadline <= now);
+                    if !(full || late) {
+                        break;
+                    }
+                    let n = group.len().min(self.config.batch_size);
+                    let keys: Vec<ChainKey> = group.drain(..n).map(|(k, _)| k).collect();
+                    if group.is_empty() {
+                        waiting.remove(&epoch);
+                    }
+                    match self.form(kind, &mut tree, &mut next, keys).await {
+                        Ok(Some(f)) => {
+                            if to_prove.send(f).await.is_err() {
+                                return;
+                            }
+                        }
+                        Ok(None) => {}
+                        Err(e) => {
+                            tracing::error!(error = %e, "forming a batch failed");
+                        }
+                    }
+                }
+            }
+        }
+        drop(to_prove);
+        let _ = proofs.await;
+    }
+
+    /// Loads (or makes, with development keys) the kind's batch prover.
+    async fn load_keys(
+        &self,
+        kind: StatementKind,
+    ) -> std::result::Result<Arc<BatchProver>, String> {
+        let path = batch_key_path(&self.config.keys_dir, kind, self.config.batch_size);
+        let size = self.config.batch_size;
+        let dev_seed = self.config.dev_seed;
+        let setup = self.setup.clone();
+        tokio::task::spawn_blocking(move || {
+            let _one_at_a_time = setup.lock().map_err(|_| "key loader lock poisoned")?;
+            let started = Instant::now();
+            let keys = match BatchKeys::read(&path, kind, size, true) {
+                Ok(k) => k,
+                Err(BatchProverError::Io { source, .. })
+                    if source.kind() == std::io::ErrorKind::NotFound =>
+                {
+                    let Some(seed) = dev_seed else {
+                        return Err(format!("{} does not exist", path.display()));
+                    };
+                    tracing::warn!(
+                        statement = kind.as_str(),
+                        path = %path.display(),
+                        "no batch keys: making INSECURE development keys (dev_keys = true)"
+                    );
+                    let k = BatchKeys::dev_setup(kind, size, seed).map_err(|e| e.to_string())?;
+                    if let Some(d) = path.parent() {
+                        depin_durable::create_private_dir_all(d)
+                            .map_err(|e| format!("{}: {e}", d.display()))?;
+                    }
+                    k.write(&path).map_err(|e| e.to_string())?;
+                    k
+                }
+                Err(e) => return Err(e.to_string()),
+            };
+            let prover = BatchProver::new(keys).map_err(|e| e.to_string())?;
+            tracing::info!(
+                statement = kind.as_str(),
+                batch_size = size,
+                constraints = prover.num_constraints(),
+                seconds = started.elapsed().as_secs_f64(),
+                "batch keys ready"
+            );
+            Ok(Arc::new(prover))
+        })
+        .await
+        .map_err(|e| format!("key loading task: {e}"))?
+    }
+
+    /// The kind's tree after its stored batches, the next sequence number,
+    /// and the batches still PROVING with the tree before each.
+    async fn replay(
+        &self,
+        kind: StatementKind,
+    ) -> std::result::Result<(RewardsTree, u64, Vec<(RewardsTree, BatchRecord)>), String> {
+        let mut tree = RewardsTree::new(TREE_DEPTH).map_err(|e| e.to_string())?;
+        let stored = self
+            .store
+            .batches(kind, 0)
+            .await
+            .map_err(|e| e.to_string())?;
+        let mut unproven = Vec::new();
+        let mut next = 0u64;
+        for b in stored {
+            if b.sequence != next {
+                return Err(format!("batch {} is missing", batch_id(kind, next)));
+            }
+            let before = (b.state == JobState::Proving).then(|| tree.clone());
+            let data = PublicData::decode(b.batch_size as usize, &b.public_data)
+                .map_err(|e| format!("{}: {e}", b.batch_id()))?;
+            if tree.commitment() != b.header.old_commitment {
+                return Err(format!("{} does not start from the tree", b.batch_id()));
+            }
+            tree.apply(b.header.epoch, &data)
+                .map_err(|e| format!("{}: {e}", b.batch_id()))?;
+            if tree.commitment() != b.header.new_commitment {
+                return Err(format!("{} does not end at its commitment", b.batch_id()));
+            }
+            if let Some(before) = before {
+                unproven.push((before, b));
+            }
+            next += 1;
+        }
+        Ok((tree, next, unproven))
+    }
+
+    /// Forms `record`'s batch again from its jobs on `before`: the same
+    /// header and public data, or the reason it cannot be.
+    async fn reform(
+        &self,
+        before: &RewardsTree,
+        record: &BatchRecord,
+    ) -> std::result::Result<EpochBatch, String> {
+        let mut epochs = Vec::with_capacity(record.members.len());
+        for key in &record.members {
+            epochs.push(
+                load_epoch(self.store.as_ref(), &self.registries, key)
+                    .await
+                    .map_err(|e| format!("{}: {e}", key.job_id()))?,
+            );
+        }
+        let before = before.clone();
+        let size = record.batch_size as usize;
+        let batch = tokio::task::spawn_blocking(move || EpochBatch::form(&before, size, &epochs))
+            .await
+            .map_err(|e| e.to_string())?
+            .map_err(|e| e.to_string())?;
+        if *batch.header() != record.header || batch.public_data().encode() != record.public_data {
+            return Err("its jobs no longer form the stored batch".into());
+        }
+        Ok(batch)
+    }
+
+    /// Forms, stores and returns a batch of `keys` (one epoch) on `tree`;
+    /// `None` when none of them is left to batch.
+    async fn form(
+        &self,
+        kind: StatementKind,
+        tree: &mut RewardsTree,
+        next: &mut u64,
+        keys: Vec<ChainKey>,
+    ) -> Result<Option<Formed>> {
+        let mut jobs = Vec::with_capacity(keys.len());
+        let mut epochs = Vec::with_capacity(keys.len());
+        for key in keys {
+            let Some(mut job) = self.store.job(&key).await? else {
+                continue;
+            };
+            if job.state != JobState::Queued || job.batch.is_some() {
+                continue;
+            }
+            let loaded = match load_epoch(self.store.as_ref(), &self.registries, &key).await {
+                Ok(e) => e.evaluate().map(|ev| (e, ev)).map_err(|e| e.to_string()),
+                Err(e) => Err(e.to_string()),
+            };
+            match loaded {
+                Ok((epoch, evaluation)) => {
+                    job.reward = evaluation.reward;
+                    job.verdicts = evaluation.verdicts;
+                    jobs.push(job);
+                    epochs.push(epoch);
+                }
+                Err(why) => self.fail_job(job, &why).await?,
+            }
+        }
+        let batch = loop {
+            if jobs.is_empty() {
+                return Ok(None);
+            }
+            let t = tree.clone();
+            let size = self.config.batch_size;
+            let e = epochs.clone();
+            let formed = tokio::task::spawn_blocking(move || EpochBatch::form(&t, size, &e))
+                .await
+                .map_err(|e| ServiceError::Internal(format!("forming task: {e}")))?;
+            match formed {
+                Ok(b) => break b,
+                // One position refused (its circuit, or the tree: an epoch
+                // already credited): that job fails, the others are batched.
+                Err(
+                    ref e @ (BatchProverError::Statement { position, .. }
+                    | BatchProverError::Form {
+                        source: depin_batch_r1cs::BatchError::Tree { position, .. },
+                        ..
+                    }),
+                ) if position < jobs.len() => {
+                    let why = e.to_string();
+                    epochs.remove(position);
+                    let job = jobs.remove(position);
+                    self.fail_job(job, &why).await?;
+                }
+                Err(e) => {
+                    let why = e.to_string();
+                    for job in jobs {
+                        self.fail_job(job, &why).await?;
+                    }
+                    return Ok(None);
+                }
+            }
+        };
+        let sequence = *next;
+        let record = BatchRecord {
+            kind,
+            sequence,
+            batch_size: self.config.batch_size as u32,
+            header: *batch.header(),
+            public_data: batch.public_data().encode(),
+            members: jobs.iter().map(|j| j.key).collect(),
+            state: JobState::Proving,
+            failure: String::new(),
+            proof: Vec::new(),
+            created_ms: now_ms(),
+            finished_ms: 0,
+            proving_ms: 0,
+            attempts: 0,
+        };
+        let mut w = WriteBatch::default();
+        w.require(Condition::BatchCount {
+            kind,
+            count: sequence,
+        });
+        w.push(Mutation::Batch(record.clone()));
+        for job in &mut jobs {
+            w.require(Condition::Job {
+                key: job.key,
+                state: Some(JobState::Queued),
+            });
+            job.state = JobState::Proving;
+            job.batch = Some(sequence);
+            w.push(Mutation::Job(job.clone()));
+        }
+        match self.store.commit(w).await {
+            Ok(()) => {}
+            Err(StoreError::Conflict(c)) => {
+                // Another writer formed a batch of the kind or changed a
+                // job: nothing was stored; the jobs stay QUEUED and are
+                // picked up at the next start.
+                return Err(ServiceError::Contended(format!(
+                    "{} ({c})",
+                    record.batch_id()
+                )));
+            }
+            Err(e) => return Err(e.into()),
+        }
+        *tree = batch.tree().clone();
+        *next += 1;
+        tracing::info!(
+            batch = %record.batch_id(),
+            epoch = record.header.epoch,
+            devices = record.members.len(),
+            "batch formed"
+        );
+        let _ = self.updates.send(record.clone());
+        for job in jobs {
+            let _ = self.job_updates.send(job);
+        }
+        Ok(Some(Formed { record, batch }))
+    }
+
+    /// Proves a formed batch and stores the proof with its jobs DONE (or
+    /// the batch and its jobs FAILED).
+    async fn prove(&self, prover: &Arc<BatchProver>, formed: Formed) -> Result<()> {
+        let Formed { mut record, batch } = formed;
+        record.attempts += 1;
+        self.save_batch(&record, &[]).await?;
+        let started = Instant::now();
+        let mut rng = batch_rng(&self.secret, &record);
+        let p = prover.clone();
+        let result = tokio::task::spawn_blocking(move || {
+            let proof = p.prove_epochs(batch, &mut rng)?;
+            if !p.verify(&proof)? {
+                return Err(BatchProverError::Encoding(
+                    "the batch proof does not verify".into(),
+                ));
+            }
+            Ok::<BatchProof, BatchProverError>(proof)
+        })
+        .await
+        .map_err(|e| ServiceError::Internal(format!("proving task: {e}")))?;
+        let elapsed = started.elapsed();
+        match result {
+            Ok(proof) => {
+                record.state = JobState::Done;
+                record.proof = proof.to_bytes();
+                record.proving_ms = elapsed.as_millis() as u64;
+                record.finished_ms = now_ms();
+                let mut jobs = Vec::with_capacity(record.members.len());
+                for key in &record.members {
+                    if let Some(mut j) = self.store.job(key).await? {
+                        j.state = JobState::Done;
+                        j.proving_ms = record.proving_ms;
+                        j.finished_ms = record.finished_ms;
+                        jobs.push(j);
+                    }
+                }
+                self.save_batch(&record, &jobs).await?;
+                tracing::info!(
+                    batch = %record.batch_id(),
+                    seconds = elapsed.as_secs_f64(),
+                    "batch proof stored"
+                );
+            }
+            Err(e) => self.fail_batch(record, &e.to_string()).await,
+        }
+        Ok(())
+    }
+
+    /// Stores `record` with `jobs` in one write and announces them.
+    async fn save_batch(&self, record: &BatchRecord, jobs: &[JobRecord]) -> Result<()> {
+        let mut w = WriteBatch::default();
+        w.push(Mutation::Batch(record.clone()));
+        for j in jobs {
+            w.push(Mutation::Job(j.clone()));
+        }
+        self.store.commit(w).await?;
+        let _ = self.updates.send(record.clone());
+        for j in jobs {
+            let _ = self.job_updates.send(j.clone());
+        }
+        Ok(())
+    }
+
+    /// Marks a batch and its jobs FAILED. The tree keeps its credits (the
+    /// batches after it chain on them): a failed batch is a fault for the
+    /// operator, since the contract cannot apply the ones after it.
+    async fn fail_batch(&self, mut record: BatchRecord, why: &str) {
+        tracing::error!(batch = %record.batch_id(), error = %why, "batch failed");
+        record.state = JobState::Failed;
+        record.failure = why.to_string();
+        record.finished_ms = now_ms();
+        let mut jobs = Vec::new();
+        for key in &record.members {
+            if let Ok(Some(mut j)) = self.store.job(key).await {
+                j.state = JobState::Failed;
+                j.failure = format!("batch {} failed: {why}", record.batch_id());
+                j.finished_ms = record.finished_ms;
+                jobs.push(j);
+            }
+        }
+        if let Err(e) = self.save_batch(&record, &jobs).await {
+            tracing::error!(batch = %record.batch_id(), error = %e, "storing a failed batch");
+        }
+    }
+
+    /// Marks a job FAILED.
+    async fn fail_job(&self, mut job: JobRecord, why: &str) -> Result<()> {
+        tracing::warn!(job = %job.key.job_id(), error = %why, "job failed");
+        job.state = JobState::Failed;
+        job.failure = why.to_string();
+        job.finished_ms = now_ms();
+        let mut w = WriteBatch::default();
+        w.push(Mutation::Job(job.clone()));
+        self.store.commit(w).await?;
+        let _ = self.job_updates.send(job);
+        Ok(())
+    }
+
+    /// Fails every job of a kind whose batches cannot run, now and as they
+    /// come, until the node stops.
+    async fn refuse_all(
+        &self,
+        mut rx: mpsc::Receiver<ChainKey>,
+        resumed: Vec<ChainKey>,
+        why: &str,
+    ) {
+        let mut stop = self.stop.subscribe();
+        let mut pending = resumed;
+        loop {
+            for key in pending.drain(..) {
+                if let Ok(Some(job)) = self.store.job(&key).await {
+                    if job.state == JobState::Queued {
+                        let _ = self.fail_job(job, why).await;
+                    }
+                }
+            }
+            tokio::select! {
+                k = rx.recv() => match k {
+                    Some(k) => pending.push(k),
+                    None => return,
+                },
+                _ = stop.changed() => return,
+            }
+        }
+    }
+}
+
+/// The proving randomness of a batch: ChaCha20 seeded with
+/// `keccak256(secret || kind || sequence || digest input)`.
+fn batch_rng(secret: &[u8; 32], record: &BatchRecord) -> ChaCha20Rng {
+    use tiny_keccak::{Hasher, Keccak};
+    let mut k = Keccak::v256();
+    k.update(b"depin.prover.batch-rng.v1");
+    k.update(secret);
+    k.update(&[record.kind.code()]);
+    k.update(&record.sequence.to_be_bytes());
+    k.update(&record.header.encode());
+    k.update(&record.public_data);
+    let mut seed = [0u8; 32];
+    k.finalize(&mut seed);
+    ChaCha20Rng::from_seed(seed)
+}
