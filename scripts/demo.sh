@@ -9,12 +9,42 @@
 #   scripts/demo.sh                       # 30 devices, a fifth of them cheaters
 #   scripts/demo.sh --devices 60 --slots 48
 #   scripts/demo.sh --prover http://10.0.0.5:50051 --operator-token T --rpc http://10.0.0.6:8545
+#   scripts/demo.sh --cluster 3           # the same fleet through HAProxy to 3 nodes on PostgreSQL
 #   scripts/demo.sh --help
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$root"
+
+# --cluster N: a cluster of N nodes (scripts/cluster.sh, stopped at exit)
+# instead of the in-process prover.
+cluster=""
+args=()
+while [ $# -gt 0 ]; do
+    case "$1" in
+        --cluster) cluster="${2:?--cluster needs a number of nodes}"; shift 2 ;;
+        --cluster=*) cluster="${1#--cluster=}"; shift ;;
+        *) args+=("$1"); shift ;;
+    esac
+done
+
 "$root/scripts/setup.sh"
 echo "[demo] building the contracts"
 "$root/scripts/forge.sh" build --quiet
 echo "[demo] building the prover and the demo (release)"
-exec cargo run --locked --release -q -p depin-demo -- --repo "$root" "$@"
+cargo build --locked --release -q -p depin-demo -p depin-prover
+
+if [ -n "$cluster" ]; then
+    dir="$root/target/cluster-demo"
+    trap '"$root/scripts/cluster.sh" down --dir "$dir" >/dev/null' EXIT
+    # A fresh database and nodes each run; the keys are kept.
+    "$root/scripts/cluster.sh" down --dir "$dir" >/dev/null
+    rm -rf "$dir/pg" "$dir"/node*
+    # The golden development keys, so that the committed verifiers check
+    # the cluster's proofs.
+    DEV_SEED=$((0x646570696e2d7631)) "$root/scripts/cluster.sh" up --nodes "$cluster" --dir "$dir" --port 50160 >/dev/null
+    # shellcheck disable=SC1091
+    . "$dir/env"
+    echo "[demo] cluster of $cluster nodes behind $LB_ENDPOINT (PostgreSQL $DATABASE_URL)"
+    args+=(--prover "$LB_ENDPOINT" --operator-token "$OPERATOR_TOKEN")
+fi
+"$root/target/release/depin-demo" --repo "$root" ${args[@]+"${args[@]}"}

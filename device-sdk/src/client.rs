@@ -322,13 +322,16 @@ pub struct ProverClient {
 }
 
 macro_rules! with_retries {
-    ($self:ident, $req:ident, $call:ident) => {{
+    ($self:ident, $req:ident, $call:ident) => {
+        with_retries!($self.inner, $req, $call)
+    };
+    ($self:ident . $client:ident, $req:ident, $call:ident) => {{
         let mut backoff = $self.cfg.backoff;
         let mut attempt = 0;
         loop {
             let mut r = tonic::Request::new($req.clone());
             r.set_timeout($self.cfg.timeout);
-            match $self.inner.$call(r).await {
+            match $self.$client.$call(r).await {
                 Ok(resp) => break Ok(resp.into_inner()),
                 Err(s) if attempt < $self.cfg.retries && retryable(&s) => {
                     attempt += 1;
@@ -582,7 +585,7 @@ type OperatorProver = pb::prover_client::ProverClient<
 pub struct OperatorClient {
     inner: OperatorInner,
     prover: OperatorProver,
-    timeout: Duration,
+    cfg: ClientConfig,
 }
 
 impl OperatorClient {
@@ -603,25 +606,24 @@ impl OperatorClient {
                 bearer.clone(),
             ),
             prover: pb::prover_client::ProverClient::with_interceptor(ch, bearer),
-            timeout: cfg.timeout,
+            cfg,
         })
     }
 
-    fn req<T>(&self, m: T) -> tonic::Request<T> {
-        let mut r = tonic::Request::new(m);
-        r.set_timeout(self.timeout);
-        r
-    }
+    // Every operator call is idempotent (a device or client registered
+    // again is answered `created = false`, an epoch published again with
+    // the same values is accepted, a job asked for again is returned), so
+    // each is retried like the prover client's.
 
     /// Registers a device; returns its id.
     pub async fn register_device(
         &mut self,
         key: &PublicKey,
     ) -> Result<pb::RegisterDeviceResponse, ClientError> {
-        let r = self.req(pb::RegisterDeviceRequest {
+        let req = pb::RegisterDeviceRequest {
             public_key: Some(point(&key.0)),
-        });
-        Ok(self.inner.register_device(r).await?.into_inner())
+        };
+        with_retries!(self.inner, req, register_device)
     }
 
     /// Registers a bandwidth client.
@@ -629,10 +631,10 @@ impl OperatorClient {
         &mut self,
         key: &PublicKey,
     ) -> Result<pb::RegisterClientResponse, ClientError> {
-        let r = self.req(pb::RegisterClientRequest {
+        let req = pb::RegisterClientRequest {
             public_key: Some(point(&key.0)),
-        });
-        Ok(self.inner.register_client(r).await?.into_inner())
+        };
+        with_retries!(self.inner, req, register_client)
     }
 
     /// Publishes an epoch's beacon and policies.
@@ -640,8 +642,7 @@ impl OperatorClient {
         &mut self,
         req: pb::PublishEpochRequest,
     ) -> Result<pb::PublishEpochResponse, ClientError> {
-        let r = self.req(req);
-        Ok(self.inner.publish_epoch(r).await?.into_inner())
+        with_retries!(self.inner, req, publish_epoch)
     }
 
     /// Queues the proof of a device's epoch as the operator (token): taken
@@ -652,8 +653,8 @@ impl OperatorClient {
         kind: pb::StatementKind,
         epoch: u32,
     ) -> Result<pb::ProveEpochResponse, ClientError> {
-        let r = self.req(unsigned_prove_request(device_id, kind, epoch));
-        Ok(self.prover.prove_epoch(r).await?.into_inner())
+        let req = unsigned_prove_request(device_id, kind, epoch);
+        with_retries!(self.prover, req, prove_epoch)
     }
 }
 

@@ -222,6 +222,12 @@ enum Command {
         #[command(subcommand)]
         command: ceremony::ZkeyCommand,
     },
+    /// Configuration of what runs around a cluster of nodes
+    /// (docs/cluster.md).
+    ClusterConfig {
+        #[command(subcommand)]
+        command: ClusterConfigCommand,
+    },
     /// Run the gRPC prover service (docs/service.md) until SIGTERM or
     /// Ctrl-C. Settings: defaults, then the config file, then
     /// DEPIN_PROVER_* environment variables, then --listen.
@@ -237,6 +243,34 @@ enum Command {
         /// (`allow_insecure = true`; logged as a warning every few minutes).
         #[arg(long)]
         allow_insecure: bool,
+    },
+}
+
+/// What `cluster-config` writes.
+#[derive(Debug, Subcommand)]
+enum ClusterConfigCommand {
+    /// HAProxy's configuration: gRPC over HTTP/2 to every node, each
+    /// checked with `grpc.health.v1.Health/Check` (a node that drains, is
+    /// frozen or dead leaves the pool in about a second).
+    Haproxy {
+        /// Where HAProxy listens for gRPC.
+        #[arg(long)]
+        listen: std::net::SocketAddr,
+        /// A node's gRPC address (repeat for every node).
+        #[arg(long = "node", required = true)]
+        nodes: Vec<std::net::SocketAddr>,
+        /// HAProxy's statistics socket (`show servers state`).
+        #[arg(long)]
+        stats_socket: Option<PathBuf>,
+        /// Milliseconds between two checks of a node.
+        #[arg(long, default_value_t = 300)]
+        check_interval_ms: u32,
+        /// Milliseconds a check waits for its answer.
+        #[arg(long, default_value_t = 500)]
+        check_timeout_ms: u32,
+        /// Write the configuration here instead of printing it.
+        #[arg(long)]
+        out: Option<PathBuf>,
     },
 }
 
@@ -268,6 +302,32 @@ fn render(e: &anyhow::Error) -> String {
     msg
 }
 
+/// `cluster-config`: writes or prints the configuration asked for.
+fn cluster_config(command: ClusterConfigCommand) -> anyhow::Result<ExitCode> {
+    let ClusterConfigCommand::Haproxy {
+        listen,
+        nodes,
+        stats_socket,
+        check_interval_ms,
+        check_timeout_ms,
+        out,
+    } = command;
+    use depin_service::haproxy::{haproxy_config, HaproxyOptions};
+    let config = haproxy_config(&HaproxyOptions {
+        check_interval_ms,
+        check_timeout_ms,
+        stats_socket,
+        ..HaproxyOptions::new(listen, nodes)
+    });
+    match out {
+        Some(p) => {
+            std::fs::write(&p, config).with_context(|| format!("writing {}", p.display()))?
+        }
+        None => print!("{config}"),
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
 fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     match cli.command {
         Command::Serve {
@@ -283,6 +343,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             depin_service::serve(cfg)?;
             Ok(ExitCode::SUCCESS)
         }
+        Command::ClusterConfig { command } => cluster_config(command),
         Command::Setup {
             statement,
             out,

@@ -201,6 +201,10 @@ pub fn epoch_pb(c: &EpochConfig) -> pb::EpochPolicy {
     }
 }
 
+/// How often `WatchJob` and `WatchBatch` read the job or batch again from
+/// the store (another node of a cluster may be the one that changes it).
+const REREAD: std::time::Duration = std::time::Duration::from_secs(1);
+
 type JobStream = Pin<Box<dyn Stream<Item = std::result::Result<pb::Job, Status>> + Send>>;
 type BatchStream = Pin<Box<dyn Stream<Item = std::result::Result<pb::Batch, Status>> + Send>>;
 
@@ -387,9 +391,14 @@ impl ProverApi {
             {
                 return;
             }
+            let mut reread = tokio::time::interval(REREAD);
+            reread.tick().await;
             loop {
                 let update = tokio::select! {
                     u = updates.recv() => Some(u),
+                    _ = reread.tick() => Some(Err(
+                        tokio::sync::broadcast::error::RecvError::Lagged(0),
+                    )),
                     () = gate.closed() => None,
                 };
                 let batch = match update {
@@ -491,9 +500,17 @@ impl ProverApi {
             if tx.send(Ok(job_pb(&first))).await.is_err() || last.is_terminal() {
                 return;
             }
+            // Changes made on this node arrive at once; a job another node
+            // of a cluster proves is read again from the store every
+            // `REREAD`.
+            let mut reread = tokio::time::interval(REREAD);
+            reread.tick().await;
             loop {
                 let update = tokio::select! {
                     u = updates.recv() => Some(u),
+                    _ = reread.tick() => Some(Err(
+                        tokio::sync::broadcast::error::RecvError::Lagged(0),
+                    )),
                     () = gate.closed() => None,
                 };
                 let Some(update) = update else {

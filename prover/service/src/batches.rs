@@ -94,6 +94,17 @@ impl std::fmt::Debug for Batcher {
     }
 }
 
+/// Tries to store a batch before another writer changes the kind's
+/// batches or the jobs.
+const FORM_ATTEMPTS: usize = 8;
+
+/// What one try of forming a batch gave.
+enum Attempt {
+    Formed(Box<Formed>),
+    Nothing,
+    Conflict,
+}
+
 /// A batch formed and stored, waiting for its proof.
 struct Formed {
     record: BatchRecord,
@@ -457,7 +468,9 @@ impl Batcher {
     }
 
     /// Forms, stores and returns a batch of `keys` (one epoch) on `tree`;
-    /// `None` when none of them is left to batch.
+    /// `None` when none of them is left to batch. When another node of a
+    /// cluster stored a batch of the kind first, the tree catches up with
+    /// it and the batch is formed again on it.
     async fn form(
         &self,
         kind: StatementKind,
@@ -465,9 +478,55 @@ impl Batcher {
         next: &mut u64,
         keys: Vec<ChainKey>,
     ) -> Result<Option<Formed>> {
+        for _ in 0..FORM_ATTEMPTS {
+            match self.try_form(kind, tree, next, &keys).await? {
+                Attempt::Formed(f) => return Ok(Some(*f)),
+                Attempt::Nothing => return Ok(None),
+                Attempt::Conflict => self.catch_up(kind, tree, next).await?,
+            }
+        }
+        Err(ServiceError::Contended(format!(
+            "the {} batches",
+            kind.as_str()
+        )))
+    }
+
+    /// Applies the kind's batches stored from `next` on (by another node)
+    /// to `tree`.
+    async fn catch_up(
+        &self,
+        kind: StatementKind,
+        tree: &mut RewardsTree,
+        next: &mut u64,
+    ) -> Result<()> {
+        for b in self.store.batches(kind, *next).await? {
+            let broken = |why: String| ServiceError::Internal(format!("{}: {why}", b.batch_id()));
+            if b.sequence != *next || tree.commitment() != b.header.old_commitment {
+                return Err(broken("does not chain on the tree".into()));
+            }
+            let data = PublicData::decode(b.batch_size as usize, &b.public_data)
+                .map_err(|e| broken(e.to_string()))?;
+            tree.apply(b.header.epoch, &data)
+                .map_err(|e| broken(e.to_string()))?;
+            if tree.commitment() != b.header.new_commitment {
+                return Err(broken("does not end at its commitment".into()));
+            }
+            *next += 1;
+        }
+        Ok(())
+    }
+
+    /// One try of [`Batcher::form`].
+    async fn try_form(
+        &self,
+        kind: StatementKind,
+        tree: &mut RewardsTree,
+        next: &mut u64,
+        keys: &[ChainKey],
+    ) -> Result<Attempt> {
         let mut jobs = Vec::with_capacity(keys.len());
         let mut epochs = Vec::with_capacity(keys.len());
-        for key in keys {
+        for &key in keys {
             let Some(mut job) = self.store.job(&key).await? else {
                 continue;
             };
@@ -490,7 +549,7 @@ impl Batcher {
         }
         let batch = loop {
             if jobs.is_empty() {
-                return Ok(None);
+                return Ok(Attempt::Nothing);
             }
             let t = tree.clone();
             let size = self.config.batch_size;
@@ -519,7 +578,7 @@ impl Batcher {
                     for job in jobs {
                         self.fail_job(job, &why).await?;
                     }
-                    return Ok(None);
+                    return Ok(Attempt::Nothing);
                 }
             }
         };
@@ -556,14 +615,11 @@ impl Batcher {
         }
         match self.store.commit(w).await {
             Ok(()) => {}
+            // Another node stored a batch of the kind, or a job changed:
+            // nothing was written.
             Err(StoreError::Conflict(c)) => {
-                // Another writer formed a batch of the kind or changed a
-                // job: nothing was stored; the jobs stay QUEUED and are
-                // picked up at the next start.
-                return Err(ServiceError::Contended(format!(
-                    "{} ({c})",
-                    record.batch_id()
-                )));
+                tracing::info!(batch = %record.batch_id(), conflict = %c, "forming again");
+                return Ok(Attempt::Conflict);
             }
             Err(e) => return Err(e.into()),
         }
@@ -579,7 +635,7 @@ impl Batcher {
         for job in jobs {
             let _ = self.job_updates.send(job);
         }
-        Ok(Some(Formed { record, batch }))
+        Ok(Attempt::Formed(Box::new(Formed { record, batch })))
     }
 
     /// Proves a formed batch and stores the proof with its jobs DONE (or

@@ -53,8 +53,16 @@ pub struct Config {
     pub tls_client_ca: Option<PathBuf>,
     /// Prometheus metrics address (`GET /metrics`); empty string disables.
     pub metrics_listen: String,
-    /// Where the database lives (`<data_dir>/prover.redb`).
+    /// Where the node keeps its files: the embedded database
+    /// (`<data_dir>/prover.redb`, unless `database_url` is set) and its
+    /// proving secret.
     pub data_dir: PathBuf,
+    /// A PostgreSQL database shared by the nodes of a cluster
+    /// (`postgres://user@host:port/db`); unset, the node keeps its own
+    /// embedded store.
+    pub database_url: Option<String>,
+    /// Connections to `database_url`, at most.
+    pub database_pool_size: usize,
     /// Key directories, one per statement (`<keys_dir>/<kind>/`); default
     /// `<data_dir>/keys`.
     pub keys_dir: Option<PathBuf>,
@@ -131,6 +139,8 @@ impl Default for Config {
             tls_client_ca: None,
             metrics_listen: "127.0.0.1:9095".into(),
             data_dir: PathBuf::from("depin-data"),
+            database_url: None,
+            database_pool_size: 16,
             keys_dir: None,
             dev_keys: true,
             dev_seed: 1,
@@ -208,6 +218,7 @@ impl Config {
             ("max_message_bytes", self.max_message_bytes),
             ("max_ingest_in_flight", self.max_ingest_in_flight),
             ("max_reports_per_beacon", self.max_reports_per_beacon),
+            ("database_pool_size", self.database_pool_size),
             ("max_connections", self.max_connections),
             (
                 "max_concurrent_streams",

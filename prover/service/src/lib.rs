@@ -15,6 +15,8 @@
 //! - [`conn`]: connection limits (cap, first-request timeout);
 //!   [`exposure`]: what a node refuses or warns about before it serves
 //!   (development keys on a public address, files others can read).
+//! - [`haproxy`]: the load balancer's configuration for a cluster, with
+//!   its gRPC health check.
 //!
 //! Health (`grpc.health.v1`) and server reflection (`grpc.reflection.v1`
 //! and `v1alpha`) are served beside the API. `docs/service.md` describes the behaviour in full.
@@ -26,6 +28,7 @@ pub mod config;
 pub mod conn;
 pub mod error;
 pub mod exposure;
+pub mod haproxy;
 pub mod ingest;
 pub mod jobs;
 pub mod metrics;
@@ -149,7 +152,8 @@ impl RunningService {
 
 /// The node's parts, built from its configuration.
 struct Node {
-    redb: Arc<RedbStore>,
+    /// The store, closed at shutdown.
+    redb: StoreHandle,
     jobs: Arc<Jobs>,
     workers: Vec<tokio::task::JoinHandle<()>>,
     metrics: Arc<Metrics>,
@@ -182,11 +186,26 @@ async fn build_node(
     let secret_path = config.data_dir.join("node.secret");
     // Refused before they are used (a secret others could read is no
     // secret); created owner-only when missing.
-    for p in [config.db_path(), secret_path.clone()] {
+    let mut private = vec![secret_path.clone()];
+    if config.database_url.is_none() {
+        private.push(config.db_path());
+    }
+    for p in private {
         insecure.extend(exposure::check_private(&p, config.allow_insecure)?);
     }
-    let redb = Arc::new(RedbStore::open(&config.db_path())?);
-    let store: Arc<dyn Store> = redb.clone();
+    let (store, redb): (Arc<dyn Store>, _) = match &config.database_url {
+        None => {
+            let redb = Arc::new(RedbStore::open(&config.db_path())?);
+            (redb.clone(), StoreHandle::Redb(redb))
+        }
+        Some(url) => {
+            let pg = Arc::new(
+                depin_store_postgres::PostgresStore::connect(url, config.database_pool_size)
+                    .await?,
+            );
+            (pg.clone(), StoreHandle::Postgres(pg))
+        }
+    };
     let secret = prove::node_secret(&secret_path).map_err(|source| ServeError::Io {
         what: "reading the node secret".into(),
         source,
@@ -296,7 +315,24 @@ struct Life {
     grace: Duration,
     jobs: Arc<Jobs>,
     workers: Vec<tokio::task::JoinHandle<()>>,
-    redb: Arc<RedbStore>,
+    redb: StoreHandle,
+}
+
+/// The node's store, closed at the end of its life: the embedded one, or
+/// the cluster's PostgreSQL database (`database_url`).
+enum StoreHandle {
+    Redb(Arc<RedbStore>),
+    Postgres(Arc<depin_store_postgres::PostgresStore>),
+}
+
+impl StoreHandle {
+    /// Refuses new writes; the pending ones are answered.
+    async fn close(&self) {
+        match self {
+            StoreHandle::Redb(s) => s.close(),
+            StoreHandle::Postgres(s) => s.close().await,
+        }
+    }
 }
 
 /// Serves until told to shut down, then drains, stops taking requests,
@@ -372,7 +408,7 @@ where
             "running proofs did not finish in time: they resume at the next start"
         );
     }
-    redb.close();
+    redb.close().await;
     let _ = finished.send(true);
     tracing::info!("stopped");
     served.map_err(ServeError::from)

@@ -22,7 +22,7 @@ use depin_store::model::{
 use depin_store::CodecError;
 
 /// A stored value's encoding.
-pub(crate) trait Codec: Sized {
+pub trait Codec: Sized {
     /// The bytes stored.
     fn encode(&self) -> Vec<u8>;
     /// The value of stored bytes, refusing anything [`Codec::encode`] does
@@ -32,7 +32,7 @@ pub(crate) trait Codec: Sized {
 
 /// Appends values to a byte buffer.
 #[derive(Default)]
-pub(crate) struct Writer(pub Vec<u8>);
+pub struct Writer(pub Vec<u8>);
 
 impl Writer {
     /// A byte.
@@ -94,7 +94,7 @@ impl Writer {
 }
 
 /// Reads values written by [`Writer`].
-pub(crate) struct Reader<'a> {
+pub struct Reader<'a> {
     buf: &'a [u8],
     what: &'static str,
 }

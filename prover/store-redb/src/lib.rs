@@ -12,7 +12,7 @@
 //!
 //! Values are encoded by [`codec`].
 
-mod codec;
+pub mod codec;
 
 use std::path::Path;
 use std::sync::mpsc;

@@ -1,0 +1,249 @@
+//! The prover cluster on its real parts: a PostgreSQL 15 cluster, three
+//! `depin-prover` nodes as processes on it and HAProxy in front, started by
+//! `scripts/cluster.sh` with this build's binary (ingest only: no keys).
+//!
+//! Under a steady ingest load through the load balancer, each device's
+//! records sent in order by its own client (which retries UNAVAILABLE):
+//! - a node killed with SIGKILL: every record the cluster acknowledged is
+//!   in the database, at its place in the device's chain, none twice;
+//! - a node frozen with SIGSTOP: the clients keep succeeding, the slowest
+//!   call waits at most its 2 s deadline and a retry (the health checks
+//!   take the node out in about a second).
+
+mod common;
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use depin_crypto::eddsa::PrivateKey;
+use depin_device_sdk::client::{ClientConfig, OperatorClient, ProverClient, UptimeChain};
+use depin_statements::StatementKind;
+use depin_store::{ChainKey, Store};
+use depin_testkit::service::{beacon, publish_request, EPOCH};
+use tokio::sync::Mutex;
+
+fn repo() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+/// The cluster `scripts/cluster.sh` started, stopped when dropped.
+struct Cluster {
+    dir: tempfile::TempDir,
+    env: HashMap<String, String>,
+}
+
+impl Cluster {
+    fn up(nodes: usize) -> Cluster {
+        let dir = tempfile::tempdir().unwrap();
+        let port = common::free_port();
+        let out = Command::new(repo().join("scripts/cluster.sh"))
+            .args([
+                "up",
+                "--nodes",
+                &nodes.to_string(),
+                "--port",
+                &port.to_string(),
+            ])
+            .arg("--dir")
+            .arg(dir.path())
+            .env("CLUSTER_PROVER_BIN", env!("CARGO_BIN_EXE_depin-prover"))
+            .env("STATEMENTS", "[]")
+            .output()
+            .expect("run scripts/cluster.sh");
+        assert!(
+            out.status.success(),
+            "cluster.sh up failed:\n{}\n{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let text = std::fs::read_to_string(dir.path().join("env")).unwrap();
+        let env = text
+            .lines()
+            .filter_map(|l| l.split_once('='))
+            .map(|(k, v)| (k.to_string(), v.trim_matches('"').to_string()))
+            .collect();
+        Cluster { dir, env }
+    }
+
+    fn get(&self, k: &str) -> &str {
+        self.env
+            .get(k)
+            .map_or_else(|| panic!("no {k} in env"), String::as_str)
+    }
+
+    fn node_pids(&self) -> Vec<i32> {
+        self.get("NODE_PIDS")
+            .split_whitespace()
+            .map(|p| p.parse().unwrap())
+            .collect()
+    }
+}
+
+impl Drop for Cluster {
+    fn drop(&mut self) {
+        let _ = Command::new(repo().join("scripts/cluster.sh"))
+            .args(["down", "--dir"])
+            .arg(self.dir.path())
+            .status();
+    }
+}
+
+fn signal(pid: i32, sig: &str) {
+    let ok = Command::new("kill")
+        .args([sig, &pid.to_string()])
+        .status()
+        .unwrap()
+        .success();
+    assert!(ok, "kill {sig} {pid}");
+}
+
+/// One request a device every `PACE`: 20 rounds span 3 s.
+const PACE: Duration = Duration::from_millis(150);
+
+/// What a device's client got acknowledged: accepted records, in order.
+type Acked = Arc<Mutex<HashMap<usize, u32>>>;
+
+/// Device `d` sends `rounds` requests of 4 heartbeats through the load
+/// balancer, one every `PACE`, each with a 2 s deadline and retried on
+/// UNAVAILABLE or DEADLINE_EXCEEDED by its client (and once more by hand on
+/// any other error, as an idempotent write allows); records every
+/// acknowledged record and the slowest call.
+async fn device_load(lb: String, key: PrivateKey, d: usize, rounds: u32, acked: Acked) -> Duration {
+    let cfg = ClientConfig {
+        timeout: Duration::from_secs(2),
+        retries: 8,
+        ..ClientConfig::default()
+    };
+    let mut client = ProverClient::connect(&lb, cfg).await.unwrap();
+    let mut chain = UptimeChain::new(key, EPOCH);
+    let mut slowest = Duration::ZERO;
+    for r in 0..rounds {
+        let slots: Vec<u32> = (r * 4..r * 4 + 4).collect();
+        let hbs = chain.heartbeats(beacon(), &slots, 40);
+        let req = chain.batch(&hbs);
+        let started = Instant::now();
+        let mut answer = client.submit(&req).await;
+        if answer.is_err() {
+            answer = client.submit(&req).await;
+        }
+        let took = started.elapsed();
+        slowest = slowest.max(took);
+        tokio::time::sleep(PACE.saturating_sub(took)).await;
+        let resp = answer.unwrap_or_else(|e| panic!("device {d} round {r}: {e}"));
+        assert_eq!(resp.accepted, 4, "device {d} round {r}: {resp:?}");
+        *acked.lock().await.entry(d).or_default() += resp.accepted;
+    }
+    slowest
+}
+
+/// Runs `devices` loads of `rounds` requests; `disturb` runs after
+/// `after`. Returns the slowest call.
+async fn under_load<F: FnOnce()>(
+    lb: &str,
+    keys: &[PrivateKey],
+    rounds: u32,
+    acked: &Acked,
+    after: Duration,
+    disturb: F,
+) -> Duration {
+    let tasks: Vec<_> = keys
+        .iter()
+        .enumerate()
+        .map(|(d, k)| {
+            tokio::spawn(device_load(
+                lb.to_string(),
+                k.clone(),
+                d,
+                rounds,
+                acked.clone(),
+            ))
+        })
+        .collect();
+    tokio::time::sleep(after).await;
+    disturb();
+    let mut slowest = Duration::ZERO;
+    for t in tasks {
+        slowest = slowest.max(t.await.unwrap());
+    }
+    slowest
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_cluster_loses_nothing_when_a_node_is_killed_or_frozen() {
+    let cluster = Cluster::up(3);
+    let lb = cluster.get("LB_ENDPOINT").to_string();
+    let token = cluster.get("OPERATOR_TOKEN").to_string();
+    let mut op = OperatorClient::connect(&lb, &token, ClientConfig::default())
+        .await
+        .unwrap();
+    let keys: Vec<PrivateKey> = (0..12u8)
+        .map(|i| PrivateKey::from_bytes([0x70 + i; 32]))
+        .collect();
+    for k in &keys {
+        op.register_device(&k.public_key()).await.unwrap();
+    }
+    op.publish_epoch(publish_request(EPOCH)).await.unwrap();
+    let acked: Acked = Arc::default();
+
+    // kill -9 of the first node under load.
+    let pids = cluster.node_pids();
+    let killed = pids[0];
+    let slowest = under_load(&lb, &keys, 20, &acked, Duration::from_secs(1), || {
+        signal(killed, "-KILL")
+    })
+    .await;
+    eprintln!("kill -9 under load: slowest call {slowest:?}");
+
+    // SIGSTOP of the second node under load, continuing each device's
+    // chain: calls keep succeeding.
+    let frozen = pids[1];
+    let more: Vec<PrivateKey> = (0..12u8)
+        .map(|i| PrivateKey::from_bytes([0x90 + i; 32]))
+        .collect();
+    for k in &more {
+        op.register_device(&k.public_key()).await.unwrap();
+    }
+    let acked_more: Acked = Arc::default();
+    let slowest = under_load(
+        &lb,
+        &more,
+        12,
+        &acked_more,
+        Duration::from_millis(700),
+        || signal(frozen, "-STOP"),
+    )
+    .await;
+    signal(frozen, "-CONT");
+    eprintln!("SIGSTOP under load: slowest call {slowest:?}");
+    assert!(
+        slowest < Duration::from_secs(5),
+        "a call waited {slowest:?} behind the frozen node"
+    );
+
+    // Every acknowledged record is in the database, in order, none twice.
+    let store = depin_store_postgres::PostgresStore::connect(cluster.get("DATABASE_URL"), 2)
+        .await
+        .unwrap();
+    for (keys, acked) in [(&keys, &acked), (&more, &acked_more)] {
+        let acked = acked.lock().await;
+        for (d, k) in keys.iter().enumerate() {
+            let key = ChainKey {
+                device: k.public_key().id(),
+                kind: StatementKind::Uptime,
+                epoch: EPOCH,
+            };
+            let stored = store.records(&key).await.unwrap();
+            let want = acked.get(&d).copied().unwrap_or(0);
+            assert_eq!(stored.len() as u32, want, "device {d}");
+            let mut messages: Vec<_> = stored.iter().map(|r| r.message()).collect();
+            messages.sort_unstable();
+            messages.dedup();
+            assert_eq!(messages.len(), stored.len(), "device {d}: a record twice");
+            let chain = store.chain(&key).await.unwrap().unwrap();
+            assert_eq!(chain.len, want, "device {d}");
+        }
+    }
+}
