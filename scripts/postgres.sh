@@ -3,14 +3,20 @@
 # (depin-store-postgres).
 #
 #   scripts/postgres.sh start DIR [PORT]  create (once) and start a cluster in
-#                                         DIR on 127.0.0.1:PORT (default: a
-#                                         free port), create database `depin`
-#                                         and print DATABASE_URL=...
+#                                         DIR on 127.0.0.1:PORT (default: the
+#                                         port it ran on before, else a free
+#                                         port), create database `depin` and
+#                                         print DATABASE_URL=...
 #   scripts/postgres.sh stop DIR          stop it (fast shutdown)
+#   scripts/postgres.sh restart DIR       stop it (fast shutdown) and start it
+#                                         again on the same port
 #   scripts/postgres.sh url DIR           print the URL of the running cluster
 #
 # Every command is idempotent: `start` on a running cluster prints its URL,
-# `stop` on a stopped one does nothing. The cluster trusts every local and
+# `stop` on a stopped one does nothing. A stopped cluster starts again on
+# the port recorded in DIR/port, so its DATABASE_URL stays the same (it
+# fails, rather than move, if something else holds that port now; give
+# PORT to move it). The cluster trusts every local and
 # 127.0.0.1 connection (user `postgres`, no password): it is for tests, never
 # for data that matters. fsync stays on, so durability is what production
 # gets. Its files: DIR/data (the cluster), DIR/postgres.log, DIR/port, and
@@ -27,7 +33,7 @@ die() {
 }
 
 usage() {
-    echo "usage: $0 start DIR [PORT] | stop DIR | url DIR" >&2
+    echo "usage: $0 start DIR [PORT] | stop DIR | restart DIR | url DIR" >&2
     exit 2
 }
 
@@ -68,7 +74,7 @@ install_postgres() {
 
 bin=$(find_bin) || true
 if [[ -z ${bin:-} ]]; then
-    [[ $cmd == start ]] || die "PostgreSQL is not installed, so no cluster runs in $dir"
+    [[ $cmd == start || $cmd == restart ]] || die "PostgreSQL is not installed, so no cluster runs in $dir"
     install_postgres
     bin=$(find_bin) || die "postgresql-15 is installed but initdb is still not found"
 fi
@@ -153,6 +159,13 @@ start() {
     if [[ -n $port_arg && ! $port_arg =~ ^[0-9]+$ ]]; then
         die "PORT must be a number, not '$port_arg'"
     fi
+    # The port a cluster that exists ran on: it starts there again, so that
+    # the URL its clients were given still reaches it.
+    local recorded=""
+    if [[ -f $data/PG_VERSION && -f $dir/port ]]; then
+        recorded=$(cat "$dir/port")
+        [[ $recorded =~ ^[0-9]+$ ]] || die "$dir/port holds '$recorded', not a port number"
+    fi
     init_cluster
     if running; then
         local port
@@ -160,10 +173,13 @@ start() {
         [[ -z $port_arg || $port_arg == "$port" ]] ||
             die "the cluster in $dir already runs on port $port, not $port_arg: stop it first"
     else
-        local tries=1 port
-        [[ -n $port_arg ]] || tries=5
+        local tries=1 port fixed=${port_arg:-$recorded}
+        [[ -n $fixed ]] || tries=5
+        if [[ -z $port_arg && -n $recorded ]] && ! port_free "$recorded"; then
+            die "the cluster in $dir ran on port $recorded ($dir/port), which something else holds now: free it, or start it on another port with \`$0 start $dir PORT\` (its URL changes)"
+        fi
         while true; do
-            port=${port_arg:-$(free_port)}
+            port=${fixed:-$(free_port)}
             echo "$port" >"$dir/port"
             [[ $EUID -ne 0 ]] || chown "$pg_user" "$dir/port"
             if start_server "$port"; then
@@ -199,6 +215,12 @@ stop() {
 case $cmd in
 start) start ;;
 stop) stop ;;
+restart)
+    [[ -f $data/PG_VERSION && -f $dir/port ]] || die "no cluster in $dir to restart: run \`$0 start $dir\`"
+    [[ -z $port_arg ]] || die "restart keeps the port: use \`stop\`, then \`start $dir PORT\` to move it"
+    stop
+    start
+    ;;
 url)
     running || die "no PostgreSQL runs in $dir"
     url_of

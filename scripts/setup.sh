@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs everything the build, the tests and the demo need, idempotently:
-# the embedded Rust target and the pinned JavaScript reference tools
-# (circomlibjs, snarkjs, solc, Foundry) from the npm registry.
+# the embedded Rust target, the pinned JavaScript reference tools
+# (circomlibjs, snarkjs, solc, Foundry) from the npm registry, and the
+# cluster's PostgreSQL 15 and HAProxy from Debian's packages.
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$root"
@@ -32,5 +33,17 @@ if ! "$root/scripts/solc-native" --version | grep -q "^Version: ${solc_want}+com
     exit 1
 fi
 "$js/node_modules/.bin/forge" --version >/dev/null
+
+# The prover cluster's parts (scripts/postgres.sh, scripts/cluster.sh).
+debs=()
+[ -x /usr/lib/postgresql/15/bin/initdb ] || command -v initdb >/dev/null || debs+=(postgresql-15)
+command -v haproxy >/dev/null || debs+=(haproxy)
+command -v curl >/dev/null || debs+=(curl)
+if [ ${#debs[@]} -gt 0 ]; then
+    [ "$(id -u)" = 0 ] || { echo "installing ${debs[*]} needs root (apt-get)" >&2; exit 1; }
+    say "installing ${debs[*]} (Debian)"
+    apt-get update -qq >/dev/null
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${debs[@]}" >/dev/null
+fi
 
 say "ready"

@@ -242,7 +242,14 @@ async fn run(cli: Cli) -> Result<Report> {
     };
 
     // 1. The prover.
-    progress.step(1, "prover: embedded store, development keys");
+    progress.step(
+        1,
+        if cli.prover.is_some() {
+            "prover: the one given (--prover)"
+        } else {
+            "prover: embedded store, development keys"
+        },
+    );
     let node = match &cli.prover {
         Some(url) => {
             let token = cli

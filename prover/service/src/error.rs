@@ -68,8 +68,9 @@ pub enum ServiceError {
     /// registry) while this one was planned (`ABORTED`: retry).
     #[error("{0} kept changing under concurrent requests: retry")]
     Contended(String),
-    /// The store failed (`INTERNAL`; `UNAVAILABLE` once it is closed for
-    /// shutdown).
+    /// The store failed (`INTERNAL`; `UNAVAILABLE` when the database cannot
+    /// be reached now or the store is closed for shutdown: retry; `ABORTED`
+    /// on a conflict).
     #[error("storage: {0}")]
     Storage(#[from] StoreError),
     /// A bug or an unexpected failure (`INTERNAL`).
@@ -103,7 +104,9 @@ impl ServiceError {
             ServiceError::Unauthenticated(_) => Code::Unauthenticated,
             ServiceError::KeysNotReady(_)
             | ServiceError::ShuttingDown
-            | ServiceError::Storage(StoreError::Closed) => Code::Unavailable,
+            | ServiceError::Storage(StoreError::Closed | StoreError::Unavailable(_)) => {
+                Code::Unavailable
+            }
             ServiceError::Contended(_) | ServiceError::Storage(StoreError::Conflict(_)) => {
                 Code::Aborted
             }
@@ -137,6 +140,8 @@ impl From<ServiceError> for tonic::Status {
         let code = e.code();
         if code == tonic::Code::Internal {
             tracing::error!(error = %e, "internal error");
+        } else if matches!(e, ServiceError::Storage(StoreError::Unavailable(_))) {
+            tracing::warn!(error = %e, "the database is unavailable: answered UNAVAILABLE");
         }
         tonic::Status::new(code, bounded(e.to_string()))
     }
@@ -178,6 +183,10 @@ mod tests {
             (ServiceError::QueueFull(8), Code::ResourceExhausted),
             (ServiceError::Contended("the chain".into()), Code::Aborted),
             (ServiceError::Storage(StoreError::Closed), Code::Unavailable),
+            (
+                ServiceError::Storage(StoreError::Unavailable("connection refused".into())),
+                Code::Unavailable,
+            ),
             (
                 ServiceError::Storage(StoreError::Database("disk".into())),
                 Code::Internal,

@@ -48,15 +48,20 @@
 //! BIGINT) is answered with that error and the group runs again without it.
 //!
 //! Contention (serialization failure 40001, deadlock 40P01, a lock wait past
-//! `lock_timeout` 55P03) and connections lost before COMMIT are retried
-//! internally, the whole group, up to 5 times with backoff; a batch still
+//! `lock_timeout` 55P03) and a database unreachable before COMMIT (a
+//! connection lost or refused) are retried internally, the whole group, up
+//! to 5 times with backoff (about half a second in all); a batch still
 //! contended after that is answered [`StoreError::Conflict`] on its first
 //! condition (read again and retry, as on any conflict), one without
-//! conditions [`StoreError::Database`]. A connection lost during COMMIT is
-//! answered [`StoreError::Database`] saying that the outcome is unknown.
-//! Sessions run with `lock_timeout` and `idle_in_transaction_session_timeout`
-//! of 30 s, so that a node that hangs holding locks does not stop the others
-//! for longer.
+//! conditions [`StoreError::Database`]; a batch whose database is still
+//! unreachable is answered [`StoreError::Unavailable`] (nothing was
+//! written). A connection lost during COMMIT is answered
+//! [`StoreError::Unavailable`] saying that the outcome is unknown: the
+//! caller retries, planning again on what it reads, and a batch that did
+//! commit then fails its conditions (or, unconditional, upserts the same
+//! values again). Sessions run with `lock_timeout` and
+//! `idle_in_transaction_session_timeout` of 30 s, so that a node that hangs
+//! holding locks does not stop the others for longer.
 //!
 //! # Reads
 //!
@@ -64,6 +69,19 @@
 //! sees every batch committed before it, never part of one). Counts
 //! (`device_count`, `client_count`, and the count conditions) are `count(*)`
 //! over an index.
+//!
+//! # When the database goes away
+//!
+//! A read or a commit that cannot reach the database (connection refused or
+//! lost, the server shutting down or starting up: SQLSTATE class 08, 57P01,
+//! 57P02, 57P03, 53300; no connection opened or free within the pool's
+//! timeouts, [`PoolOptions`]) fails with [`StoreError::Unavailable`], at
+//! once when the server refuses connections, never hanging past the pool's
+//! timeouts; every other failure is [`StoreError::Database`]. The store
+//! needs nothing to recover: the pool checks each connection as it hands
+//! it out (`RecyclingMethod::Fast`: the server closes its connections when
+//! it stops, which the client notices at once) and drops a closed one, so
+//! once the server is back every call gets a fresh connection.
 
 mod schema;
 mod sql;
@@ -89,12 +107,40 @@ use tokio_postgres::{NoTls, Row};
 
 pub use schema::SCHEMA_VERSION;
 
-use sql::{col, fr_col, fr_of, kind_col, pg_err, u32_of, u64_of, KeyCols};
+use sql::{col, fr_col, fr_of, kind_col, pg_err, pool_err, u32_of, u64_of, KeyCols};
 use write::{writer_loop, Request};
 
 /// Session settings: a lock wait or an idle transaction longer than this
 /// fails (and a batch's transaction is retried) instead of stalling.
 const SESSION_OPTIONS: &str = "-c lock_timeout=30s -c idle_in_transaction_session_timeout=30s";
+
+/// The pool of a [`PostgresStore`]: its size and how long a call may wait
+/// for a connection before it fails with [`StoreError::Unavailable`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PoolOptions {
+    /// Most connections (at least 1; 2 or more advised: the writer holds one
+    /// per group).
+    pub size: usize,
+    /// Longest time to open one connection (connect, startup,
+    /// authentication). The TCP connect alone is bounded by the URL's
+    /// `connect_timeout`, or else by the lesser of this and 10 s.
+    pub create_timeout: Duration,
+    /// Longest time a call waits for a connection while every one is in
+    /// use.
+    pub wait_timeout: Duration,
+}
+
+impl PoolOptions {
+    /// A pool of `size` connections with the default timeouts: 15 s to open
+    /// a connection, 60 s to wait for a free one.
+    pub fn new(size: usize) -> Self {
+        PoolOptions {
+            size,
+            create_timeout: Duration::from_secs(15),
+            wait_timeout: Duration::from_secs(60),
+        }
+    }
+}
 
 /// The PostgreSQL store.
 pub struct PostgresStore {
@@ -138,6 +184,16 @@ impl PostgresStore {
     /// on a tokio runtime. Errors name the server and database, never the
     /// password.
     pub async fn connect(url: &str, pool_size: usize) -> Result<Self, StoreError> {
+        Self::connect_with(url, PoolOptions::new(pool_size)).await
+    }
+
+    /// [`PostgresStore::connect`] with the pool's timeouts chosen.
+    pub async fn connect_with(url: &str, pool: PoolOptions) -> Result<Self, StoreError> {
+        let PoolOptions {
+            size: pool_size,
+            create_timeout,
+            wait_timeout,
+        } = pool;
         if pool_size == 0 {
             return Err(StoreError::Database(
                 "the PostgreSQL pool needs at least one connection".into(),
@@ -153,9 +209,15 @@ impl PostgresStore {
         };
         config.options(&options);
         if config.get_connect_timeout().is_none() {
-            config.connect_timeout(Duration::from_secs(10));
+            config.connect_timeout(create_timeout.min(Duration::from_secs(10)));
         }
         config.application_name("depin-prover");
+        // Fast recycling: a pooled connection is handed out again unless it
+        // is closed. A server that stops or restarts closes its connections
+        // (and tells the client, 57P01), which the connection's task notices
+        // at once: such a connection is dropped, never handed out again, and
+        // a fresh one opened. (`Verified` would add a round trip to every
+        // call for no more safety here.)
         let manager = Manager::from_config(
             config,
             NoTls,
@@ -166,21 +228,23 @@ impl PostgresStore {
         let pool = Pool::builder(manager)
             .max_size(pool_size)
             .runtime(Runtime::Tokio1)
-            .create_timeout(Some(Duration::from_secs(15)))
-            .wait_timeout(Some(Duration::from_secs(60)))
+            .create_timeout(Some(create_timeout))
+            .wait_timeout(Some(wait_timeout))
             .build()
             .map_err(|e| StoreError::Database(format!("PostgreSQL pool for {target}: {e}")))?;
         {
-            let mut client = pool.get().await.map_err(|e| {
-                StoreError::Database(format!("cannot connect to PostgreSQL at {target}: {e}"))
-            })?;
+            let mut client = pool
+                .get()
+                .await
+                .map_err(|e| pool_err("connecting", &target, &e))?;
             schema::migrate(&mut client).await.map_err(|e| match e {
                 StoreError::Database(m) => StoreError::Database(format!("{target}: {m}")),
+                StoreError::Unavailable(m) => StoreError::Unavailable(format!("{target}: {m}")),
                 other => other,
             })?;
         }
         let (tx, rx) = mpsc::unbounded_channel();
-        let task = tokio::spawn(writer_loop(pool.clone(), rx));
+        let task = tokio::spawn(writer_loop(pool.clone(), target.clone(), rx));
         Ok(PostgresStore {
             pool,
             target,
@@ -217,12 +281,10 @@ impl PostgresStore {
     }
 
     async fn client(&self) -> Result<deadpool_postgres::Object, StoreError> {
-        self.pool.get().await.map_err(|e| {
-            StoreError::Database(format!(
-                "PostgreSQL at {}: taking a connection from the pool: {e}",
-                self.target
-            ))
-        })
+        self.pool
+            .get()
+            .await
+            .map_err(|e| pool_err("taking a connection from the pool", &self.target, &e))
     }
 
     async fn query(

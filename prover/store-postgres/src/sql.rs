@@ -76,8 +76,48 @@ where
 /// A PostgreSQL error as the store reports it: what was being done, then
 /// the server's own words (severity, SQLSTATE, message, detail) or the
 /// client's (a connection that failed or closed).
+/// [`StoreError::Unavailable`] when the database could not be reached
+/// ([`is_unavailable`]), [`StoreError::Database`] otherwise.
 pub(crate) fn pg_err(context: &str, e: &tokio_postgres::Error) -> StoreError {
-    StoreError::Database(describe(context, e))
+    if is_unavailable(e) {
+        StoreError::Unavailable(describe(context, e))
+    } else {
+        StoreError::Database(describe(context, e))
+    }
+}
+
+/// A failure to take a connection from the pool, as the store reports it
+/// (naming the server and database, never the password): no connection
+/// within the pool's timeouts, or one that could not be opened because the
+/// server cannot be reached now, is [`StoreError::Unavailable`]; a server
+/// that refuses the connection for good (authentication, an unknown
+/// database) is [`StoreError::Database`].
+pub(crate) fn pool_err(
+    context: &str,
+    target: &str,
+    e: &deadpool_postgres::PoolError,
+) -> StoreError {
+    use deadpool_postgres::PoolError;
+    match e {
+        PoolError::Timeout(_) => StoreError::Unavailable(format!(
+            "PostgreSQL at {target}, {context}: {e} (the server is unreachable or every \
+             connection is busy)"
+        )),
+        PoolError::Backend(pg) => {
+            let message = describe(context, pg).replacen(
+                "PostgreSQL,",
+                &format!("PostgreSQL at {target},"),
+                1,
+            );
+            if is_unavailable(pg) {
+                StoreError::Unavailable(message)
+            } else {
+                StoreError::Database(message)
+            }
+        }
+        PoolError::Closed => StoreError::Closed,
+        other => StoreError::Database(format!("PostgreSQL at {target}, {context}: {other}")),
+    }
 }
 
 /// [`pg_err`]'s message.
@@ -128,12 +168,44 @@ pub(crate) fn is_contention(e: &tokio_postgres::Error) -> bool {
     )
 }
 
-/// Whether `e` is the connection failing (not the server refusing a
-/// statement): a fresh connection may succeed.
-pub(crate) fn is_connection(e: &tokio_postgres::Error) -> bool {
-    match e.as_db_error() {
-        None => true,
-        // The server shutting down or restarting, or out of connections.
-        Some(db) => matches!(db.code().code().get(..2), Some("08" | "57" | "53")),
+/// Whether `e` says that the database cannot be reached now, rather than
+/// that it refused the statement: a connection that is closed or failed
+/// (an I/O error, a refused or timed out connect), a connection exception
+/// (SQLSTATE class 08), the server shutting down or crashed (57P01
+/// `admin_shutdown`, 57P02 `crash_shutdown`), starting up or recovering
+/// (57P03 `cannot_connect_now`), or out of connection slots (53300
+/// `too_many_connections`). A fresh connection, later, may succeed.
+/// Errors of the client itself (a value that does not convert, a malformed
+/// message) are not: retrying them fails again.
+pub(crate) fn is_unavailable(e: &tokio_postgres::Error) -> bool {
+    if e.is_closed() {
+        return true;
     }
+    match e.as_db_error() {
+        Some(db) => {
+            let code = db.code().code();
+            code.starts_with("08") || matches!(code, "57P01" | "57P02" | "57P03" | "53300")
+        }
+        // `Io` and `Connect` errors carry the socket's error; `Parse` and
+        // `Encode` (a malformed message, a value too large to send) carry
+        // an `InvalidData` or `InvalidInput` one.
+        None => io_cause(e).is_some_and(|io| {
+            !matches!(
+                io.kind(),
+                std::io::ErrorKind::InvalidData | std::io::ErrorKind::InvalidInput
+            )
+        }),
+    }
+}
+
+/// The I/O error in `e`'s chain of causes, if any.
+fn io_cause(e: &tokio_postgres::Error) -> Option<&std::io::Error> {
+    let mut source = std::error::Error::source(e);
+    while let Some(inner) = source {
+        if let Some(io) = inner.downcast_ref::<std::io::Error>() {
+            return Some(io);
+        }
+        source = inner.source();
+    }
+    None
 }

@@ -36,7 +36,9 @@ use depin_store_redb::codec::{Codec, Writer};
 use tokio::sync::{mpsc, oneshot};
 use tokio_postgres::types::ToSql;
 
-use crate::sql::{col, describe, fr_col, i64_of, is_connection, is_contention, kind_col, KeyCols};
+use crate::sql::{
+    col, describe, fr_col, i64_of, is_contention, is_unavailable, kind_col, pool_err, KeyCols,
+};
 
 /// Most batches folded into one transaction.
 const MAX_GROUP: usize = 256;
@@ -156,7 +158,12 @@ fn mutation_lock(m: &Mutation) -> i64 {
 
 /// The writer: gathers the waiting batches into groups and commits each.
 /// Ends when every sender is gone, after the batches already queued.
-pub(crate) async fn writer_loop(pool: Pool, mut rx: mpsc::UnboundedReceiver<Request>) {
+/// `target` (`host:port/dbname`) names the server in errors.
+pub(crate) async fn writer_loop(
+    pool: Pool,
+    target: String,
+    mut rx: mpsc::UnboundedReceiver<Request>,
+) {
     let mut next: Option<Request> = None;
     loop {
         let first = match next.take() {
@@ -181,7 +188,7 @@ pub(crate) async fn writer_loop(pool: Pool, mut rx: mpsc::UnboundedReceiver<Requ
                 Err(_) => break,
             }
         }
-        commit_group(&pool, group).await;
+        commit_group(&pool, &target, group).await;
     }
 }
 
@@ -190,17 +197,38 @@ enum GroupError {
     /// Batch `.0` cannot be applied (bad data, a constraint): it is
     /// answered `.1` and the group runs again without it.
     Batch(usize, StoreError),
-    /// Contention (`.contention`) or a connection lost before COMMIT: the
-    /// transaction wrote nothing, run it again.
+    /// Contention (`.contention`) or the database unreachable (a
+    /// connection lost or refused) before COMMIT: the transaction wrote
+    /// nothing, run it again.
     Retry { message: String, contention: bool },
-    /// Nothing to retry (or a COMMIT whose outcome is unknown): every batch
-    /// is answered with this.
-    Fatal(String),
+    /// Nothing to retry: every batch is answered with this error.
+    Fatal(FatalError),
+}
+
+/// What every batch of a group that cannot be retried is answered.
+enum FatalError {
+    /// [`StoreError::Database`].
+    Database(String),
+    /// [`StoreError::Unavailable`]: the connection was lost during COMMIT,
+    /// so whether the group was written is unknown.
+    Unknown(String),
+    /// [`StoreError::Closed`] (the pool was closed).
+    Closed,
+}
+
+impl FatalError {
+    fn error(&self) -> StoreError {
+        match self {
+            FatalError::Database(m) => StoreError::Database(m.clone()),
+            FatalError::Unknown(m) => StoreError::Unavailable(m.clone()),
+            FatalError::Closed => StoreError::Closed,
+        }
+    }
 }
 
 /// An error of a statement run for batch `i`.
 fn in_batch(i: usize, context: &str, e: &tokio_postgres::Error) -> GroupError {
-    if is_contention(e) || is_connection(e) {
+    if is_contention(e) || is_unavailable(e) {
         GroupError::Retry {
             message: describe(context, e),
             contention: is_contention(e),
@@ -212,22 +240,22 @@ fn in_batch(i: usize, context: &str, e: &tokio_postgres::Error) -> GroupError {
 
 /// An error of a statement run for the whole group.
 fn in_group(context: &str, e: &tokio_postgres::Error) -> GroupError {
-    if is_contention(e) || is_connection(e) {
+    if is_contention(e) || is_unavailable(e) {
         GroupError::Retry {
             message: describe(context, e),
             contention: is_contention(e),
         }
     } else {
-        GroupError::Fatal(describe(context, e))
+        GroupError::Fatal(FatalError::Database(describe(context, e)))
     }
 }
 
 /// Commits `group` (retrying as [`GroupError`] says) and answers every
 /// batch.
-async fn commit_group(pool: &Pool, mut group: Vec<Request>) {
+async fn commit_group(pool: &Pool, target: &str, mut group: Vec<Request>) {
     let mut retries = 0;
     while !group.is_empty() {
-        match try_group(pool, &group).await {
+        match try_group(pool, target, &group).await {
             Ok(verdicts) => {
                 for (r, failed) in group.into_iter().zip(verdicts) {
                     r.answer(match failed {
@@ -250,19 +278,23 @@ async fn commit_group(pool: &Pool, mut group: Vec<Request>) {
                     // Still contended after every retry: a conditional batch
                     // is answered as a conflict on its first condition (the
                     // caller reads again and retries, as on any conflict).
+                    // Still unreachable: unavailable (nothing was written).
                     let e = match r.batch.conditions.first() {
                         Some(c) if contention => StoreError::Conflict(c.clone()),
-                        _ => {
+                        _ if contention => {
                             StoreError::Database(format!("{message} (after {MAX_RETRIES} retries)"))
                         }
+                        _ => StoreError::Unavailable(format!(
+                            "{message} (after {MAX_RETRIES} retries; nothing was written)"
+                        )),
                     };
                     r.answer(Err(e));
                 }
                 return;
             }
-            Err(GroupError::Fatal(message)) => {
+            Err(GroupError::Fatal(fatal)) => {
                 for r in group {
-                    r.answer(Err(StoreError::Database(message.clone())));
+                    r.answer(Err(fatal.error()));
                 }
                 return;
             }
@@ -287,10 +319,21 @@ const LOCK_SQL: &str = "SELECT pg_advisory_xact_lock(k) FROM unnest($1::int8[]) 
 /// One transaction for `group`: every lock, then each batch's conditions
 /// and (if they hold) its writes, then COMMIT. Returns per batch the
 /// condition that failed, or `None` (applied).
-async fn try_group(pool: &Pool, group: &[Request]) -> Result<Vec<Option<Condition>>, GroupError> {
-    let mut client = pool.get().await.map_err(|e| GroupError::Retry {
-        message: format!("PostgreSQL, taking a connection from the pool: {e}"),
-        contention: false,
+async fn try_group(
+    pool: &Pool,
+    target: &str,
+    group: &[Request],
+) -> Result<Vec<Option<Condition>>, GroupError> {
+    let mut client = pool.get().await.map_err(|e| {
+        match pool_err("taking a connection from the pool", target, &e) {
+            StoreError::Unavailable(message) => GroupError::Retry {
+                message,
+                contention: false,
+            },
+            StoreError::Closed => GroupError::Fatal(FatalError::Closed),
+            StoreError::Database(message) => GroupError::Fatal(FatalError::Database(message)),
+            other => GroupError::Fatal(FatalError::Database(other.to_string())),
+        }
     })?;
     let tx = client
         .transaction()
@@ -326,15 +369,30 @@ async fn try_group(pool: &Pool, group: &[Request]) -> Result<Vec<Option<Conditio
     }
     tx.commit().await.map_err(|e| {
         if is_contention(&e) {
+            // Refused: nothing was written, run the group again.
             in_group("COMMIT", &e)
-        } else if e.as_db_error().is_some() {
-            GroupError::Fatal(describe("COMMIT (nothing was written)", &e))
-        } else {
-            GroupError::Fatal(describe(
-                "COMMIT: the connection failed, so whether the batch was written is \
-                 unknown (read it back before writing it again)",
+        } else if is_unavailable(&e) {
+            // The connection failed (or the server went down) while COMMIT
+            // ran: it may or may not have committed. Unavailable, so that
+            // the caller retries; a retry plans again on what it reads, and
+            // a batch already applied fails its conditions.
+            GroupError::Fatal(FatalError::Unknown(describe(
+                "COMMIT: the connection was lost during COMMIT, so whether the batch was \
+                 written is unknown (read it back, or retry: its conditions refuse it if it \
+                 was)",
                 &e,
-            ))
+            )))
+        } else if e.as_db_error().is_some() {
+            GroupError::Fatal(FatalError::Database(describe(
+                "COMMIT (nothing was written)",
+                &e,
+            )))
+        } else {
+            GroupError::Fatal(FatalError::Database(describe(
+                "COMMIT: the client failed, so whether the batch was written is unknown \
+                 (read it back before writing it again)",
+                &e,
+            )))
         }
     })?;
     Ok(verdicts)

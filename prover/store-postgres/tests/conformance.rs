@@ -2,7 +2,8 @@
 //! PostgreSQL 15 that `scripts/postgres.sh` starts in a temporary directory
 //! (once per test binary; each test gets a database of its own). A watchdog
 //! process stops the server and removes the directory when the test binary
-//! exits, however it exits.
+//! exits, however it exits. The restart test stops and starts a server of
+//! its own, so that the others are not disturbed.
 //!
 //! If PostgreSQL cannot be started the tests fail with the script's error;
 //! `DEPIN_SKIP_POSTGRES=1` skips them instead.
@@ -11,6 +12,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, OnceLock};
+use std::time::{Duration, Instant};
 
 use depin_statements::records::Heartbeat;
 use depin_statements::{Fr, StatementKind, Verdict};
@@ -18,7 +20,7 @@ use depin_store::{
     ChainKey, ChainState, Condition, JobRecord, Mutation, Store, StoreError, StoredHeartbeat,
     StoredRecord, WriteBatch,
 };
-use depin_store_postgres::PostgresStore;
+use depin_store_postgres::{PoolOptions, PostgresStore};
 
 /// The cluster this test binary started.
 struct Cluster {
@@ -32,27 +34,51 @@ fn script() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../../scripts/postgres.sh")
 }
 
-fn start_cluster() -> Result<Cluster, String> {
+/// Runs `scripts/postgres.sh COMMAND DIR`; its stdout.
+fn postgres_sh(command: &str, dir: &Path) -> Result<String, String> {
+    let out = Command::new(script())
+        .arg(command)
+        .arg(dir)
+        .stdin(Stdio::null())
+        .output()
+        .map_err(|e| format!("cannot run {}: {e}", script().display()))?;
+    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    if !out.status.success() {
+        return Err(format!(
+            "scripts/postgres.sh {command} {} failed ({}): {stdout}{stderr}",
+            dir.display(),
+            out.status
+        ));
+    }
+    Ok(stdout)
+}
+
+/// The `DATABASE_URL=` that `scripts/postgres.sh start` printed.
+fn url_in(stdout: &str) -> Result<String, String> {
+    stdout
+        .lines()
+        .find_map(|l| l.strip_prefix("DATABASE_URL="))
+        .map(str::to_string)
+        .ok_or_else(|| format!("scripts/postgres.sh printed no DATABASE_URL: {stdout}"))
+}
+
+/// Starts a PostgreSQL server in a new temporary directory, stopped and
+/// removed by a watchdog once this process is gone; the directory and the
+/// URL of its `depin` database.
+fn start_postgres() -> Result<(PathBuf, String), String> {
     let dir = tempfile::Builder::new()
         .prefix("depin-pg-")
         .tempdir()
         .map_err(|e| format!("cannot create a temporary directory: {e}"))?
         .keep();
-    let out = Command::new(script())
-        .arg("start")
-        .arg(&dir)
-        .stdin(Stdio::null())
-        .output()
-        .map_err(|e| format!("cannot run {}: {e}", script().display()))?;
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    if !out.status.success() {
-        let _ = std::fs::remove_dir_all(&dir);
-        return Err(format!(
-            "scripts/postgres.sh start {} failed ({}): {stderr}",
-            dir.display(),
-            out.status
-        ));
-    }
+    let stdout = match postgres_sh("start", &dir) {
+        Ok(out) => out,
+        Err(e) => {
+            let _ = std::fs::remove_dir_all(&dir);
+            return Err(e);
+        }
+    };
     // Stops the server and removes its directory once this process is gone.
     Command::new("bash")
         .arg("-c")
@@ -69,11 +95,11 @@ fn start_cluster() -> Result<Cluster, String> {
         .stderr(Stdio::null())
         .spawn()
         .map_err(|e| format!("cannot start the PostgreSQL watchdog: {e}"))?;
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    let url = stdout
-        .lines()
-        .find_map(|l| l.strip_prefix("DATABASE_URL="))
-        .ok_or_else(|| format!("scripts/postgres.sh printed no DATABASE_URL: {stdout}{stderr}"))?;
+    Ok((dir, url_in(&stdout)?))
+}
+
+fn start_cluster() -> Result<Cluster, String> {
+    let (_, url) = start_postgres()?;
     let base = url
         .strip_suffix("/depin")
         .ok_or_else(|| format!("unexpected URL {url}"))?
@@ -81,11 +107,19 @@ fn start_cluster() -> Result<Cluster, String> {
     Ok(Cluster { base })
 }
 
+/// Whether `DEPIN_SKIP_POSTGRES=1` (said once per test).
+fn skipped() -> bool {
+    let skip = std::env::var("DEPIN_SKIP_POSTGRES").as_deref() == Ok("1");
+    if skip {
+        eprintln!("DEPIN_SKIP_POSTGRES=1: skipping a PostgreSQL test");
+    }
+    skip
+}
+
 /// The cluster, or `None` when `DEPIN_SKIP_POSTGRES=1`. Panics with the
 /// script's error when PostgreSQL does not start.
 fn cluster() -> Option<&'static Cluster> {
-    if std::env::var("DEPIN_SKIP_POSTGRES").as_deref() == Ok("1") {
-        eprintln!("DEPIN_SKIP_POSTGRES=1: skipping a PostgreSQL test");
+    if skipped() {
         return None;
     }
     match CLUSTER.get_or_init(start_cluster) {
@@ -421,8 +455,9 @@ async fn a_server_that_is_not_there_is_named() {
     // No cluster needed: nothing listens on port 1.
     let e = PostgresStore::connect("postgres://postgres:secret@127.0.0.1:1/depin", 2)
         .await
-        .unwrap_err()
-        .to_string();
+        .unwrap_err();
+    assert!(matches!(e, StoreError::Unavailable(_)), "{e:?}");
+    let e = e.to_string();
     assert!(e.contains("127.0.0.1:1/depin"), "{e}");
     assert!(!e.contains("secret"), "{e}");
     let e = PostgresStore::connect("postgres://[not a url", 2)
@@ -460,4 +495,112 @@ async fn many_concurrent_commits_are_grouped_and_all_land() {
         .unwrap()
         .get(0);
     assert_eq!(n, 1000);
+}
+
+/// Whether `r` failed for the database being unreachable, in time.
+fn unavailable<T: std::fmt::Debug>(what: &str, r: Result<T, StoreError>, started: Instant) {
+    let took = started.elapsed();
+    match r {
+        Err(StoreError::Unavailable(m)) => {
+            assert!(!m.contains("secret"), "{what}: {m}");
+            eprintln!("{what}: unavailable after {took:?}: {m}");
+        }
+        other => panic!("{what}: expected StoreError::Unavailable, got {other:?}"),
+    }
+    assert!(
+        took < Duration::from_secs(8),
+        "{what}: took {took:?} to fail"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_restarted_server_is_unavailable_then_serves_again() {
+    if skipped() {
+        return;
+    }
+    // A server of its own: the other tests share theirs.
+    let (dir, url) = start_postgres().unwrap_or_else(|e| panic!("PostgreSQL did not start: {e}"));
+    let secret_url = url.replacen("postgres@", "postgres:secret@", 1);
+    let store = PostgresStore::connect_with(
+        &secret_url,
+        PoolOptions {
+            size: 3,
+            create_timeout: Duration::from_secs(3),
+            wait_timeout: Duration::from_secs(3),
+        },
+    )
+    .await
+    .expect("connect");
+    let k = key(21);
+    store.commit(append(k, None, 0, 1)).await.unwrap();
+    let before = store.chain(&k).await.unwrap().expect("chain");
+
+    // Connections the server kills while they idle in the pool are
+    // dropped, not handed out again: at most one call fails for each.
+    let admin = raw(&url).await;
+    let killed: i64 = admin
+        .query_one(
+            "SELECT count(*) FROM (SELECT pg_terminate_backend(pid) FROM pg_stat_activity \
+             WHERE application_name = 'depin-prover') AS t",
+            &[],
+        )
+        .await
+        .unwrap()
+        .get(0);
+    assert!(killed >= 1, "no pooled connection to kill");
+    drop(admin);
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let mut read = store.chain(&k).await;
+    for _ in 0..3 {
+        match read {
+            Err(StoreError::Unavailable(_)) => read = store.chain(&k).await,
+            _ => break,
+        }
+    }
+    assert_eq!(read.unwrap().as_ref(), Some(&before));
+
+    // The server stops: reads and commits fail as unavailable, in time, and
+    // nothing is written.
+    postgres_sh("stop", &dir).unwrap();
+    let started = Instant::now();
+    unavailable("a read", store.chain(&k).await, started);
+    let started = Instant::now();
+    unavailable("a count", store.device_count().await, started);
+    let started = Instant::now();
+    unavailable(
+        "a commit",
+        store.commit(append(k, Some(&before), 1, 2)).await,
+        started,
+    );
+    let started = Instant::now();
+    unavailable("a listing", store.records(&k).await, started);
+
+    // Started again, on the same port: the same store serves again, and
+    // what was committed before is there.
+    let again = url_in(&postgres_sh("start", &dir).unwrap()).unwrap();
+    assert_eq!(again, url, "the server came back on another port");
+    let started = Instant::now();
+    assert_eq!(store.chain(&k).await.unwrap().as_ref(), Some(&before));
+    assert_eq!(store.records(&k).await.unwrap(), vec![heartbeat(0, 1)]);
+    store
+        .commit(append(k, Some(&before), 1, 2))
+        .await
+        .expect("a commit once the server is back");
+    let now = store.chain(&k).await.unwrap().expect("chain");
+    assert_eq!(now.len, 2);
+    assert_eq!(
+        store.records(&k).await.unwrap(),
+        vec![heartbeat(0, 1), heartbeat(1, 2)]
+    );
+    eprintln!("serving again {:?} after the start", started.elapsed());
+
+    // And again, without a call between stop and start: the pooled
+    // connections the server closed are not handed out, the first call
+    // after the restart succeeds.
+    let out = postgres_sh("restart", &dir).unwrap();
+    assert_eq!(url_in(&out).unwrap(), url);
+    assert_eq!(store.chain(&k).await.unwrap().map(|s| s.len), Some(2));
+    assert_eq!(store.records(&k).await.unwrap().len(), 2);
+    store.close().await;
+    postgres_sh("stop", &dir).unwrap();
 }

@@ -42,9 +42,24 @@ pub use model::{
 /// Why the store failed.
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
-    /// The database failed.
+    /// The database failed: it refused the request (a constraint, a value
+    /// out of range, a bad schema, wrong credentials) or answered something
+    /// unexpected. Retrying the same request is not expected to help.
     #[error("database: {0}")]
     Database(String),
+    /// The database cannot be reached now: the connection was refused or
+    /// lost, no connection could be opened or taken from the pool in time,
+    /// or the server is shutting down or starting up. Retry later (with
+    /// backoff): once the database is back, the same store serves again.
+    ///
+    /// What was written: a read wrote nothing. A [`Store::commit`] wrote
+    /// nothing, unless the message says that the outcome is unknown (the
+    /// connection was lost during COMMIT, so the batch may or may not be
+    /// durable). Either way a retry that plans again on what it reads is
+    /// safe: a batch already applied fails its [`Condition`]s (or, for an
+    /// unconditional batch of upserts, writes the same values again).
+    #[error("database unavailable: {0}")]
+    Unavailable(String),
     /// A stored value is corrupt.
     #[error(transparent)]
     Codec(#[from] CodecError),
@@ -282,7 +297,9 @@ pub trait Store: Send + Sync + 'static {
     ) -> Result<Vec<u64>, StoreError>;
     /// Applies `batch` atomically if every condition holds, and returns once
     /// it is durable. [`StoreError::Conflict`] names the first condition
-    /// that did not hold (nothing was written).
+    /// that did not hold (nothing was written). [`StoreError::Unavailable`]:
+    /// the database could not be reached; nothing was written, or, when its
+    /// message says so, the outcome is unknown (plan again and retry).
     async fn commit(&self, batch: WriteBatch) -> Result<(), StoreError>;
 }
 
