@@ -171,7 +171,7 @@ operator_token = "$token"
 statements = $statements
 batch_size = ${BATCH_SIZE:-4}
 batch_deadline_s = 5.0
-drain_s = 1.0
+drain_s = 2.0
 EOF
         chmod 600 "$ndir/config.toml"
         echo "[cluster] node $i on 127.0.0.1:$nport"
