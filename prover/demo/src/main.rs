@@ -85,7 +85,9 @@ struct Cli {
     /// Prove and pay in epoch batches of this many device-epochs (one
     /// proof and one `submitBatch` per batch, then a withdrawal per
     /// device); 0 proves and claims every device-epoch on its own. The
-    /// contracts carry verifiers for batches of 4.
+    /// contracts carry verifiers for batches of 4; for another size the
+    /// demo renders, compiles and deploys the three (the prover makes the
+    /// batch keys on its first run with that size: minutes).
     #[arg(long, default_value_t = 4)]
     batch: usize,
 }
@@ -218,13 +220,11 @@ impl Cli {
         if self.devices == 0 {
             bail!("--devices must be at least 1");
         }
-        if self.batch != 0 && self.batch != depin_batch::DEFAULT_BATCH_SIZE {
+        if self.batch > depin_batch::public_data::MAX_BATCH {
             bail!(
-                "--batch {}: the contracts carry verifiers for batches of {} (the committed \
-                 development keys); use --batch {} or --batch 0 (one claim per device-epoch)",
+                "--batch {} is above the largest batch ({})",
                 self.batch,
-                depin_batch::DEFAULT_BATCH_SIZE,
-                depin_batch::DEFAULT_BATCH_SIZE
+                depin_batch::public_data::MAX_BATCH
             );
         }
         self.repo
@@ -268,6 +268,12 @@ async fn run(cli: Cli) -> Result<Report> {
     progress.step(2, "chain: verifiers, reward contract, token");
     let mut chain =
         onchain::Chain::start(&repo, cli.rpc.as_deref(), cli.deployer_key.as_deref()).await?;
+    if cli.batch > 0 {
+        chain
+            .enable_batches(&repo, cli.batch)
+            .await
+            .context("verifiers for the batch size")?;
+    }
     let mut report = Report {
         deployments: chain.deployments(),
         ..Report::default()

@@ -9,7 +9,7 @@ use anyhow::{bail, Context, Result};
 use depin_chain::{
     decimal_to_u256, deploy, fr_to_u256, pack_header, Address, Anvil, Artifacts, BatchSubmission,
     Chain as Node, ChainError, Claim, DeployConfig, Deployment, FixedBytes, Rewards, StatementKind,
-    Withdrawal, U256,
+    Withdrawal, STATEMENT_VERSION, U256,
 };
 
 use depin_crypto::Fr;
@@ -28,6 +28,8 @@ pub struct Chain {
     deployment: Deployment,
     rewards: Rewards,
     payouts: HashMap<U256, Address>,
+    /// Contracts deployed after the deployment: name, gas, runtime size.
+    extra: Vec<(String, u64, usize)>,
 }
 
 impl Chain {
@@ -61,7 +63,57 @@ impl Chain {
             deployment,
             rewards,
             payouts: HashMap::new(),
+            extra: Vec::new(),
         })
+    }
+
+    /// Makes the contract take epoch batches of `batch_size` (the
+    /// deployment carries verifiers for batches of
+    /// `depin_batch::DEFAULT_BATCH_SIZE`): for each statement, the
+    /// verifying key of the development batch key the demo's prover makes
+    /// (the golden setup seed), its verifier rendered by the prover's one
+    /// template, compiled with the project's pinned solc, deployed and set
+    /// with `setBatchVerifier`. Adds each to the deployments.
+    pub async fn enable_batches(&mut self, repo: &Path, batch_size: usize) -> Result<()> {
+        if batch_size == depin_batch::DEFAULT_BATCH_SIZE {
+            return Ok(());
+        }
+        let size = u32::try_from(batch_size).context("the batch size")?;
+        let genesis = fr_to_u256(
+            &depin_batch::RewardsTree::new(depin_batch::TREE_DEPTH)
+                .context("the empty rewards tree")?
+                .commitment(),
+        );
+        for kind in StatementKind::ALL {
+            let vk = tokio::task::spawn_blocking(move || {
+                depin_groth16::batch::dev_batch_verifying_key(
+                    kind,
+                    batch_size,
+                    depin_groth16::golden::SETUP_SEED,
+                )
+            })
+            .await
+            .context("the verifying key task")?
+            .with_context(|| format!("the {} batch verifying key", kind.as_str()))?;
+            let statement = depin_batch::batch_statement_name(kind.as_str(), batch_size);
+            let name = depin_evm::solidity::contract_name(&statement);
+            let source = depin_evm::solidity::render_verifier(&vk, &statement, STATEMENT_VERSION);
+            let code = compile(repo, &name, &source)?;
+            let receipt = self
+                .rewards
+                .chain()
+                .deploy_code(&name, code.clone().into())
+                .await?;
+            let address = receipt
+                .contract_address
+                .context("the verifier's deployment names no address")?;
+            self.rewards
+                .set_batch_verifier(kind, address, STATEMENT_VERSION, size, genesis)
+                .await?;
+            let runtime = self.rewards.chain().code_at(address).await?.len();
+            self.extra.push((name, receipt.gas_used, runtime));
+        }
+        Ok(())
     }
 
     /// Deployment gas and runtime size of every contract.
@@ -70,6 +122,7 @@ impl Chain {
             .contracts()
             .into_iter()
             .map(|d| (d.name.clone(), d.gas_used, d.code_size))
+            .chain(self.extra.iter().cloned())
             .collect()
     }
 
@@ -259,6 +312,57 @@ impl Chain {
     }
 }
 
+/// Compiles one Solidity source with the project's pinned solc
+/// (`scripts/solc-native`, standard JSON, the settings of
+/// `verifier-contract/foundry.toml`) and returns contract `name`'s creation
+/// code.
+fn compile(repo: &Path, name: &str, source: &str) -> Result<Vec<u8>> {
+    use std::io::Write as _;
+    let input = serde_json::json!({
+        "language": "Solidity",
+        "sources": { "Verifier.sol": { "content": source } },
+        "settings": {
+            "optimizer": { "enabled": true, "runs": 1_000_000 },
+            "evmVersion": "cancun",
+            "metadata": { "bytecodeHash": "none", "appendCBOR": false },
+            "outputSelection": { "*": { "*": ["evm.bytecode.object"] } }
+        }
+    });
+    let mut child = std::process::Command::new(repo.join("scripts/solc-native"))
+        .arg("--standard-json")
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .context("running scripts/solc-native (scripts/setup.sh installs solc)")?;
+    child
+        .stdin
+        .take()
+        .context("solc's input")?
+        .write_all(input.to_string().as_bytes())
+        .context("writing solc's input")?;
+    let out = child.wait_with_output().context("waiting for solc")?;
+    if !out.status.success() {
+        bail!("solc failed: {}", String::from_utf8_lossy(&out.stderr));
+    }
+    let json: serde_json::Value =
+        serde_json::from_slice(&out.stdout).context("solc's answer is not JSON")?;
+    if let Some(errors) = json["errors"].as_array() {
+        let fatal: Vec<&str> = errors
+            .iter()
+            .filter(|e| e["severity"] == "error")
+            .filter_map(|e| e["formattedMessage"].as_str())
+            .collect();
+        if !fatal.is_empty() {
+            bail!("solc refused the {name} verifier:\n{}", fatal.join("\n"));
+        }
+    }
+    let hex = json["contracts"]["Verifier.sol"][name]["evm"]["bytecode"]["object"]
+        .as_str()
+        .with_context(|| format!("solc gave no bytecode for {name}"))?;
+    hex::decode(hex).context("solc's bytecode is not hex")
+}
+
 /// The contract's error, or `None` if the attack was paid.
 pub(crate) fn refusal(c: ClaimOutcome) -> Option<String> {
     match c {
@@ -284,4 +388,33 @@ fn payout_address(device: U256) -> Address {
     let mut h = [0u8; 32];
     k.finalize(&mut h);
     Address::from_slice(&h[12..])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use ark_bn254::{G1Affine, G2Affine};
+    use ark_ec::AffineRepr;
+
+    /// A verifier rendered by the prover's template for a one-input key
+    /// (as a batch key's) compiles with the pinned solc into creation code.
+    #[test]
+    fn a_rendered_batch_verifier_compiles() {
+        let repo = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+        let (g1, g2) = (G1Affine::generator(), G2Affine::generator());
+        let vk = ark_groth16::VerifyingKey::<ark_bn254::Bn254> {
+            alpha_g1: g1,
+            beta_g2: g2,
+            gamma_g2: g2,
+            delta_g2: g2,
+            gamma_abc_g1: vec![g1, g1],
+        };
+        let statement = depin_batch::batch_statement_name("uptime", 2);
+        let name = depin_evm::solidity::contract_name(&statement);
+        let source = depin_evm::solidity::render_verifier(&vk, &statement, STATEMENT_VERSION);
+        let code = compile(&repo, &name, &source).expect("compile");
+        assert!(code.len() > 1000, "{} bytes of creation code", code.len());
+        let broken = compile(&repo, &name, "contract {");
+        assert!(broken.is_err());
+    }
 }

@@ -293,7 +293,7 @@ impl Report {
             for (name, gas, size) in &self.deployments {
                 let _ = writeln!(
                     out,
-                    "  {name:<20} deploy gas {gas:>9}   runtime bytecode {size:>6} B"
+                    "  {name:<24} deploy gas {gas:>9}   runtime bytecode {size:>6} B"
                 );
             }
         }
