@@ -41,6 +41,10 @@ case "$nodes" in ''|*[!0-9]*) echo "cluster.sh: --nodes must be a number" >&2; e
 
 alive() { [ -n "${1:-}" ] && kill -0 "$1" 2>/dev/null; }
 
+# Whether pid $1 is still a process this script started (its command line
+# names $2), not a pid the system gave to another process since.
+ours() { alive "$1" && tr '\0' ' ' < "/proc/$1/cmdline" 2>/dev/null | grep -q -- "$2"; }
+
 # Stops a process by pid: SIGTERM, then SIGKILL after `wait` seconds.
 stop_pid() {
     local pid="$1" wait="${2:-10}"
@@ -69,9 +73,11 @@ down() {
     [ -f "$dir/env" ] || { echo "[cluster] nothing is up in $dir"; return 0; }
     # shellcheck disable=SC1091
     . "$dir/env"
-    for pid in $NODE_PIDS; do stop_pid "$pid" 15; done
-    stop_pid "${HAPROXY_PID:-}" 5
-    "$root/scripts/postgres.sh" stop "$PG_DIR" >/dev/null 2>&1 || true
+    for pid in ${NODE_PIDS:-}; do
+        if ours "$pid" "serve --config"; then stop_pid "$pid" 15; fi
+    done
+    if ours "${HAPROXY_PID:-}" haproxy; then stop_pid "$HAPROXY_PID" 5; fi
+    [ -z "${PG_DIR:-}" ] || "$root/scripts/postgres.sh" stop "$PG_DIR" >/dev/null 2>&1 || true
     rm -f "$dir/env"
     echo "[cluster] down"
 }
@@ -81,20 +87,20 @@ status() {
     # shellcheck disable=SC1091
     . "$dir/env"
     local i=0 ok=0
-    for pid in $NODE_PIDS; do
+    for pid in ${NODE_PIDS:-}; do
         i=$((i + 1))
         local ep
-        ep="$(echo "$NODE_ENDPOINTS" | cut -d' ' -f"$i")"
+        ep="$(echo "${NODE_ENDPOINTS:-}" | cut -d' ' -f"$i")"
         if alive "$pid" && serving "${ep#http://}"; then
             echo "node $i ($ep, pid $pid): serving"
         else
             echo "node $i ($ep, pid $pid): NOT serving"; ok=1
         fi
     done
-    if alive "${HAPROXY_PID:-}" && serving "${LB_ENDPOINT#http://}"; then
+    if alive "${HAPROXY_PID:-}" && [ -n "${LB_ENDPOINT:-}" ] && serving "${LB_ENDPOINT#http://}"; then
         echo "load balancer ($LB_ENDPOINT, pid $HAPROXY_PID): serving"
     else
-        echo "load balancer ($LB_ENDPOINT): NOT serving"; ok=1
+        echo "load balancer (${LB_ENDPOINT:-none}): NOT serving"; ok=1
     fi
     return $ok
 }
@@ -146,8 +152,12 @@ up() {
         (cd "$root" && cargo build --locked --release -q -p depin-prover)
     fi
 
+    # Until `up` succeeds, a failure stops whatever it started (the env
+    # file names it as soon as it runs).
+    trap 'echo "cluster.sh: up failed: stopping what it started" >&2; down >/dev/null 2>&1' EXIT
     echo "[cluster] PostgreSQL"
     local pg_dir="$dir/pg" url
+    printf 'PG_DIR="%s"\n' "$pg_dir" > "$dir/env"
     url="$("$root/scripts/postgres.sh" start "$pg_dir" | sed -n 's/^DATABASE_URL=//p')"
     [ -n "$url" ] || { echo "cluster.sh: PostgreSQL did not start" >&2; exit 1; }
 
@@ -177,6 +187,7 @@ EOF
         echo "[cluster] node $i on 127.0.0.1:$nport"
         nohup "$bin" serve --config "$ndir/config.toml" > "$ndir/node.log" 2>&1 &
         pids="$pids $!"
+        printf 'PG_DIR="%s"\nNODE_PIDS="%s"\n' "$pg_dir" "${pids# }" > "$dir/env"
         if [ "$i" = 1 ]; then
             # The first node makes the development keys the others load.
             wait_keys "$ndir/node.log" "$!"
@@ -193,6 +204,7 @@ EOF
     haproxy -c -q -f "$dir/haproxy.cfg"
     nohup haproxy -f "$dir/haproxy.cfg" > "$dir/haproxy.log" 2>&1 &
     local hpid=$!
+    printf 'PG_DIR="%s"\nNODE_PIDS="%s"\nHAPROXY_PID="%s"\n' "$pg_dir" "${pids# }" "$hpid" > "$dir/env"
 
     cat > "$dir/env" <<EOF
 LB_ENDPOINT="http://127.0.0.1:$port"
@@ -211,12 +223,13 @@ EOF
     local waited=0
     until status >/dev/null 2>&1; do
         for pid in $pids; do
-            alive "$pid" || { echo "cluster.sh: a node exited; see $dir/node*/node.log" >&2; down >/dev/null; exit 1; }
+            alive "$pid" || { echo "cluster.sh: a node exited; see $dir/node*/node.log" >&2; exit 1; }
         done
         sleep 1
         waited=$((waited + 1))
         [ "$waited" -lt 900 ] || { echo "cluster.sh: not serving after 15 minutes" >&2; exit 1; }
     done
+    trap - EXIT
     echo "[cluster] up: $dir/env"
     cat "$dir/env"
 }

@@ -18,11 +18,15 @@ cd "$root"
 # --cluster N: a cluster of N nodes (scripts/cluster.sh, stopped at exit)
 # instead of the in-process prover.
 cluster=""
+batch=4
 args=()
 while [ $# -gt 0 ]; do
     case "$1" in
         --cluster) cluster="${2:?--cluster needs a number of nodes}"; shift 2 ;;
         --cluster=*) cluster="${1#--cluster=}"; shift ;;
+        # The cluster's nodes batch as the demo does.
+        --batch) batch="${2:?--batch needs a size}"; args+=("$1" "$2"); shift 2 ;;
+        --batch=*) batch="${1#--batch=}"; args+=("$1"); shift ;;
         *) args+=("$1"); shift ;;
     esac
 done
@@ -41,7 +45,7 @@ if [ -n "$cluster" ]; then
     rm -rf "$dir/pg" "$dir"/node*
     # The golden development keys, so that the committed verifiers check
     # the cluster's proofs.
-    DEV_SEED=$((0x646570696e2d7631)) "$root/scripts/cluster.sh" up --nodes "$cluster" --dir "$dir" --port 50160 >/dev/null
+    BATCH_SIZE="$batch" DEV_SEED=$((0x646570696e2d7631)) "$root/scripts/cluster.sh" up --nodes "$cluster" --dir "$dir" --port 50160 >/dev/null
     # shellcheck disable=SC1091
     . "$dir/env"
     echo "[demo] cluster of $cluster nodes behind $LB_ENDPOINT (PostgreSQL $DATABASE_URL)"

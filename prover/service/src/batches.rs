@@ -44,7 +44,7 @@ use rand_chacha::ChaCha20Rng;
 use tokio::sync::{broadcast, mpsc, watch};
 
 use super::error::{Result, ServiceError};
-use super::prove::{load_epoch, Registries};
+use super::prove::{load_epoch, ProveError, Registries};
 
 /// Where a node's batch keys live: `<keys_dir>/batches/<kind>-<B>.pk`.
 pub fn batch_key_path(keys_dir: &std::path::Path, kind: StatementKind, size: usize) -> PathBuf {
@@ -97,6 +97,19 @@ impl std::fmt::Debug for Batcher {
 /// Tries to store a batch before another writer changes the kind's
 /// batches or the jobs.
 const FORM_ATTEMPTS: usize = 8;
+
+/// The tree after the stored batches, the next batch number, and the
+/// batches left PROVING with the tree before each.
+type Rebuilt = (RewardsTree, u64, Vec<(RewardsTree, BatchRecord)>);
+
+/// What forming the due batches gave.
+enum Formation {
+    Done,
+    /// The store failed: the jobs wait again; try again soon.
+    Retry,
+    /// The prover is gone (the node stops).
+    Stopped,
+}
 
 /// What one try of forming a batch gave.
 enum Attempt {
@@ -255,9 +268,11 @@ impl Batcher {
                 return;
             }
         };
-        let (mut tree, mut next, unproven) = match self.replay(kind).await {
-            Ok(t) => t,
-            Err(e) => {
+        let mut stop = self.stop.subscribe();
+        let (mut tree, mut next, unproven) = match self.rebuild(kind, &mut stop).await {
+            None => return,
+            Some(Ok(t)) => t,
+            Some(Err(e)) => {
                 tracing::error!(statement = kind.as_str(), error = %e, "cannot rebuild the rewards tree");
                 let why = format!("the {} rewards tree cannot be rebuilt: {e}", kind.as_str());
                 self.refuse_all(rx, resumed, &why).await;
@@ -280,31 +295,25 @@ impl Batcher {
                         break;
                     }
                     if let Err(e) = this.prove(&prover, f).await {
-                        tracing::error!(error = %e, "storing a batch failed");
+                        tracing::error!(error = %e, "storing a batch failed: it is proven again at the next start");
                     }
                 }
             })
         };
-        for (before, record) in unproven {
-            match self.reform(&before, &record).await {
-                Ok(batch) => {
-                    if to_prove.send(Formed { record, batch }).await.is_err() {
-                        return;
-                    }
-                }
-                Err(why) => self.fail_batch(record, &why).await,
-            }
+        if !self.resume(unproven, &to_prove, &mut stop).await {
+            return;
         }
         let mut waiting: BTreeMap<u32, Vec<(ChainKey, Instant)>> = BTreeMap::new();
         let started = Instant::now();
         for k in resumed {
             waiting.entry(k.epoch).or_default().push((k, started));
         }
-        let mut stop = self.stop.subscribe();
+        let mut retry_at: Option<Instant> = None;
         loop {
             let due = waiting
                 .values()
                 .filter_map(|v| v.first().map(|(_, t)| *t + self.config.deadline))
+                .chain(retry_at)
                 .min();
             let sleep = async {
                 match due {
@@ -321,37 +330,149 @@ impl Batcher {
                 _ = stop.changed() => break,
             }
             let now = Instant::now();
-            let epochs: Vec<u32> = waiting.keys().copied().collect();
-            for epoch in epochs {
-                while let Some(group) = waiting.get_mut(&epoch) {
-                    let full = group.len() >= self.config.batch_size;
-                    let late = group
-                        .first()
-                        .is_some_and(|(_, t)| *t + self.config.deadline <= now);
-                    if !(full || late) {
-                        break;
-                    }
-                    let n = group.len().min(self.config.batch_size);
-                    let keys: Vec<ChainKey> = group.drain(..n).map(|(k, _)| k).collect();
-                    if group.is_empty() {
-                        waiting.remove(&epoch);
-                    }
-                    match self.form(kind, &mut tree, &mut next, keys).await {
-                        Ok(Some(f)) => {
-                            if to_prove.send(f).await.is_err() {
-                                return;
-                            }
-                        }
-                        Ok(None) => {}
-                        Err(e) => {
-                            tracing::error!(error = %e, "forming a batch failed");
-                        }
-                    }
-                }
+            if retry_at.is_some_and(|t| t > now) {
+                continue;
+            }
+            retry_at = None;
+            match self
+                .form_ready(kind, &mut waiting, (&mut tree, &mut next), &to_prove, now)
+                .await
+            {
+                Formation::Done => {}
+                Formation::Retry => retry_at = Some(Instant::now() + RETRY),
+                Formation::Stopped => return,
             }
         }
         drop(to_prove);
         let _ = proofs.await;
+    }
+
+    /// The kind's tree from its stored batches, retrying while the store
+    /// fails; `None` when the node stops first.
+    async fn rebuild(
+        &self,
+        kind: StatementKind,
+        stop: &mut watch::Receiver<bool>,
+    ) -> Option<std::result::Result<Rebuilt, String>> {
+        loop {
+            match self.replay(kind).await {
+                Ok(t) => return Some(Ok(t)),
+                Err(Failure::Transient(e)) => {
+                    tracing::warn!(statement = kind.as_str(), error = %e, "reading the batches: retrying");
+                    tokio::select! {
+                        () = tokio::time::sleep(RETRY) => {}
+                        _ = stop.changed() => return None,
+                    }
+                }
+                Err(Failure::Broken(e)) => return Some(Err(e)),
+            }
+        }
+    }
+
+    /// Forms the batches left PROVING again and hands them to the prover;
+    /// false when the node stops first.
+    async fn resume(
+        &self,
+        unproven: Vec<(RewardsTree, BatchRecord)>,
+        to_prove: &mpsc::Sender<Formed>,
+        stop: &mut watch::Receiver<bool>,
+    ) -> bool {
+        for (before, record) in unproven {
+            if record.batch_size as usize != self.config.batch_size {
+                // Another size's key proves it: left for a node with it.
+                tracing::error!(
+                    batch = %record.batch_id(),
+                    size = record.batch_size,
+                    configured = self.config.batch_size,
+                    "a batch left PROVING is of another size: not proven here"
+                );
+                continue;
+            }
+            let batch = loop {
+                match self.reform(&before, &record).await {
+                    Ok(b) => break Some(b),
+                    Err(Failure::Transient(e)) => {
+                        tracing::warn!(batch = %record.batch_id(), error = %e, "reading the batch's jobs: retrying");
+                        tokio::select! {
+                            () = tokio::time::sleep(RETRY) => {}
+                            _ = stop.changed() => return false,
+                        }
+                    }
+                    Err(Failure::Broken(why)) => {
+                        self.fail_batch(record.clone(), &why).await;
+                        break None;
+                    }
+                }
+            };
+            if let Some(batch) = batch {
+                if to_prove.send(Formed { record, batch }).await.is_err() {
+                    return false;
+                }
+            }
+        }
+        true
+    }
+
+    /// Forms the batches that are due: once a group is ready (full, or its
+    /// oldest job past the deadline), every group of an earlier epoch is
+    /// formed first, full or not, since a device's later epoch credited
+    /// first would refuse its earlier one.
+    async fn form_ready(
+        &self,
+        kind: StatementKind,
+        waiting: &mut BTreeMap<u32, Vec<(ChainKey, Instant)>>,
+        (tree, next): (&mut RewardsTree, &mut u64),
+        to_prove: &mpsc::Sender<Formed>,
+        now: Instant,
+    ) -> Formation {
+        let ready = waiting
+            .iter()
+            .filter(|(_, g)| {
+                g.len() >= self.config.batch_size
+                    || g.first()
+                        .is_some_and(|(_, t)| *t + self.config.deadline <= now)
+            })
+            .map(|(e, _)| *e)
+            .max();
+        let Some(ready) = ready else {
+            return Formation::Done;
+        };
+        let epochs: Vec<u32> = waiting.range(..=ready).map(|(e, _)| *e).collect();
+        for epoch in epochs {
+            while let Some(group) = waiting.get_mut(&epoch) {
+                let last = epoch == ready;
+                let full = group.len() >= self.config.batch_size;
+                let late = group
+                    .first()
+                    .is_some_and(|(_, t)| *t + self.config.deadline <= now);
+                if last && !(full || late) {
+                    break;
+                }
+                let n = group.len().min(self.config.batch_size);
+                let taken: Vec<(ChainKey, Instant)> = group.drain(..n).collect();
+                if group.is_empty() {
+                    waiting.remove(&epoch);
+                }
+                let keys = taken.iter().map(|(k, _)| *k).collect();
+                match self.form(kind, tree, next, keys).await {
+                    Ok(Some(f)) => {
+                        if to_prove.send(f).await.is_err() {
+                            return Formation::Stopped;
+                        }
+                    }
+                    Ok(None) => {}
+                    Err(e) => {
+                        // Nothing is decided about these jobs: they
+                        // wait again, and the batcher tries again soon.
+                        tracing::warn!(error = %e, "forming a batch failed: retrying");
+                        let group = waiting.entry(epoch).or_default();
+                        group.splice(0..0, taken);
+                        return Formation::Retry;
+                    }
+                }
+            }
+        }
+        Formation::Done
     }
 
     /// Loads (or makes, with development keys) the kind's batch prover.
@@ -405,37 +526,21 @@ impl Batcher {
 
     /// The kind's tree after its stored batches, the next sequence number,
     /// and the batches still PROVING with the tree before each.
-    async fn replay(
-        &self,
-        kind: StatementKind,
-    ) -> std::result::Result<(RewardsTree, u64, Vec<(RewardsTree, BatchRecord)>), String> {
-        let mut tree = RewardsTree::new(TREE_DEPTH).map_err(|e| e.to_string())?;
+    async fn replay(&self, kind: StatementKind) -> std::result::Result<Rebuilt, Failure> {
+        let mut tree = RewardsTree::new(TREE_DEPTH).map_err(|e| Failure::Broken(e.to_string()))?;
         let stored = self
             .store
             .batches(kind, 0)
             .await
-            .map_err(|e| e.to_string())?;
+            .map_err(|e| Failure::Transient(e.to_string()))?;
         let mut unproven = Vec::new();
         let mut next = 0u64;
         for b in stored {
-            if b.sequence != next {
-                return Err(format!("batch {} is missing", batch_id(kind, next)));
-            }
             let before = (b.state == JobState::Proving).then(|| tree.clone());
-            let data = PublicData::decode(b.batch_size as usize, &b.public_data)
-                .map_err(|e| format!("{}: {e}", b.batch_id()))?;
-            if tree.commitment() != b.header.old_commitment {
-                return Err(format!("{} does not start from the tree", b.batch_id()));
-            }
-            tree.apply(b.header.epoch, &data)
-                .map_err(|e| format!("{}: {e}", b.batch_id()))?;
-            if tree.commitment() != b.header.new_commitment {
-                return Err(format!("{} does not end at its commitment", b.batch_id()));
-            }
+            apply_stored(&mut tree, &mut next, &b).map_err(Failure::Broken)?;
             if let Some(before) = before {
                 unproven.push((before, b));
             }
-            next += 1;
         }
         Ok((tree, next, unproven))
     }
@@ -446,23 +551,31 @@ impl Batcher {
         &self,
         before: &RewardsTree,
         record: &BatchRecord,
-    ) -> std::result::Result<EpochBatch, String> {
+    ) -> std::result::Result<EpochBatch, Failure> {
         let mut epochs = Vec::with_capacity(record.members.len());
         for key in &record.members {
             epochs.push(
                 load_epoch(self.store.as_ref(), &self.registries, key)
                     .await
-                    .map_err(|e| format!("{}: {e}", key.job_id()))?,
+                    .map_err(|e| {
+                        let why = format!("{}: {e}", key.job_id());
+                        match e {
+                            ProveError::Store(_) => Failure::Transient(why),
+                            _ => Failure::Broken(why),
+                        }
+                    })?,
             );
         }
         let before = before.clone();
         let size = record.batch_size as usize;
         let batch = tokio::task::spawn_blocking(move || EpochBatch::form(&before, size, &epochs))
             .await
-            .map_err(|e| e.to_string())?
-            .map_err(|e| e.to_string())?;
+            .map_err(|e| Failure::Broken(e.to_string()))?
+            .map_err(|e| Failure::Broken(e.to_string()))?;
         if *batch.header() != record.header || batch.public_data().encode() != record.public_data {
-            return Err("its jobs no longer form the stored batch".into());
+            return Err(Failure::Broken(
+                "its jobs no longer form the stored batch".into(),
+            ));
         }
         Ok(batch)
     }
@@ -500,18 +613,7 @@ impl Batcher {
         next: &mut u64,
     ) -> Result<()> {
         for b in self.store.batches(kind, *next).await? {
-            let broken = |why: String| ServiceError::Internal(format!("{}: {why}", b.batch_id()));
-            if b.sequence != *next || tree.commitment() != b.header.old_commitment {
-                return Err(broken("does not chain on the tree".into()));
-            }
-            let data = PublicData::decode(b.batch_size as usize, &b.public_data)
-                .map_err(|e| broken(e.to_string()))?;
-            tree.apply(b.header.epoch, &data)
-                .map_err(|e| broken(e.to_string()))?;
-            if tree.commitment() != b.header.new_commitment {
-                return Err(broken("does not end at its commitment".into()));
-            }
-            *next += 1;
+            apply_stored(tree, next, &b).map_err(ServiceError::Internal)?;
         }
         Ok(())
     }
@@ -535,6 +637,8 @@ impl Batcher {
             }
             let loaded = match load_epoch(self.store.as_ref(), &self.registries, &key).await {
                 Ok(e) => e.evaluate().map(|ev| (e, ev)).map_err(|e| e.to_string()),
+                // The store failed now: nothing is decided about the job.
+                Err(ProveError::Store(e)) => return Err(e.into()),
                 Err(e) => Err(e.to_string()),
             };
             match loaded {
@@ -686,14 +790,26 @@ impl Batcher {
         Ok(())
     }
 
-    /// Stores `record` with `jobs` in one write and announces them.
+    /// Stores `record` with `jobs` in one write and announces them; a
+    /// store that fails now is tried again, for about a minute.
     async fn save_batch(&self, record: &BatchRecord, jobs: &[JobRecord]) -> Result<()> {
         let mut w = WriteBatch::default();
         w.push(Mutation::Batch(record.clone()));
         for j in jobs {
             w.push(Mutation::Job(j.clone()));
         }
-        self.store.commit(w).await?;
+        let mut tries = 0;
+        loop {
+            match self.store.commit(w.clone()).await {
+                Ok(()) => break,
+                Err(StoreError::Unavailable(e)) if tries < 60 && !self.stopped() => {
+                    tries += 1;
+                    tracing::warn!(batch = %record.batch_id(), error = %e, "storing the batch: retrying");
+                    tokio::time::sleep(RETRY).await;
+                }
+                Err(e) => return Err(e.into()),
+            }
+        }
         let _ = self.updates.send(record.clone());
         for j in jobs {
             let _ = self.job_updates.send(j.clone());
@@ -730,10 +846,20 @@ impl Batcher {
         job.failure = why.to_string();
         job.finished_ms = now_ms();
         let mut w = WriteBatch::default();
+        w.require(Condition::Job {
+            key: job.key,
+            state: Some(JobState::Queued),
+        });
         w.push(Mutation::Job(job.clone()));
-        self.store.commit(w).await?;
-        let _ = self.job_updates.send(job);
-        Ok(())
+        match self.store.commit(w).await {
+            Ok(()) => {
+                let _ = self.job_updates.send(job);
+                Ok(())
+            }
+            // Another node batched or failed it meanwhile.
+            Err(StoreError::Conflict(_)) => Ok(()),
+            Err(e) => Err(e.into()),
+        }
     }
 
     /// Fails every job of a kind whose batches cannot run, now and as they
@@ -764,6 +890,50 @@ impl Batcher {
         }
     }
 }
+
+/// Applies stored batch `b`, which must be batch `next`, to `tree` and
+/// moves `next` on; checks both commitments.
+fn apply_stored(
+    tree: &mut RewardsTree,
+    next: &mut u64,
+    b: &BatchRecord,
+) -> std::result::Result<(), String> {
+    let broken = |why: &str| format!("{}: {why}", b.batch_id());
+    if b.sequence != *next {
+        return Err(format!("batch {} is missing", batch_id(b.kind, *next)));
+    }
+    if tree.commitment() != b.header.old_commitment {
+        return Err(broken("does not start from the tree"));
+    }
+    let data = PublicData::decode(b.batch_size as usize, &b.public_data)
+        .map_err(|e| broken(&e.to_string()))?;
+    tree.apply(b.header.epoch, &data)
+        .map_err(|e| broken(&e.to_string()))?;
+    if tree.commitment() != b.header.new_commitment {
+        return Err(broken("does not end at its commitment"));
+    }
+    *next += 1;
+    Ok(())
+}
+
+/// Why stored state could not be used: a store that failed now (retry),
+/// or state that will never do.
+#[derive(Debug)]
+enum Failure {
+    Transient(String),
+    Broken(String),
+}
+
+impl std::fmt::Display for Failure {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Failure::Transient(e) | Failure::Broken(e) => f.write_str(e),
+        }
+    }
+}
+
+/// How long the batcher waits before trying again after the store failed.
+const RETRY: Duration = Duration::from_secs(1);
 
 /// The proving randomness of a batch: ChaCha20 seeded with
 /// `keccak256(secret || kind || sequence || digest input)`.

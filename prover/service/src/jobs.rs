@@ -238,6 +238,14 @@ impl Jobs {
             match self.store.commit(b).await {
                 Ok(()) => {}
                 Err(StoreError::Conflict(_)) => continue,
+                // The commit's outcome may be unknown: a job that was stored
+                // is queued here, or nothing would prove it (a retried
+                // ProveEpoch returns the stored job as it is).
+                Err(StoreError::Unavailable(e)) => match self.store.job(&key).await {
+                    Ok(Some(j))
+                        if j.state == JobState::Queued && j.created_ms == job.created_ms => {}
+                    _ => return Err(StoreError::Unavailable(e).into()),
+                },
                 Err(e) => return Err(e.into()),
             }
             match permit {

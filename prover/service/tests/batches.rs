@@ -61,6 +61,8 @@ async fn batches_are_formed_proven_across_a_restart_and_withdrawn() {
     // answers 6 + i slots in time, so the rewards differ).
     let server = start(Config {
         shutdown_grace_s: 0,
+        // Only the full batch forms in this life.
+        batch_deadline_s: 600.0,
         ..batch_config(dir.path())
     })
     .await

@@ -9,24 +9,28 @@ use depin_service::{start, Config};
 use depin_testkit::service::*;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
-/// Sends the check and reads for at most 500 ms: whether the answer held
-/// the SERVING message.
+/// The answer of a NOT_SERVING node (status 2).
+const NOT_SERVING_RESPONSE: [u8; 7] = [0, 0, 0, 0, 2, 0x08, 0x02];
+
+/// Sends the check and reads for at most 5 s: whether the answer held the
+/// SERVING message (true) or the NOT_SERVING one (false).
 async fn check(addr: std::net::SocketAddr) -> bool {
     let mut s = tokio::net::TcpStream::connect(addr).await.unwrap();
     s.write_all(&health_check_request()).await.unwrap();
     let mut got = Vec::new();
-    let deadline = tokio::time::Instant::now() + Duration::from_millis(500);
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(5);
     let mut buf = [0u8; 4096];
     loop {
         match tokio::time::timeout_at(deadline, s.read(&mut buf)).await {
-            Ok(Ok(0)) | Ok(Err(_)) | Err(_) => return false,
+            Ok(Ok(0)) | Ok(Err(_)) | Err(_) => panic!("no health answer: {got:02x?}"),
             Ok(Ok(n)) => got.extend_from_slice(&buf[..n]),
         }
-        if got
-            .windows(SERVING_RESPONSE.len())
-            .any(|w| w == SERVING_RESPONSE)
-        {
+        let holds = |m: &[u8]| got.windows(m.len()).any(|w| w == m);
+        if holds(&SERVING_RESPONSE) {
             return true;
+        }
+        if holds(&NOT_SERVING_RESPONSE) {
+            return false;
         }
     }
 }

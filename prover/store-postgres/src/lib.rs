@@ -60,7 +60,7 @@
 //! caller retries, planning again on what it reads, and a batch that did
 //! commit then fails its conditions (or, unconditional, upserts the same
 //! values again). Sessions run with `lock_timeout` and
-//! `idle_in_transaction_session_timeout` of 30 s, so that a node that hangs
+//! `idle_in_transaction_session_timeout` of 5 s and 10 s, so that a node that hangs
 //! holding locks does not stop the others for longer.
 //!
 //! # Reads
@@ -112,7 +112,7 @@ use write::{writer_loop, Request};
 
 /// Session settings: a lock wait or an idle transaction longer than this
 /// fails (and a batch's transaction is retried) instead of stalling.
-const SESSION_OPTIONS: &str = "-c lock_timeout=30s -c idle_in_transaction_session_timeout=30s";
+const SESSION_OPTIONS: &str = "-c lock_timeout=5s -c idle_in_transaction_session_timeout=10s";
 
 /// The pool of a [`PostgresStore`]: its size and how long a call may wait
 /// for a connection before it fails with [`StoreError::Unavailable`].
