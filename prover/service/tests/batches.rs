@@ -35,9 +35,10 @@ fn state(b: &pb::Batch) -> pb::BatchState {
     pb::BatchState::try_from(b.state).unwrap_or_default()
 }
 
-/// Waits until `kind`'s batch `sequence` is stored.
+/// Waits until `kind`'s batch `sequence` is stored (the node loads, or on
+/// a first run makes, its batch key first: minutes on a loaded machine).
 async fn formed(prover: &mut ProverClient, sequence: u64) -> pb::Batch {
-    for _ in 0..600 {
+    for _ in 0..6000 {
         match prover.get_batch(pb::StatementKind::Uptime, sequence).await {
             Ok(b) => return b,
             Err(depin_device_sdk::client::ClientError::Status(s)) if s.code() == Code::NotFound => {
@@ -46,7 +47,7 @@ async fn formed(prover: &mut ProverClient, sequence: u64) -> pb::Batch {
             Err(e) => panic!("GetBatch: {e}"),
         }
     }
-    panic!("batch {sequence} was not formed in a minute");
+    panic!("batch {sequence} was not formed in ten minutes");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
