@@ -321,6 +321,19 @@ pub struct ProverClient {
     cfg: ClientConfig,
 }
 
+/// The first message of a watch stream that `is_final` accepts.
+async fn until_final<T>(
+    mut stream: tonic::Streaming<T>,
+    is_final: impl Fn(&T) -> bool,
+) -> Result<T, ClientError> {
+    while let Some(m) = stream.message().await? {
+        if is_final(&m) {
+            return Ok(m);
+        }
+    }
+    Err(ClientError::StreamEnded)
+}
+
 macro_rules! with_retries {
     ($self:ident, $req:ident, $call:ident) => {
         with_retries!($self.inner, $req, $call)
@@ -434,20 +447,20 @@ impl ProverClient {
 
     /// Follows a job (`WatchJob`) until it is done or failed; no deadline.
     pub async fn wait_job(&mut self, job_id: &str) -> Result<pb::Job, ClientError> {
-        let mut stream = self
+        let stream = self
             .inner
             .watch_job(pb::GetJobRequest {
                 job_id: job_id.into(),
             })
             .await?
             .into_inner();
-        while let Some(job) = stream.message().await? {
-            let state = pb::JobState::try_from(job.state).unwrap_or_default();
-            if matches!(state, pb::JobState::Done | pb::JobState::Failed) {
-                return Ok(job);
-            }
-        }
-        Err(ClientError::StreamEnded)
+        until_final(stream, |job: &pb::Job| {
+            matches!(
+                pb::JobState::try_from(job.state).unwrap_or_default(),
+                pb::JobState::Done | pb::JobState::Failed
+            )
+        })
+        .await
     }
 
     /// A statement's batch (`GetBatch`).
@@ -469,7 +482,7 @@ impl ProverClient {
         kind: pb::StatementKind,
         sequence: u64,
     ) -> Result<pb::Batch, ClientError> {
-        let mut stream = self
+        let stream = self
             .inner
             .watch_batch(pb::GetBatchRequest {
                 kind: kind as i32,
@@ -477,13 +490,13 @@ impl ProverClient {
             })
             .await?
             .into_inner();
-        while let Some(batch) = stream.message().await? {
-            let state = pb::BatchState::try_from(batch.state).unwrap_or_default();
-            if matches!(state, pb::BatchState::Done | pb::BatchState::Failed) {
-                return Ok(batch);
-            }
-        }
-        Err(ClientError::StreamEnded)
+        until_final(stream, |batch: &pb::Batch| {
+            matches!(
+                pb::BatchState::try_from(batch.state).unwrap_or_default(),
+                pb::BatchState::Done | pb::BatchState::Failed
+            )
+        })
+        .await
     }
 
     /// What a device withdraws of a statement's rewards (`GetWithdrawal`).

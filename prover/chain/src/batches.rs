@@ -68,18 +68,8 @@ impl BatchSubmission {
     /// the bytes are not the canonical ABI encoding of the arguments.
     pub fn from_calldata(calldata: &[u8]) -> Result<Self, ChainError> {
         use alloy::sol_types::SolCall;
-        let selector = calldata
-            .get(..4)
-            .ok_or_else(|| ChainError::Calldata(format!("{} bytes", calldata.len())))?;
-        if selector != DepinRewards::submitBatchCall::SELECTOR {
-            return Err(ChainError::Calldata(format!(
-                "selector 0x{}, not submitBatch's 0x{}",
-                alloy::hex::encode(selector),
-                alloy::hex::encode(DepinRewards::submitBatchCall::SELECTOR)
-            )));
-        }
-        let c = DepinRewards::submitBatchCall::abi_decode(calldata)
-            .map_err(|e| ChainError::Calldata(e.to_string()))?;
+        let c: DepinRewards::submitBatchCall =
+            crate::rewards::decode_call(calldata, "submitBatch")?;
         let out = BatchSubmission {
             proof: c.proof,
             epoch: c.epoch,

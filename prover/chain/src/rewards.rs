@@ -36,6 +36,23 @@ pub struct Claim {
     pub public_inputs: Vec<U256>,
 }
 
+/// Decodes calldata of the contract's function `name` (`C`): refused with
+/// [`ChainError::Calldata`] when it is shorter than a selector, names
+/// another function, or does not decode as `C`'s arguments.
+pub(crate) fn decode_call<C: SolCall>(calldata: &[u8], name: &str) -> Result<C, ChainError> {
+    let selector = calldata
+        .get(..4)
+        .ok_or_else(|| ChainError::Calldata(format!("{} bytes", calldata.len())))?;
+    if selector != C::SELECTOR {
+        return Err(ChainError::Calldata(format!(
+            "selector 0x{}, not {name}'s 0x{}",
+            alloy::hex::encode(selector),
+            alloy::hex::encode(C::SELECTOR)
+        )));
+    }
+    C::abi_decode(calldata).map_err(|e| ChainError::Calldata(e.to_string()))
+}
+
 impl Claim {
     /// A claim from arkworks values: the proof words (as
     /// `depin_evm::solidity::proof_words` orders them) and the public
@@ -55,18 +72,7 @@ impl Claim {
     /// [`ChainError::Calldata`] when the selector is another function's or
     /// the bytes are not the canonical ABI encoding of the arguments.
     pub fn from_calldata(calldata: &[u8]) -> Result<Self, ChainError> {
-        let selector = calldata
-            .get(..4)
-            .ok_or_else(|| ChainError::Calldata(format!("{} bytes", calldata.len())))?;
-        if selector != DepinRewards::claimCall::SELECTOR {
-            return Err(ChainError::Calldata(format!(
-                "selector 0x{}, not claim's 0x{}",
-                alloy::hex::encode(selector),
-                alloy::hex::encode(DepinRewards::claimCall::SELECTOR)
-            )));
-        }
-        let call = DepinRewards::claimCall::abi_decode(calldata)
-            .map_err(|e| ChainError::Calldata(e.to_string()))?;
+        let call: DepinRewards::claimCall = decode_call(calldata, "claim")?;
         let claim = Claim {
             proof: call.proof,
             public_inputs: call.publicInputs,

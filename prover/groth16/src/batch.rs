@@ -485,17 +485,15 @@ impl EpochBatch {
         let kind = epochs
             .first()
             .map_or(StatementKind::Uptime, EpochInput::kind);
-        let form_err = |source| BatchProverError::Form {
-            kind,
-            batch_size,
-            source,
-        };
-        fn circuits<C>(
-            epochs: &[EpochInput],
-            kind: StatementKind,
+        /// The statement circuits of `epochs` (each must be the kind
+        /// `build` takes), formed into a batch on `tree` and wrapped.
+        fn formed<C: StatementCircuit>(
+            (tree, batch_size, epochs): (&RewardsTree, usize, &[EpochInput]),
             build: impl Fn(&EpochInput) -> Option<Result<C, CircuitError>>,
-        ) -> Result<Vec<C>, BatchProverError> {
-            epochs
+            wrap: impl FnOnce(BatchCircuit<C>) -> AnyBatch,
+        ) -> Result<(AnyBatch, RewardsTree), BatchProverError> {
+            let kind = C::KIND;
+            let circuits = epochs
                 .iter()
                 .enumerate()
                 .map(|(position, e)| match build(e) {
@@ -513,34 +511,43 @@ impl EpochBatch {
                         },
                     }),
                 })
-                .collect()
+                .collect::<Result<Vec<C>, _>>()?;
+            let f = BatchCircuit::form(tree, batch_size, circuits).map_err(|source| {
+                BatchProverError::Form {
+                    kind,
+                    batch_size,
+                    source,
+                }
+            })?;
+            Ok((wrap(f.circuit), f.tree))
         }
+        let args = (tree, batch_size, epochs);
         let (circuit, tree) = match kind {
-            StatementKind::Uptime => {
-                let c = circuits(epochs, kind, |e| match e {
+            StatementKind::Uptime => formed(
+                args,
+                |e| match e {
                     EpochInput::Uptime(e) => Some(UptimeCircuit::new(&e.as_input())),
                     _ => None,
-                })?;
-                let f = BatchCircuit::form(tree, batch_size, c).map_err(form_err)?;
-                (AnyBatch::Uptime(f.circuit), f.tree)
-            }
-            StatementKind::Bandwidth => {
-                let c = circuits(epochs, kind, |e| match e {
+                },
+                AnyBatch::Uptime,
+            ),
+            StatementKind::Bandwidth => formed(
+                args,
+                |e| match e {
                     EpochInput::Bandwidth(e) => Some(BandwidthCircuit::new(&e.as_input())),
                     _ => None,
-                })?;
-                let f = BatchCircuit::form(tree, batch_size, c).map_err(form_err)?;
-                (AnyBatch::Bandwidth(f.circuit), f.tree)
-            }
-            StatementKind::Coverage => {
-                let c = circuits(epochs, kind, |e| match e {
+                },
+                AnyBatch::Bandwidth,
+            ),
+            StatementKind::Coverage => formed(
+                args,
+                |e| match e {
                     EpochInput::Coverage(e) => Some(CoverageCircuit::new(&e.as_input())),
                     _ => None,
-                })?;
-                let f = BatchCircuit::form(tree, batch_size, c).map_err(form_err)?;
-                (AnyBatch::Coverage(f.circuit), f.tree)
-            }
-        };
+                },
+                AnyBatch::Coverage,
+            ),
+        }?;
         Ok(EpochBatch { circuit, tree })
     }
 

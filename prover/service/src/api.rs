@@ -375,64 +375,22 @@ impl ProverApi {
 
     async fn watch_batch(&self, req: &pb::GetBatchRequest) -> Result<BatchStream> {
         let kind = convert::kind("kind", req.kind)?;
-        let batcher = self.batcher()?.clone();
-        let mut updates = batcher.subscribe();
-        let first = batcher.get(kind, req.sequence).await?;
         let sequence = req.sequence;
-        let gate = self.gate.clone();
-        let (tx, rx) = tokio::sync::mpsc::channel(8);
-        tokio::spawn(async move {
-            let mut last = first.state;
-            if tx
-                .send(batch_pb(&first).map_err(Status::from))
-                .await
-                .is_err()
-                || last.is_terminal()
-            {
-                return;
-            }
-            let mut reread = tokio::time::interval(REREAD);
-            reread.tick().await;
-            loop {
-                let update = tokio::select! {
-                    u = updates.recv() => Some(u),
-                    _ = reread.tick() => Some(Err(
-                        tokio::sync::broadcast::error::RecvError::Lagged(0),
-                    )),
-                    () = gate.closed() => None,
-                };
-                let batch = match update {
-                    Some(Ok(b)) if b.kind == kind && b.sequence == sequence => b,
-                    Some(Ok(_)) => continue,
-                    Some(Err(tokio::sync::broadcast::error::RecvError::Lagged(_))) => {
-                        match batcher.get(kind, sequence).await {
-                            Ok(b) => b,
-                            Err(e) => {
-                                let _ = tx.send(Err(Status::from(e))).await;
-                                return;
-                            }
-                        }
-                    }
-                    _ => {
-                        let _ = tx.send(Err(Status::from(ServiceError::ShuttingDown))).await;
-                        return;
-                    }
-                };
-                if batch.state == last && !batch.state.is_terminal() {
-                    continue;
-                }
-                last = batch.state;
-                if tx
-                    .send(batch_pb(&batch).map_err(Status::from))
-                    .await
-                    .is_err()
-                    || last.is_terminal()
-                {
-                    return;
-                }
-            }
-        });
-        Ok(Box::pin(tokio_stream::wrappers::ReceiverStream::new(rx)))
+        let batcher = self.batcher()?.clone();
+        let updates = batcher.subscribe();
+        let first = batcher.get(kind, sequence).await?;
+        Ok(watch_stream(
+            first,
+            updates,
+            self.gate.clone(),
+            move |b: &BatchRecord| b.kind == kind && b.sequence == sequence,
+            move || {
+                let batcher = batcher.clone();
+                async move { batcher.get(kind, sequence).await }
+            },
+            |b: &BatchRecord| b.state,
+            batch_pb,
+        ))
     }
 
     async fn get_withdrawal(&self, req: &pb::GetWithdrawalRequest) -> Result<pb::Withdrawal> {
@@ -490,61 +448,86 @@ impl ProverApi {
 
     async fn watch(&self, req: &pb::GetJobRequest) -> Result<JobStream> {
         let key = job_key(&req.job_id)?;
-        let mut updates = self.jobs.subscribe();
+        let updates = self.jobs.subscribe();
         let first = self.jobs.get(&key).await?;
         let jobs = self.jobs.clone();
-        let gate = self.gate.clone();
-        let (tx, rx) = tokio::sync::mpsc::channel(16);
-        tokio::spawn(async move {
-            let mut last = first.state;
-            if tx.send(Ok(job_pb(&first))).await.is_err() || last.is_terminal() {
-                return;
-            }
-            // Changes made on this node arrive at once; a job another node
-            // of a cluster proves is read again from the store every
-            // `REREAD`.
-            let mut reread = tokio::time::interval(REREAD);
-            reread.tick().await;
-            loop {
-                let update = tokio::select! {
-                    u = updates.recv() => Some(u),
-                    _ = reread.tick() => Some(Err(
-                        tokio::sync::broadcast::error::RecvError::Lagged(0),
-                    )),
-                    () = gate.closed() => None,
-                };
-                let Some(update) = update else {
-                    let _ = tx.send(Err(Status::from(ServiceError::ShuttingDown))).await;
-                    return;
-                };
-                let job = match update {
-                    Ok(j) if j.key == key => j,
-                    Ok(_) => continue,
-                    Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => {
-                        match jobs.get(&key).await {
-                            Ok(j) => j,
-                            Err(e) => {
-                                let _ = tx.send(Err(Status::from(e))).await;
-                                return;
-                            }
-                        }
-                    }
-                    Err(_) => {
-                        let _ = tx.send(Err(Status::from(ServiceError::ShuttingDown))).await;
+        Ok(watch_stream(
+            first,
+            updates,
+            self.gate.clone(),
+            move |j: &JobRecord| j.key == key,
+            move || {
+                let jobs = jobs.clone();
+                async move { jobs.get(&key).await }
+            },
+            |j: &JobRecord| j.state,
+            |j: &JobRecord| Ok(job_pb(j)),
+        ))
+    }
+}
+
+/// `WatchJob` and `WatchBatch`: the record `first` at once, then at every
+/// change of its state, until it is terminal. Changes made on this node
+/// arrive on `updates` (those of other records are skipped by `is_it`); a
+/// record another node of a cluster changes is read again (`reread`) every
+/// `REREAD`, and after the channel lagged. The stream ends with
+/// UNAVAILABLE when the node stops taking requests (`gate`), so that a
+/// draining node's connections close.
+fn watch_stream<R, M, F>(
+    first: R,
+    mut updates: tokio::sync::broadcast::Receiver<R>,
+    gate: crate::auth::Gate,
+    is_it: impl Fn(&R) -> bool + Send + 'static,
+    reread: impl Fn() -> F + Send + 'static,
+    state: impl Fn(&R) -> JobState + Send + 'static,
+    to_pb: impl Fn(&R) -> Result<M> + Send + 'static,
+) -> Pin<Box<dyn Stream<Item = std::result::Result<M, Status>> + Send>>
+where
+    R: Clone + Send + 'static,
+    M: Send + 'static,
+    F: std::future::Future<Output = Result<R>> + Send,
+{
+    use tokio::sync::broadcast::error::RecvError;
+    let (tx, rx) = tokio::sync::mpsc::channel(16);
+    tokio::spawn(async move {
+        let mut last = state(&first);
+        if tx.send(to_pb(&first).map_err(Status::from)).await.is_err() || last.is_terminal() {
+            return;
+        }
+        let mut tick = tokio::time::interval(REREAD);
+        tick.tick().await;
+        loop {
+            let update = tokio::select! {
+                u = updates.recv() => Some(u),
+                _ = tick.tick() => Some(Err(RecvError::Lagged(0))),
+                () = gate.closed() => None,
+            };
+            let record = match update {
+                Some(Ok(r)) if is_it(&r) => r,
+                Some(Ok(_)) => continue,
+                Some(Err(RecvError::Lagged(_))) => match reread().await {
+                    Ok(r) => r,
+                    Err(e) => {
+                        let _ = tx.send(Err(Status::from(e))).await;
                         return;
                     }
-                };
-                if job.state == last && !job.state.is_terminal() {
-                    continue;
-                }
-                last = job.state;
-                if tx.send(Ok(job_pb(&job))).await.is_err() || last.is_terminal() {
+                },
+                Some(Err(RecvError::Closed)) | None => {
+                    let _ = tx.send(Err(Status::from(ServiceError::ShuttingDown))).await;
                     return;
                 }
+            };
+            let now = state(&record);
+            if now == last && !now.is_terminal() {
+                continue;
             }
-        });
-        Ok(Box::pin(tokio_stream::wrappers::ReceiverStream::new(rx)))
-    }
+            last = now;
+            if tx.send(to_pb(&record).map_err(Status::from)).await.is_err() || last.is_terminal() {
+                return;
+            }
+        }
+    });
+    Box::pin(tokio_stream::wrappers::ReceiverStream::new(rx))
 }
 
 #[tonic::async_trait]
