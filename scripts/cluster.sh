@@ -17,7 +17,9 @@
 # ingest-only cluster) with development keys made once in D/keys by the
 # first node before the others start (insecure, seeded with DEV_SEED,
 # default 1), in batches of
-# BATCH_SIZE (default 4; 0: one proof per device-epoch). CLUSTER_PROVER_BIN
+# BATCH_SIZE (default 4; 0: one proof per device-epoch). KEYS_DIR puts the
+# keys elsewhere (development keys of DEV_SEED already there are used),
+# JOB_LEASE_S sets the nodes' job leases (default 15 s). CLUSTER_PROVER_BIN
 # picks the node binary (default: target/release/depin-prover, built when
 # missing).
 set -euo pipefail
@@ -173,7 +175,7 @@ up() {
 listen = "127.0.0.1:$nport"
 metrics_listen = ""
 data_dir = "$ndir"
-keys_dir = "$dir/keys"
+keys_dir = "${KEYS_DIR:-$dir/keys}"
 dev_keys = true
 dev_seed = ${DEV_SEED:-1}
 database_url = "$url"
@@ -181,6 +183,7 @@ operator_token = "$token"
 statements = $statements
 batch_size = ${BATCH_SIZE:-4}
 batch_deadline_s = 5.0
+job_lease_s = ${JOB_LEASE_S:-15}
 drain_s = 2.0
 EOF
         chmod 600 "$ndir/config.toml"

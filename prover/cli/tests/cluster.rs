@@ -1,6 +1,19 @@
 //! The prover cluster on its real parts: a PostgreSQL 15 cluster, three
 //! `depin-prover` nodes as processes on it and HAProxy in front, started by
-//! `scripts/cluster.sh` with this build's binary (ingest only: no keys).
+//! `scripts/cluster.sh` with this build's binary (the tests run one at a
+//! time: each starts a cluster of its own).
+//!
+//! Jobs (three nodes proving uptime one device-epoch at a time, 3 s
+//! leases):
+//! - the node proving a job is killed with SIGKILL: another node takes the
+//!   job over once the lease ends and finishes it, one proof is stored
+//!   (attempt 2, verifying), and watchers on the two other nodes see it
+//!   done;
+//! - the node proving a job is frozen with SIGSTOP past its lease: another
+//!   node finishes it; woken, the frozen node's writes are refused (its
+//!   lease was taken over): the stored job and proof stay the other's.
+//!
+//! Ingest (no keys):
 //!
 //! Under a steady ingest load through the load balancer, each device's
 //! records sent in order by its own client (which retries UNAVAILABLE):
@@ -23,11 +36,18 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use depin_crypto::eddsa::PrivateKey;
+use depin_device_sdk::client::pb;
 use depin_device_sdk::client::{ClientConfig, OperatorClient, ProverClient, UptimeChain};
 use depin_statements::StatementKind;
-use depin_store::{ChainKey, Store};
-use depin_testkit::service::{beacon, publish_request, EPOCH};
+use depin_store::{ChainKey, JobState, Store};
+use depin_testkit::service::{
+    beacon, ensure_keys, keys_dir, proof_verifies, publish_request, EPOCH, SEED,
+};
 use tokio::sync::Mutex;
+
+/// One cluster at a time: each test starts its own, and two at once on a
+/// small machine would skew the timings asserted.
+static SERIAL: Mutex<()> = Mutex::const_new(());
 
 fn repo() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
@@ -40,7 +60,13 @@ struct Cluster {
 }
 
 impl Cluster {
+    /// An ingest-only cluster.
     fn up(nodes: usize) -> Cluster {
+        Self::up_with(nodes, &[("STATEMENTS", "[]".to_string())])
+    }
+
+    /// A cluster with `env` set for `scripts/cluster.sh`.
+    fn up_with(nodes: usize, env: &[(&str, String)]) -> Cluster {
         let dir = tempfile::tempdir().unwrap();
         let port = common::free_port();
         let out = Command::new(repo().join("scripts/cluster.sh"))
@@ -54,7 +80,7 @@ impl Cluster {
             .arg("--dir")
             .arg(dir.path())
             .env("CLUSTER_PROVER_BIN", env!("CARGO_BIN_EXE_depin-prover"))
-            .env("STATEMENTS", "[]")
+            .envs(env.iter().map(|(k, v)| (*k, v.as_str())))
             .output()
             .expect("run scripts/cluster.sh");
         assert!(
@@ -304,6 +330,7 @@ async fn restart_postgres_under_load(
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn a_cluster_loses_nothing_when_a_node_is_killed_or_frozen() {
+    let _serial = SERIAL.lock().await;
     let cluster = Cluster::up(3);
     let lb = cluster.get("LB_ENDPOINT").to_string();
     let token = cluster.get("OPERATOR_TOKEN").to_string();
@@ -382,5 +409,242 @@ async fn a_cluster_loses_nothing_when_a_node_is_killed_or_frozen() {
             let chain = store.chain(&key).await.unwrap().unwrap();
             assert_eq!(chain.len, want, "device {d}");
         }
+    }
+}
+
+/// The index of the node whose id (`<host>:<port>`, the default) is `id`.
+fn node_of(cluster: &Cluster, id: &str) -> usize {
+    let port = id.rsplit(':').next().unwrap();
+    cluster
+        .get("NODE_ENDPOINTS")
+        .split_whitespace()
+        .position(|e| e.ends_with(&format!(":{port}")))
+        .unwrap_or_else(|| panic!("no node listens on {id}"))
+}
+
+/// Waits until `key`'s job satisfies `pred` in the database; the job.
+async fn job_when(
+    store: &dyn Store,
+    key: &ChainKey,
+    within: Duration,
+    what: &str,
+    pred: impl Fn(&depin_store::JobRecord) -> bool,
+) -> depin_store::JobRecord {
+    let deadline = Instant::now() + within;
+    loop {
+        if let Some(j) = store.job(key).await.unwrap() {
+            if pred(&j) {
+                return j;
+            }
+            assert!(Instant::now() < deadline, "{what}: the job is {j:?}");
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_job_whose_node_dies_or_freezes_is_finished_by_another_once() {
+    let _serial = SERIAL.lock().await;
+    tokio::task::spawn_blocking(|| ensure_keys(StatementKind::Uptime))
+        .await
+        .unwrap();
+    let cluster = Cluster::up_with(
+        3,
+        &[
+            ("STATEMENTS", r#"["uptime"]"#.to_string()),
+            ("BATCH_SIZE", "0".to_string()),
+            ("JOB_LEASE_S", "3".to_string()),
+            ("KEYS_DIR", keys_dir().display().to_string()),
+            ("DEV_SEED", SEED.to_string()),
+        ],
+    );
+    let lb = cluster.get("LB_ENDPOINT").to_string();
+    let token = cluster.get("OPERATOR_TOKEN").to_string();
+    let endpoints: Vec<String> = cluster
+        .get("NODE_ENDPOINTS")
+        .split_whitespace()
+        .map(str::to_string)
+        .collect();
+    let pids = cluster.node_pids();
+    let mut op = OperatorClient::connect(&lb, &token, ClientConfig::default())
+        .await
+        .unwrap();
+    let devices: Vec<PrivateKey> = (0..2u8)
+        .map(|i| PrivateKey::from_bytes([0xb0 + i; 32]))
+        .collect();
+    for k in &devices {
+        op.register_device(&k.public_key()).await.unwrap();
+    }
+    op.publish_epoch(publish_request(EPOCH)).await.unwrap();
+    let mut prover = ProverClient::connect(&lb, ClientConfig::default())
+        .await
+        .unwrap();
+    for k in &devices {
+        let mut chain = UptimeChain::new(k.clone(), EPOCH);
+        let slots: Vec<u32> = (0..24).collect();
+        let r = prover
+            .submit(&chain.batch(&chain.heartbeats(beacon(), &slots, 30)))
+            .await
+            .unwrap();
+        assert_eq!(r.accepted, 24);
+    }
+    let store = depin_store_postgres::PostgresStore::connect(cluster.get("DATABASE_URL"), 2)
+        .await
+        .unwrap();
+    let key_of = |k: &PrivateKey| ChainKey {
+        device: k.public_key().id(),
+        kind: StatementKind::Uptime,
+        epoch: EPOCH,
+    };
+    let jobs = ProvingCluster {
+        cluster: &cluster,
+        store: &store,
+        endpoints: &endpoints,
+        pids: &pids,
+    };
+    let killed = jobs.killed_holder(&mut op, key_of(&devices[0])).await;
+    jobs.frozen_holder(&mut op, key_of(&devices[1]), killed)
+        .await;
+}
+
+/// The parts of a cluster proving jobs.
+struct ProvingCluster<'a> {
+    cluster: &'a Cluster,
+    store: &'a depin_store_postgres::PostgresStore,
+    endpoints: &'a [String],
+    pids: &'a [i32],
+}
+
+fn proving(j: &depin_store::JobRecord) -> bool {
+    j.state == JobState::Proving && j.lease.is_some()
+}
+
+impl ProvingCluster<'_> {
+    /// Queues `key`'s job and waits for a node to claim it; the job id and
+    /// the claimed job.
+    async fn queue(
+        &self,
+        op: &mut OperatorClient,
+        key: &ChainKey,
+    ) -> (String, depin_store::JobRecord) {
+        let job_id = op
+            .prove_epoch(&key.device, pb::StatementKind::Uptime, EPOCH)
+            .await
+            .unwrap()
+            .job_id;
+        let claimed = job_when(
+            self.store,
+            key,
+            Duration::from_secs(120),
+            "claimed",
+            proving,
+        )
+        .await;
+        assert_eq!(claimed.attempts, 1);
+        (job_id, claimed)
+    }
+
+    /// A client of node `i`.
+    async fn client(&self, i: usize) -> ProverClient {
+        ProverClient::connect(&self.endpoints[i], ClientConfig::default())
+            .await
+            .unwrap()
+    }
+
+    /// The proof of `job_id` verifies (asked of node `i`).
+    async fn proof_verifies(&self, i: usize, job_id: &str) {
+        let mut c = self.client(i).await;
+        let proof = c.get_proof(job_id).await.unwrap();
+        let vk = c
+            .get_verifying_key(pb::StatementKind::Uptime)
+            .await
+            .unwrap();
+        assert!(proof_verifies(&vk, &proof), "the stored proof verifies");
+    }
+
+    /// kill -9 of the node proving `key`'s job; the killed node.
+    async fn killed_holder(&self, op: &mut OperatorClient, key: ChainKey) -> usize {
+        let (job_id, claimed) = self.queue(op, &key).await;
+        let holder = node_of(self.cluster, &claimed.lease.as_ref().unwrap().node);
+        signal(self.pids[holder], "-KILL");
+        let others: Vec<usize> = (0..3).filter(|i| *i != holder).collect();
+        let watchers: Vec<_> = others
+            .iter()
+            .map(|i| {
+                let endpoint = self.endpoints[*i].clone();
+                let job_id = job_id.clone();
+                tokio::spawn(async move {
+                    let mut c = ProverClient::connect(&endpoint, ClientConfig::default())
+                        .await
+                        .unwrap();
+                    c.wait_job(&job_id).await.unwrap()
+                })
+            })
+            .collect();
+        let killed_at = Instant::now();
+        let done = job_when(
+            self.store,
+            &key,
+            Duration::from_secs(120),
+            "taken over",
+            |j| j.state.is_terminal(),
+        )
+        .await;
+        eprintln!(
+            "kill -9 of the proving node: done {:?} later",
+            killed_at.elapsed()
+        );
+        assert_eq!(done.state, JobState::Done, "{done:?}");
+        assert_eq!(done.attempts, 2, "taken over exactly once: {done:?}");
+        assert_eq!(done.lease, None);
+        for w in watchers {
+            let seen = tokio::time::timeout(Duration::from_secs(30), w)
+                .await
+                .expect("a watcher saw the job done")
+                .unwrap();
+            assert_eq!(seen.state, pb::JobState::Done as i32, "{seen:?}");
+        }
+        self.proof_verifies(others[0], &job_id).await;
+        holder
+    }
+
+    /// SIGSTOP of the node proving `key`'s job, past its lease (`dead`:
+    /// the node killed before).
+    async fn frozen_holder(&self, op: &mut OperatorClient, key: ChainKey, dead: usize) {
+        let (job_id, claimed) = self.queue(op, &key).await;
+        let frozen = node_of(self.cluster, &claimed.lease.as_ref().unwrap().node);
+        assert_ne!(frozen, dead, "the killed node claimed a job");
+        signal(self.pids[frozen], "-STOP");
+        let done = job_when(
+            self.store,
+            &key,
+            Duration::from_secs(120),
+            "taken over",
+            |j| j.state.is_terminal(),
+        )
+        .await;
+        assert_eq!((done.state, done.attempts), (JobState::Done, 2), "{done:?}");
+        let stored = self.store.proof(&key).await.unwrap().expect("a proof");
+        signal(self.pids[frozen], "-CONT");
+        // Woken, the frozen node renews (every second) or finishes its proof:
+        // refused either way.
+        tokio::time::sleep(Duration::from_secs(4)).await;
+        assert_eq!(self.store.job(&key).await.unwrap().as_ref(), Some(&done));
+        assert_eq!(self.store.proof(&key).await.unwrap(), Some(stored));
+        let log_path = self
+            .cluster
+            .get("NODE_DIRS")
+            .split_whitespace()
+            .nth(frozen)
+            .map(|d| Path::new(d).join("node.log"))
+            .unwrap();
+        let log = std::fs::read_to_string(&log_path).unwrap();
+        assert!(
+            log.contains("taken over by another node"),
+            "the frozen node did not notice its lost lease: {}",
+            log_path.display()
+        );
+        let survivor = (0..3).find(|i| *i != dead && *i != frozen).unwrap();
+        self.proof_verifies(survivor, &job_id).await;
     }
 }

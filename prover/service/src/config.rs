@@ -95,9 +95,17 @@ pub struct Config {
     pub max_concurrent_streams: u32,
     /// Proving workers (each proof already uses every core).
     pub workers: usize,
-    /// Jobs waiting for a worker, at most; past it `ProveEpoch` gets
-    /// RESOURCE_EXHAUSTED.
+    /// Jobs waiting for a worker (QUEUED in the store, on every node of a
+    /// cluster), at most; past it `ProveEpoch` gets RESOURCE_EXHAUSTED.
     pub queue_capacity: usize,
+    /// The node's id in the job leases it holds; keep it across restarts
+    /// (a node starting again frees its own leases at once). Default:
+    /// `<host name>:<listen port>`.
+    pub node_id: Option<String>,
+    /// Seconds a job's lease lasts without renewal (renewed every third of
+    /// it while the node proves): a node that dies or freezes loses its
+    /// job to another node about this long after.
+    pub job_lease_s: f64,
     /// Records in one `SubmitRecords` request, at most.
     pub max_batch_records: usize,
     /// Size of one request message, at most (bytes).
@@ -154,6 +162,8 @@ impl Default for Config {
             max_concurrent_streams: 256,
             workers: 1,
             queue_capacity: 1024,
+            node_id: None,
+            job_lease_s: 15.0,
             max_batch_records: 1024,
             max_message_bytes: 4 << 20,
             max_ingest_in_flight: 512,
@@ -180,6 +190,25 @@ pub enum ConfigError {
 }
 
 impl Config {
+    /// How long a job lease lasts.
+    pub fn job_lease(&self) -> std::time::Duration {
+        std::time::Duration::from_secs_f64(self.job_lease_s)
+    }
+
+    /// The node's id in its job leases: `node_id`, or
+    /// `<host name>:<listen port>`.
+    pub fn node_id(&self) -> String {
+        if let Some(id) = &self.node_id {
+            return id.clone();
+        }
+        let host = std::fs::read_to_string("/proc/sys/kernel/hostname")
+            .ok()
+            .map(|h| h.trim().to_string())
+            .filter(|h| !h.is_empty())
+            .unwrap_or_else(|| "localhost".into());
+        format!("{host}:{}", self.listen.port())
+    }
+
     /// How long a shutdown keeps serving before it stops taking requests.
     pub fn drain(&self) -> std::time::Duration {
         std::time::Duration::from_secs_f64(self.drain_s)
@@ -248,6 +277,19 @@ impl Config {
                 "batch_deadline_s must be between 0 and 86400 seconds, got {}",
                 self.batch_deadline_s
             )));
+        }
+        if !(0.3..=3600.0).contains(&self.job_lease_s) {
+            return Err(ConfigError::Invalid(format!(
+                "job_lease_s must be between 0.3 and 3600 seconds, got {}",
+                self.job_lease_s
+            )));
+        }
+        if let Some(id) = &self.node_id {
+            if id.is_empty() || id.len() > 256 {
+                return Err(ConfigError::Invalid(
+                    "node_id must be 1 to 256 bytes long".into(),
+                ));
+            }
         }
         if self.epoch_window == 0 {
             return Err(ConfigError::Invalid(

@@ -1,25 +1,44 @@
-//! Proving jobs: a durable record per (device, kind, epoch), a bounded queue
-//! and a pool of workers.
+//! Proving jobs: a durable record per (device, kind, epoch), claimed by
+//! workers under leases, so that the nodes of a cluster share one queue.
 //!
 //! `ProveEpoch` stores the job (QUEUED) before answering, so an
-//! acknowledged job survives a crash; at start every job still QUEUED or
-//! PROVING is queued again (a PROVING job was interrupted: its attempt
-//! counter shows it). The in-memory queue holds at most `queue_capacity`
-//! jobs; a request that finds it full gets RESOURCE_EXHAUSTED and nothing
-//! is stored. On shutdown the workers take no new job and the running ones
-//! finish within the grace period or are left PROVING for the next start.
+//! acknowledged job survives a crash; the store's QUEUED jobs are the
+//! queue, bounded by `queue_capacity` (a request that finds it full gets
+//! RESOURCE_EXHAUSTED and nothing is stored).
+//!
+//! A worker claims the oldest job of its node's statements that is QUEUED
+//! or PROVING under a lease that ended ([`Store::claim_job`]: on PostgreSQL
+//! `FOR UPDATE SKIP LOCKED`), which stores it PROVING with one more attempt
+//! and the node's lease (`job_lease_s`). While it proves, the worker renews
+//! the lease every third of it; every write it makes to the job (renewals,
+//! the proof and DONE in one write, or FAILED) is conditioned on its
+//! attempt, the fencing token: once another node took the job over, the
+//! old holder's writes are refused and it drops its result, so a job ends
+//! with exactly one stored proof. A node that dies (or freezes past its
+//! lease) leaves its job to whichever worker claims it next, on any node;
+//! a node starting again frees its own leases at once (with the embedded
+//! store, only one process writes: every lease is its own).
+//!
+//! Workers wake when a job is queued on this node, when the store
+//! announces a job change from another node ([`Store::job_events`]), and
+//! every second (to take over expired leases). On shutdown the workers take
+//! no new job and the running ones finish within the grace period, or
+//! their leases end and the job is claimed again.
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::Instant;
 
+use std::time::Duration;
+
 use depin_statements::{StatementKind, Verdict};
-use tokio::sync::{broadcast, mpsc, Mutex};
+use tokio::sync::{broadcast, Notify};
 
 use depin_proto::convert::fr_pb;
 use depin_store::model::now_ms;
 use depin_store::{
-    ChainKey, Condition, JobRecord, JobState, Mutation, Store, StoreError, WriteBatch,
+    ChainKey, ClaimRequest, Condition, JobEvent, JobRecord, JobState, Mutation, Store, StoreError,
+    WriteBatch,
 };
 
 use super::batches::{BatchConfig, Batcher};
@@ -27,15 +46,31 @@ use super::error::{Result, ServiceError};
 use super::metrics::Metrics;
 use super::prove::{job_rng, load_epoch, KeyState, KeyStore, ProveError, Registries};
 
+/// How often an idle worker looks for a job (a queued job of this node, or
+/// one announced by the store, wakes it sooner).
+const POLL: Duration = Duration::from_secs(1);
+
+/// Who a node's workers are and how long their leases last.
+#[derive(Debug, Clone)]
+pub struct LeaseConfig {
+    /// The node's id in the leases it holds (stable across its restarts).
+    pub node_id: String,
+    /// How long a lease lasts without a renewal.
+    pub lease: Duration,
+}
+
 /// The job system.
 pub struct Jobs {
     store: Arc<dyn Store>,
     keys: Arc<KeyStore>,
     registries: Arc<Registries>,
     secret: [u8; 32],
-    queue: mpsc::Sender<ChainKey>,
-    receiver: Mutex<mpsc::Receiver<ChainKey>>,
     capacity: usize,
+    leases: LeaseConfig,
+    /// The statements proven one device-epoch at a time (none when the
+    /// node proves in batches).
+    single: Vec<StatementKind>,
+    wake: Notify,
     updates: broadcast::Sender<JobRecord>,
     stopping: AtomicBool,
     stop: tokio::sync::watch::Sender<bool>,
@@ -61,9 +96,9 @@ pub struct Submitted {
 }
 
 impl Jobs {
-    /// The job system; call [`Jobs::start`] to run workers. With `batches`
-    /// (a batch size and its settings) the served statements are proven in
-    /// epoch batches ([`crate::batches`]).
+    /// The job system for `kinds`; call [`Jobs::start`] to run workers.
+    /// With `batches` (a batch size and its settings) the statements are
+    /// proven in epoch batches ([`crate::batches`]).
     #[allow(clippy::too_many_arguments)]
     pub fn new(
         store: Arc<dyn Store>,
@@ -71,13 +106,19 @@ impl Jobs {
         registries: Arc<Registries>,
         secret: [u8; 32],
         capacity: usize,
+        leases: LeaseConfig,
         metrics: Arc<Metrics>,
-        batches: Option<(BatchConfig, Vec<StatementKind>)>,
+        kinds: Vec<StatementKind>,
+        batches: Option<BatchConfig>,
     ) -> Arc<Self> {
-        let (queue, receiver) = mpsc::channel(capacity);
         let (updates, _) = broadcast::channel(1024);
         let (stop, _) = tokio::sync::watch::channel(false);
-        let batcher = batches.map(|(config, kinds)| {
+        let single = if batches.is_some() {
+            Vec::new()
+        } else {
+            kinds.clone()
+        };
+        let batcher = batches.map(|config| {
             Batcher::new(
                 store.clone(),
                 registries.clone(),
@@ -92,9 +133,10 @@ impl Jobs {
             keys,
             registries,
             secret,
-            queue,
-            receiver: Mutex::new(receiver),
             capacity,
+            leases,
+            single,
+            wake: Notify::new(),
             updates,
             stopping: AtomicBool::new(false),
             stop,
@@ -108,44 +150,101 @@ impl Jobs {
         self.batcher.as_ref()
     }
 
-    /// Re-queues unfinished jobs and starts `workers` workers; returns their
-    /// handles.
+    /// Frees this node's leases of a previous life, resumes the batches,
+    /// and starts `workers` workers and the listener of other nodes' job
+    /// changes; returns their handles.
     pub async fn start(
         self: &Arc<Self>,
         workers: usize,
     ) -> Result<Vec<tokio::task::JoinHandle<()>>> {
-        let mut unfinished = self.store.unfinished_jobs().await?;
-        if !unfinished.is_empty() {
-            tracing::info!(jobs = unfinished.len(), "resuming unfinished jobs");
-        }
-        let mut batch_tasks = Vec::new();
+        let unfinished = self.store.unfinished_jobs().await?;
+        let shared = self.store.job_events();
+        self.free_own_leases(&unfinished, shared.is_none()).await?;
+        let mut tasks = Vec::new();
         if let Some(b) = &self.batcher {
             // Jobs in a stored batch resume with it; jobs still waiting for
-            // a batch wait again; a single proof interrupted is finished.
-            unfinished.retain(|j| j.batch.is_none());
-            let (queued, single): (Vec<_>, Vec<_>) = unfinished
-                .into_iter()
-                .partition(|j| j.state == JobState::Queued);
-            unfinished = single;
-            batch_tasks = b.start(queued.into_iter().map(|j| j.key).collect());
+            // a batch wait again.
+            let queued = unfinished
+                .iter()
+                .filter(|j| j.batch.is_none() && j.state == JobState::Queued)
+                .map(|j| j.key)
+                .collect();
+            tasks = b.start(queued);
         }
-        let this = self.clone();
-        tokio::spawn(async move {
-            for job in unfinished {
-                this.metrics.queue_depth.inc();
-                if this.queue.send(job.key).await.is_err() {
-                    break;
-                }
+        if let Some(events) = shared {
+            let this = self.clone();
+            tasks.push(tokio::spawn(async move { this.hear(events).await }));
+        }
+        if !self.single.is_empty() {
+            let waiting = unfinished.iter().filter(|j| j.batch.is_none()).count();
+            if waiting > 0 {
+                tracing::info!(jobs = waiting, "unfinished jobs wait for a worker");
             }
-        });
-        let mut tasks: Vec<_> = (0..workers)
-            .map(|i| {
+            tasks.extend((0..workers).map(|i| {
                 let this = self.clone();
                 tokio::spawn(async move { this.worker(i).await })
-            })
-            .collect();
-        tasks.extend(batch_tasks);
+            }));
+        }
         Ok(tasks)
+    }
+
+    /// Ends, at once, the leases that this node held before it started
+    /// (every lease when `all`: no other process writes the store), so that
+    /// its workers take those jobs again without waiting for them to
+    /// expire.
+    async fn free_own_leases(&self, unfinished: &[JobRecord], all: bool) -> Result<()> {
+        for job in unfinished {
+            let Some(lease) = &job.lease else { continue };
+            if job.state != JobState::Proving
+                || job.batch.is_some()
+                || !(all || lease.node == self.leases.node_id)
+            {
+                continue;
+            }
+            let mut freed = job.clone();
+            if let Some(l) = freed.lease.as_mut() {
+                l.until_ms = 0;
+            }
+            let mut b = WriteBatch::default();
+            b.require(Condition::Attempt {
+                key: job.key,
+                state: JobState::Proving,
+                attempts: job.attempts,
+                lease_until_ms: Some(lease.until_ms),
+            });
+            b.push(Mutation::Job(freed));
+            match self.store.commit(b).await {
+                // Taken over meanwhile: not ours any more.
+                Ok(()) | Err(StoreError::Conflict(_)) => {}
+                Err(e) => return Err(e.into()),
+            }
+        }
+        Ok(())
+    }
+
+    /// Passes the job changes of other nodes on to this node's watchers
+    /// and wakes its workers for a queued job (or after missed changes).
+    async fn hear(self: Arc<Self>, mut events: broadcast::Receiver<JobEvent>) {
+        use broadcast::error::RecvError;
+        let mut stop = self.stop.subscribe();
+        loop {
+            let event = tokio::select! {
+                e = events.recv() => e,
+                _ = stop.changed() => return,
+            };
+            match event {
+                Ok(JobEvent::Changed(key)) => {
+                    if let Ok(Some(job)) = self.store.job(&key).await {
+                        if job.state == JobState::Queued && self.single.contains(&key.kind) {
+                            self.wake.notify_one();
+                        }
+                        let _ = self.updates.send(job);
+                    }
+                }
+                Ok(JobEvent::Resync) | Err(RecvError::Lagged(_)) => self.wake.notify_waiters(),
+                Err(RecvError::Closed) => return,
+            }
+        }
     }
 
     /// Stops taking jobs.
@@ -221,12 +320,16 @@ impl Jobs {
                 }
             };
             let permit = match &self.batcher {
-                Some(b) => Slot::Batch(b.reserve(key.kind)?),
-                None => Slot::Single(
-                    self.queue
-                        .try_reserve()
-                        .map_err(|_| ServiceError::QueueFull(self.capacity))?,
-                ),
+                Some(b) => Some(b.reserve(key.kind)?),
+                None => {
+                    let limit = self.capacity as u64;
+                    let queued = self.store.queued_jobs(limit).await?;
+                    self.metrics.queue_depth.set(queued as i64);
+                    if queued >= limit {
+                        return Err(ServiceError::QueueFull(self.capacity));
+                    }
+                    None
+                }
             };
             job.state = JobState::Queued;
             let mut b = WriteBatch::default();
@@ -249,12 +352,12 @@ impl Jobs {
                 Err(e) => return Err(e.into()),
             }
             match permit {
-                Slot::Single(p) => {
-                    self.metrics.queue_depth.inc();
+                Some(p) => {
                     p.send(key);
                 }
-                Slot::Batch(p) => {
-                    p.send(key);
+                None => {
+                    self.metrics.queue_depth.inc();
+                    self.wake.notify_one();
                 }
             }
             let _ = self.updates.send(job.clone());
@@ -288,84 +391,197 @@ impl Jobs {
         )))
     }
 
-    async fn next(&self) -> Option<ChainKey> {
-        let mut stop = self.stop.subscribe();
-        if *stop.borrow() {
-            return None;
-        }
-        let mut rx = self.receiver.lock().await;
-        tokio::select! {
-            k = rx.recv() => k,
-            _ = stop.changed() => None,
+    /// What this node's workers claim, now.
+    fn claim_request(&self) -> ClaimRequest {
+        ClaimRequest {
+            kinds: self.single.clone(),
+            node: self.leases.node_id.clone(),
+            now_ms: now_ms(),
+            lease_ms: self.leases.lease.as_millis() as u64,
         }
     }
 
     async fn worker(self: Arc<Self>, id: usize) {
-        while let Some(key) = self.next().await {
-            self.metrics.queue_depth.dec();
-            let span = tracing::info_span!("job", id = %key.job_id());
-            if let Err(e) = tracing::Instrument::instrument(self.run(key), span).await {
-                tracing::error!(worker = id, job = %key.job_id(), error = %e, "job error");
+        let mut stop = self.stop.subscribe();
+        let mut failing = false;
+        loop {
+            if *stop.borrow() || self.stopping.load(Ordering::SeqCst) {
+                break;
+            }
+            match self.store.claim_job(&self.claim_request()).await {
+                Ok(Some(job)) => {
+                    failing = false;
+                    let key = job.key;
+                    let span = tracing::info_span!("job", id = %key.job_id());
+                    if let Err(e) = tracing::Instrument::instrument(self.run(job), span).await {
+                        tracing::error!(worker = id, job = %key.job_id(), error = %e, "job error");
+                    }
+                    continue;
+                }
+                Ok(None) => {
+                    failing = false;
+                    self.metrics.queue_depth.set(0);
+                }
+                Err(e) => {
+                    if !failing {
+                        tracing::warn!(worker = id, error = %e, "claiming a job failed; retrying");
+                    }
+                    failing = true;
+                }
+            }
+            tokio::select! {
+                () = self.wake.notified() => {}
+                () = tokio::time::sleep(POLL) => {}
+                _ = stop.changed() => break,
             }
         }
         tracing::debug!(worker = id, "worker stopped");
     }
 
-    async fn save(&self, job: &JobRecord, proof: Option<Vec<u8>>) -> Result<()> {
+    /// The condition every write of the worker holding `job` carries: the
+    /// job is still PROVING at its attempt.
+    fn held(job: &JobRecord) -> Condition {
+        Condition::Attempt {
+            key: job.key,
+            state: JobState::Proving,
+            attempts: job.attempts,
+            lease_until_ms: None,
+        }
+    }
+
+    /// Renews `job`'s lease every third of it until the task is dropped;
+    /// returns when the lease was taken over (sending `true` on `lost`).
+    async fn renew(
+        store: Arc<dyn Store>,
+        mut job: JobRecord,
+        lease: Duration,
+        lost: tokio::sync::watch::Sender<bool>,
+    ) {
+        loop {
+            tokio::time::sleep(lease / 3).await;
+            let until = now_ms().saturating_add(lease.as_millis() as u64);
+            if let Some(l) = job.lease.as_mut() {
+                l.until_ms = until;
+            }
+            let mut b = WriteBatch::default();
+            b.require(Self::held(&job));
+            b.push(Mutation::Job(job.clone()));
+            match store.commit(b).await {
+                Ok(()) => {}
+                Err(StoreError::Conflict(_)) => {
+                    tracing::warn!("the lease was taken over by another node; dropping the job");
+                    let _ = lost.send(true);
+                    return;
+                }
+                // The next renewal tries again; if the lease ends meanwhile
+                // the job is taken over and this node's writes are refused.
+                Err(e) => tracing::warn!(error = %e, "renewing the lease failed"),
+            }
+        }
+    }
+
+    /// Stores the finished `job` (with its proof) under its attempt,
+    /// retrying while the store is unreachable. `false`: the lease was
+    /// taken over and nothing was stored.
+    async fn save(&self, job: &JobRecord, proof: Option<Vec<u8>>) -> Result<bool> {
         let mut b = WriteBatch::default();
+        b.require(Self::held(job));
         if let Some(p) = proof {
             b.push(Mutation::Proof(job.key, p));
         }
         b.push(Mutation::Job(job.clone()));
-        self.store.commit(b).await?;
-        let _ = self.updates.send(job.clone());
-        Ok(())
+        let mut tries = 0;
+        loop {
+            match self.store.commit(b.clone()).await {
+                Ok(()) => {
+                    let _ = self.updates.send(job.clone());
+                    return Ok(true);
+                }
+                Err(StoreError::Conflict(_)) => {
+                    // Stored by an earlier try whose answer was lost, or
+                    // the job was taken over.
+                    let stored = self.store.job(&job.key).await?;
+                    if stored.as_ref() == Some(job) {
+                        let _ = self.updates.send(job.clone());
+                        return Ok(true);
+                    }
+                    tracing::warn!("the lease was taken over by another node; result dropped");
+                    return Ok(false);
+                }
+                Err(StoreError::Unavailable(e)) if tries < 10 => {
+                    tries += 1;
+                    tracing::warn!(error = %e, "storing the result failed; retrying");
+                    tokio::time::sleep(Duration::from_secs(1)).await;
+                }
+                Err(e) => return Err(e.into()),
+            }
+        }
     }
 
-    async fn run(&self, key: ChainKey) -> Result<()> {
-        let Some(mut job) = self.store.job(&key).await? else {
-            return Ok(());
-        };
-        if job.state.is_terminal() {
-            return Ok(());
+    /// Proves a job this node's worker claimed.
+    async fn run(&self, mut job: JobRecord) -> Result<()> {
+        let key = job.key;
+        let _ = self.updates.send(job.clone());
+        let (lost_tx, mut lost) = tokio::sync::watch::channel(false);
+        let renewal = tokio::spawn(Self::renew(
+            self.store.clone(),
+            job.clone(),
+            self.leases.lease,
+            lost_tx,
+        ));
+        // Renewal stops however this function ends.
+        struct AbortOnDrop(tokio::task::JoinHandle<()>);
+        impl Drop for AbortOnDrop {
+            fn drop(&mut self) {
+                self.0.abort();
+            }
         }
-        job.state = JobState::Proving;
-        job.attempts += 1;
-        self.save(&job, None).await?;
+        let _renewal = AbortOnDrop(renewal);
         tracing::info!(attempt = job.attempts, "proving");
         let started = Instant::now();
-        let result = match load_epoch(self.store.as_ref(), &self.registries, &key).await {
-            Err(e) => Err(e),
-            Ok(epoch) => {
-                let keys = self.keys.clone();
-                let secret = self.secret;
-                tokio::task::spawn_blocking(move || {
-                    let evaluation = epoch.evaluate()?;
-                    let system = keys.wait(key.kind)?;
-                    let mut rng = job_rng(&secret, &key, &evaluation.public.to_field_elements());
-                    let proof = system.prove(&epoch, &mut rng)?;
-                    // Never store a proof that does not verify.
-                    if !system.verify(&proof)? {
-                        return Err(ProveError::Missing("the proof does not verify".into()));
-                    }
-                    let bytes = proof
-                        .to_bytes()
-                        .map_err(|e| ProveError::Missing(format!("encoding the proof: {e}")))?;
-                    Ok::<_, ProveError>((evaluation, bytes))
-                })
-                .await
-                .map_err(|e| ServiceError::Internal(format!("proving task: {e}")))?
-            }
+        let proving = async {
+            let epoch = load_epoch(self.store.as_ref(), &self.registries, &key).await?;
+            let keys = self.keys.clone();
+            let secret = self.secret;
+            tokio::task::spawn_blocking(move || {
+                let evaluation = epoch.evaluate()?;
+                let system = keys.wait(key.kind)?;
+                let mut rng = job_rng(&secret, &key, &evaluation.public.to_field_elements());
+                let proof = system.prove(&epoch, &mut rng)?;
+                // Never store a proof that does not verify.
+                if !system.verify(&proof)? {
+                    return Err(ProveError::Missing("the proof does not verify".into()));
+                }
+                let bytes = proof
+                    .to_bytes()
+                    .map_err(|e| ProveError::Missing(format!("encoding the proof: {e}")))?;
+                Ok::<_, ProveError>((evaluation, bytes))
+            })
+            .await
+            .map_err(|e| ProveError::Missing(format!("proving task: {e}")))?
+        };
+        let result = tokio::select! {
+            r = proving => r,
+            // Taken over: another node proves it; this result would be
+            // refused anyway.
+            () = async {
+                if lost.wait_for(|l| *l).await.is_err() {
+                    std::future::pending::<()>().await;
+                }
+            } => return Ok(()),
         };
         let elapsed = started.elapsed();
         job.finished_ms = now_ms();
+        job.lease = None;
         match result {
             Ok((evaluation, bytes)) => {
                 job.state = JobState::Done;
                 job.reward = evaluation.reward;
                 job.verdicts = evaluation.verdicts;
                 job.proving_ms = elapsed.as_millis() as u64;
-                self.save(&job, Some(bytes)).await?;
+                if !self.save(&job, Some(bytes)).await? {
+                    return Ok(());
+                }
                 self.metrics
                     .proof_seconds
                     .get_or_create(&vec![("kind", key.kind.as_str())])
@@ -384,7 +600,9 @@ impl Jobs {
             Err(e) => {
                 job.state = JobState::Failed;
                 job.failure = e.to_string();
-                self.save(&job, None).await?;
+                if !self.save(&job, None).await? {
+                    return Ok(());
+                }
                 self.metrics
                     .jobs
                     .get_or_create(&vec![("kind", key.kind.as_str()), ("outcome", "failed")])
@@ -394,13 +612,6 @@ impl Jobs {
         }
         Ok(())
     }
-}
-
-/// A reserved place in the single-proof queue or a statement's batch
-/// queue.
-enum Slot<'a> {
-    Single(mpsc::Permit<'a, ChainKey>),
-    Batch(mpsc::OwnedPermit<ChainKey>),
 }
 
 /// Counts of a job's verdicts: `(accepted, rejected)`.

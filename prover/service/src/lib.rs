@@ -232,18 +232,18 @@ async fn build_node(
         registries.clone(),
         secret,
         config.queue_capacity,
+        jobs::LeaseConfig {
+            node_id: config.node_id(),
+            lease: config.job_lease(),
+        },
         metrics.clone(),
-        (config.batch_size > 0).then(|| {
-            (
-                batches::BatchConfig {
-                    batch_size: config.batch_size,
-                    deadline: config.batch_deadline(),
-                    keys_dir: config.keys_path(),
-                    dev_seed: config.dev_keys.then_some(config.dev_seed),
-                    capacity: config.queue_capacity,
-                },
-                kinds.clone(),
-            )
+        kinds.clone(),
+        (config.batch_size > 0).then(|| batches::BatchConfig {
+            batch_size: config.batch_size,
+            deadline: config.batch_deadline(),
+            keys_dir: config.keys_path(),
+            dev_seed: config.dev_keys.then_some(config.dev_seed),
+            capacity: config.queue_capacity,
         }),
     );
     let workers = jobs

@@ -83,6 +83,8 @@
 //! it stops, which the client notices at once) and drops a closed one, so
 //! once the server is back every call gets a fresh connection.
 
+mod claim;
+mod listen;
 mod schema;
 mod sql;
 mod write;
@@ -96,11 +98,11 @@ use depin_crypto::eddsa::PublicKey;
 use depin_statements::records::SignedWitnessReport;
 use depin_statements::{Fr, StatementKind};
 use depin_store::{
-    BatchRecord, ChainKey, ChainState, EpochConfig, JobRecord, Store, StoreError, StoredClaim,
-    StoredRecord, WriteBatch,
+    BatchRecord, ChainKey, ChainState, ClaimRequest, EpochConfig, JobEvent, JobRecord, Store,
+    StoreError, StoredClaim, StoredRecord, WriteBatch,
 };
 use depin_store_redb::codec::{Codec, Reader};
-use tokio::sync::mpsc;
+use tokio::sync::{broadcast, mpsc};
 use tokio::task::JoinHandle;
 use tokio_postgres::types::ToSql;
 use tokio_postgres::{NoTls, Row};
@@ -148,6 +150,8 @@ pub struct PostgresStore {
     target: String,
     writer: Mutex<Option<mpsc::UnboundedSender<Request>>>,
     task: Mutex<Option<JoinHandle<()>>>,
+    events: broadcast::Sender<JobEvent>,
+    listener: JoinHandle<()>,
 }
 
 impl std::fmt::Debug for PostgresStore {
@@ -212,6 +216,11 @@ impl PostgresStore {
             config.connect_timeout(create_timeout.min(Duration::from_secs(10)));
         }
         config.application_name("depin-prover");
+        // A connection whose server vanished (a half-open TCP connection)
+        // is noticed within about a minute, not the system's two hours.
+        if config.get_keepalives_idle() >= Duration::from_secs(7200) {
+            config.keepalives_idle(Duration::from_secs(30));
+        }
         // Fast recycling: a pooled connection is handed out again unless it
         // is closed. A server that stops or restarts closes its connections
         // (and tells the client, 57P01), which the connection's task notices
@@ -219,7 +228,7 @@ impl PostgresStore {
         // a fresh one opened. (`Verified` would add a round trip to every
         // call for no more safety here.)
         let manager = Manager::from_config(
-            config,
+            config.clone(),
             NoTls,
             ManagerConfig {
                 recycling_method: RecyclingMethod::Fast,
@@ -245,11 +254,15 @@ impl PostgresStore {
         }
         let (tx, rx) = mpsc::unbounded_channel();
         let task = tokio::spawn(writer_loop(pool.clone(), target.clone(), rx));
+        let events = listen::channel();
+        let listener = tokio::spawn(listen::listen_loop(config, target.clone(), events.clone()));
         Ok(PostgresStore {
             pool,
             target,
             writer: Mutex::new(Some(tx)),
             task: Mutex::new(Some(task)),
+            events,
+            listener,
         })
     }
 
@@ -261,6 +274,7 @@ impl PostgresStore {
     /// Stops the writer after the batches already queued are committed;
     /// later commits fail with [`StoreError::Closed`]. Reads still work.
     pub async fn close(&self) {
+        self.listener.abort();
         if let Ok(mut w) = self.writer.lock() {
             w.take();
         }
@@ -367,6 +381,7 @@ impl PostgresStore {
 
 impl Drop for PostgresStore {
     fn drop(&mut self) {
+        self.listener.abort();
         // The writer ends once the queued batches are committed.
         if let Ok(mut w) = self.writer.lock() {
             w.take();
@@ -570,6 +585,28 @@ impl Store for PostgresStore {
             &[],
         )
         .await
+    }
+
+    async fn claim_job(&self, request: &ClaimRequest) -> Result<Option<JobRecord>, StoreError> {
+        let mut client = self.client().await?;
+        claim::claim(&mut client, request).await
+    }
+
+    fn job_events(&self) -> Option<broadcast::Receiver<JobEvent>> {
+        Some(self.events.subscribe())
+    }
+
+    async fn queued_jobs(&self, limit: u64) -> Result<u64, StoreError> {
+        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+        let row = self
+            .query_opt(
+                "counting queued jobs",
+                "SELECT count(*) FROM (SELECT 1 FROM jobs WHERE state = 1 LIMIT $1) q",
+                &[&limit],
+            )
+            .await?
+            .ok_or_else(|| StoreError::Database("counting queued jobs: no row".into()))?;
+        u64_of(col(&row, 0, "queued jobs")?, "queued jobs")
     }
 
     async fn proof(&self, key: &ChainKey) -> Result<Option<Vec<u8>>, StoreError> {

@@ -6,10 +6,13 @@ use tokio_postgres::Client;
 use crate::sql::{describe, pg_err};
 
 /// The schema versions this build knows, in order, with their SQL.
-const MIGRATIONS: &[(i32, &str)] = &[(1, include_str!("../migrations/0001_init.sql"))];
+const MIGRATIONS: &[(i32, &str)] = &[
+    (1, include_str!("../migrations/0001_init.sql")),
+    (2, include_str!("../migrations/0002_job_leases.sql")),
+];
 
 /// The schema version this build writes.
-pub const SCHEMA_VERSION: i32 = 1;
+pub const SCHEMA_VERSION: i32 = 2;
 
 /// The advisory lock (two-key form, a key space apart from the one-key
 /// locks that batches take) that serialises schema changes: migrations and
@@ -69,11 +72,54 @@ pub(crate) async fn migrate(client: &mut Client) -> Result<i32, StoreError> {
         )
         .await
         .map_err(|e| pg_err("recording the schema version", &e))?;
+        if *version == 2 {
+            lease_legacy_jobs(&tx).await?;
+        }
     }
     tx.commit()
         .await
         .map_err(|e| pg_err("committing the migrations", &e))?;
     Ok(SCHEMA_VERSION)
+}
+
+/// Gives the PROVING jobs of a version-1 database that a node proves on its
+/// own (not a batch's members) an expired lease, so that a worker claims
+/// them.
+async fn lease_legacy_jobs(tx: &tokio_postgres::Transaction<'_>) -> Result<(), StoreError> {
+    use depin_store::JobRecord;
+    use depin_store_redb::codec::Codec;
+    let rows = tx
+        .query(
+            "SELECT device, kind, epoch, value FROM jobs \
+             WHERE state = 2 AND lease_until_ms IS NULL",
+            &[],
+        )
+        .await
+        .map_err(|e| pg_err("listing version 1's proving jobs", &e))?;
+    for row in rows {
+        let value: Vec<u8> = row
+            .try_get(3)
+            .map_err(|e| pg_err("reading a proving job", &e))?;
+        if JobRecord::decode(&value)?.batch.is_some() {
+            continue;
+        }
+        let (device, kind, epoch): (Vec<u8>, i16, i64) = (
+            row.try_get(0)
+                .map_err(|e| pg_err("reading a proving job", &e))?,
+            row.try_get(1)
+                .map_err(|e| pg_err("reading a proving job", &e))?,
+            row.try_get(2)
+                .map_err(|e| pg_err("reading a proving job", &e))?,
+        );
+        tx.execute(
+            "UPDATE jobs SET lease_until_ms = 0 \
+             WHERE device = $1 AND kind = $2 AND epoch = $3",
+            &[&device, &kind, &epoch],
+        )
+        .await
+        .map_err(|e| pg_err("leasing a proving job of version 1", &e))?;
+    }
+    Ok(())
 }
 
 /// The name of the records partition of epochs `from..to`.

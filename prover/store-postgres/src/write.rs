@@ -29,8 +29,8 @@ use deadpool_postgres::{Pool, Transaction};
 use depin_statements::records::SignedWitnessReport;
 use depin_store::model::CHAIN_KEY_LEN;
 use depin_store::{
-    BatchRecord, ChainKey, ChainState, Condition, EpochConfig, JobRecord, Mutation, StoreError,
-    StoredClaim, WriteBatch,
+    BatchRecord, ChainKey, ChainState, Condition, EpochConfig, JobRecord, JobState, Mutation,
+    StoreError, StoredClaim, WriteBatch,
 };
 use depin_store_redb::codec::{Codec, Writer};
 use tokio::sync::{mpsc, oneshot};
@@ -104,6 +104,11 @@ fn lock(class: u8, key: &[u8]) -> i64 {
     i64::from_le_bytes(h.to_le_bytes())
 }
 
+/// The advisory lock of a job.
+pub(crate) fn job_lock(key: &ChainKey) -> i64 {
+    chain_lock(class::JOB, key)
+}
+
 fn chain_lock(class: u8, key: &ChainKey) -> i64 {
     let b: [u8; CHAIN_KEY_LEN] = key.to_bytes();
     lock(class, &b)
@@ -118,7 +123,7 @@ fn epoch_fr_lock(class: u8, epoch: u32, x: &depin_statements::Fr) -> i64 {
 fn condition_lock(c: &Condition) -> i64 {
     match c {
         Condition::ChainTail { key, .. } => chain_lock(class::CHAIN, key),
-        Condition::Job { key, .. } => chain_lock(class::JOB, key),
+        Condition::Job { key, .. } | Condition::Attempt { key, .. } => chain_lock(class::JOB, key),
         Condition::NoClaim { device, epoch } => claim_lock(device, *epoch),
         Condition::NoReport {
             epoch, beacon_id, ..
@@ -494,17 +499,19 @@ async fn holds(tx: &Transaction<'_>, c: &Condition) -> Result<bool, OpError> {
                 _ => false,
             }
         }
-        Condition::Job { key, state } => {
+        Condition::Job { key, .. } | Condition::Attempt { key, .. } => {
             let k = KeyCols::of(key);
             let row = query_opt(
                 tx,
-                "checking a job's state",
-                "SELECT state FROM jobs WHERE device = $1 AND kind = $2 AND epoch = $3",
+                "checking a job",
+                "SELECT value FROM jobs WHERE device = $1 AND kind = $2 AND epoch = $3",
                 &[&k.device, &k.kind, &k.epoch],
             )
             .await?;
-            let stored: Option<i16> = row.map(|r| col(&r, 0, "job state")).transpose()?;
-            stored == state.map(|s| s as i16)
+            let job = row
+                .map(|r| col::<Vec<u8>>(&r, 0, "job").and_then(|v| Ok(JobRecord::decode(&v)?)))
+                .transpose()?;
+            c.holds_for_job(job.as_ref()) == Some(true)
         }
         Condition::NoClaim { device, epoch } => {
             !scalar::<bool>(
@@ -733,16 +740,36 @@ async fn report(tx: &Transaction<'_>, r: &SignedWitnessReport) -> Result<(), OpE
     Ok(())
 }
 
+/// The `lease_until_ms` column of a job: when its lease ends while a node
+/// proves it on its own (0 without a lease), else NULL.
+fn lease_column(job: &JobRecord) -> Result<Option<i64>, StoreError> {
+    if job.state != JobState::Proving || job.batch.is_some() {
+        return Ok(None);
+    }
+    let until = job.lease.as_ref().map_or(0, |l| l.until_ms);
+    i64_of(until, "a job's lease").map(Some)
+}
+
+/// Writes a job (and announces it) in `tx`.
+pub(crate) async fn write_job(tx: &Transaction<'_>, job: &JobRecord) -> Result<(), StoreError> {
+    job_write(tx, job).await.map_err(|e| match e {
+        OpError::Pg(context, e) => crate::sql::pg_err(context, &e),
+        OpError::Data(e) => e,
+    })
+}
+
 async fn job_write(tx: &Transaction<'_>, job: &JobRecord) -> Result<(), OpError> {
     let k = KeyCols::of(&job.key);
     let created = i64_of(job.created_ms, "a job's creation time")?;
+    let lease = lease_column(job)?;
     execute(
         tx,
         "writing a job",
-        "INSERT INTO jobs (device, kind, epoch, state, created_ms, value) \
-         VALUES ($1, $2, $3, $4, $5, $6) \
+        "INSERT INTO jobs (device, kind, epoch, state, created_ms, value, lease_until_ms) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7) \
          ON CONFLICT (device, kind, epoch) DO UPDATE SET \
-         state = EXCLUDED.state, created_ms = EXCLUDED.created_ms, value = EXCLUDED.value",
+         state = EXCLUDED.state, created_ms = EXCLUDED.created_ms, value = EXCLUDED.value, \
+         lease_until_ms = EXCLUDED.lease_until_ms",
         &[
             &k.device,
             &k.kind,
@@ -750,7 +777,17 @@ async fn job_write(tx: &Transaction<'_>, job: &JobRecord) -> Result<(), OpError>
             &(job.state as i16),
             &created,
             &job.encode(),
+            &lease,
         ],
+    )
+    .await?;
+    // Watchers and idle workers of every node hear of it once this commits
+    // (never sent for ingest: only job writes notify).
+    execute(
+        tx,
+        "announcing a job change",
+        "SELECT pg_notify($1, $2)",
+        &[&crate::listen::JOB_CHANNEL, &job.key.job_id()],
     )
     .await?;
     Ok(())

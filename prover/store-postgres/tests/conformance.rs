@@ -17,8 +17,8 @@ use std::time::{Duration, Instant};
 use depin_statements::records::Heartbeat;
 use depin_statements::{Fr, StatementKind, Verdict};
 use depin_store::{
-    ChainKey, ChainState, Condition, JobRecord, Mutation, Store, StoreError, StoredHeartbeat,
-    StoredRecord, WriteBatch,
+    ChainKey, ChainState, ClaimRequest, Condition, JobEvent, JobRecord, JobState, Mutation, Store,
+    StoreError, StoredHeartbeat, StoredRecord, WriteBatch,
 };
 use depin_store_postgres::{PoolOptions, PostgresStore};
 
@@ -223,6 +223,103 @@ fn append(k: ChainKey, tail: Option<&ChainState>, slot: u32, head: u64) -> Write
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn workers_of_three_nodes_claim_each_job_exactly_once() {
+    let Some(c) = cluster() else { return };
+    let url = fresh_database(c).await;
+    let mut nodes = Vec::new();
+    for _ in 0..3 {
+        nodes.push(Arc::new(
+            PostgresStore::connect(&url, 4).await.expect("node"),
+        ));
+    }
+    let jobs: Vec<ChainKey> = (0..40).map(|d| key(100 + d)).collect();
+    let mut w = WriteBatch::default();
+    for (i, k) in jobs.iter().enumerate() {
+        w.push(Mutation::Job(JobRecord::new(*k, 1000 + i as u64)));
+    }
+    nodes[0].commit(w).await.unwrap();
+    // Four workers per node claim until nothing is left.
+    let mut tasks = Vec::new();
+    for (n, store) in nodes.iter().enumerate() {
+        for w in 0..4 {
+            let store = store.clone();
+            tasks.push(tokio::spawn(async move {
+                let request = ClaimRequest {
+                    kinds: vec![StatementKind::Uptime],
+                    node: format!("node-{n}/{w}"),
+                    now_ms: 10_000,
+                    lease_ms: 60_000,
+                };
+                let mut got = Vec::new();
+                while let Some(job) = store.claim_job(&request).await.unwrap() {
+                    assert_eq!(job.attempts, 1);
+                    got.push(job.key);
+                }
+                got
+            }));
+        }
+    }
+    let mut claimed = Vec::new();
+    for t in tasks {
+        claimed.extend(t.await.unwrap());
+    }
+    claimed.sort_by_key(|k| k.to_bytes());
+    let mut want = jobs.clone();
+    want.sort_by_key(|k| k.to_bytes());
+    assert_eq!(claimed, want, "every job claimed exactly once");
+    for k in &jobs {
+        let j = nodes[2].job(k).await.unwrap().unwrap();
+        assert_eq!((j.state, j.attempts), (JobState::Proving, 1));
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_job_written_on_one_node_is_heard_on_another() {
+    let Some(c) = cluster() else { return };
+    let url = fresh_database(c).await;
+    let a = PostgresStore::connect(&url, 2).await.expect("node a");
+    let b = PostgresStore::connect(&url, 2).await.expect("node b");
+    let mut events = b.job_events().expect("a shared store announces jobs");
+    // Written until heard: b's listener may not be in place yet.
+    let k = key(900);
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        let mut w = WriteBatch::default();
+        w.push(Mutation::Job(JobRecord::new(k, 1)));
+        a.commit(w).await.unwrap();
+        if next_change(&mut events, Duration::from_millis(500)).await == Some(k) {
+            break;
+        }
+        assert!(Instant::now() < deadline, "b never heard a's job");
+    }
+    // A write of records announces nothing; the next job is heard next.
+    a.commit(append(key(901), None, 0, 5)).await.unwrap();
+    let mut w = WriteBatch::default();
+    w.push(Mutation::Job(JobRecord::new(key(902), 2)));
+    a.commit(w).await.unwrap();
+    assert_eq!(
+        next_change(&mut events, Duration::from_secs(10)).await,
+        Some(key(902))
+    );
+}
+
+/// The next job heard within `wait` (resyncs passed over).
+async fn next_change(
+    events: &mut tokio::sync::broadcast::Receiver<JobEvent>,
+    wait: Duration,
+) -> Option<ChainKey> {
+    let deadline = tokio::time::Instant::now() + wait;
+    loop {
+        match tokio::time::timeout_at(deadline, events.recv()).await {
+            Ok(Ok(JobEvent::Changed(k))) => return Some(k),
+            Ok(Ok(JobEvent::Resync)) => continue,
+            Ok(Err(e)) => panic!("job events: {e}"),
+            Err(_) => return None,
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn two_nodes_race_on_a_chain_tail_and_exactly_one_wins() {
     let Some(c) = cluster() else { return };
     let url = fresh_database(c).await;
@@ -320,6 +417,56 @@ async fn four_nodes_appending_to_one_chain_lose_nothing_and_never_fork() {
     eprintln!("80 appends from 8 writers on 4 nodes: {conflicts} conflicts retried");
 }
 
+#[tokio::test]
+async fn a_version_1_database_is_upgraded_and_its_proving_jobs_resumed() {
+    use depin_store_redb::codec::Codec;
+    let Some(c) = cluster() else { return };
+    let url = fresh_database(c).await;
+    let client = raw(&url).await;
+    client
+        .batch_execute(include_str!("../migrations/0001_init.sql"))
+        .await
+        .unwrap();
+    client
+        .execute("INSERT INTO schema_version (version) VALUES (1)", &[])
+        .await
+        .unwrap();
+    // Version 1's jobs: one proven on its own, one a batch's member, both
+    // PROVING when its node stopped.
+    let mut single = JobRecord::new(key(51), 10);
+    single.state = JobState::Proving;
+    single.attempts = 1;
+    let mut member = JobRecord::new(key(52), 5);
+    member.state = JobState::Proving;
+    member.batch = Some(0);
+    for j in [&single, &member] {
+        client
+            .execute(
+                "INSERT INTO jobs (device, kind, epoch, state, created_ms, value) \
+                 VALUES ($1, $2, 3, 2, $3, $4)",
+                &[
+                    &depin_crypto::field::fr_to_le_bytes(&j.key.device).to_vec(),
+                    &(j.key.kind.code() as i16),
+                    &(j.created_ms as i64),
+                    &j.encode(),
+                ],
+            )
+            .await
+            .unwrap();
+    }
+    let store = PostgresStore::connect(&url, 2).await.expect("upgrade");
+    let request = ClaimRequest {
+        kinds: vec![StatementKind::Uptime],
+        node: "n".into(),
+        now_ms: 1,
+        lease_ms: 1000,
+    };
+    let resumed = store.claim_job(&request).await.unwrap().expect("resumed");
+    assert_eq!((resumed.key, resumed.attempts), (single.key, 2));
+    assert_eq!(store.claim_job(&request).await.unwrap(), None);
+    assert_eq!(store.job(&member.key).await.unwrap(), Some(member));
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn migrations_run_by_four_nodes_at_once_succeed() {
     let Some(c) = cluster() else { return };
@@ -335,13 +482,16 @@ async fn migrations_run_by_four_nodes_at_once_succeed() {
     }
     let client = raw(&url).await;
     let versions: Vec<i32> = client
-        .query("SELECT version FROM schema_version", &[])
+        .query("SELECT version FROM schema_version ORDER BY version", &[])
         .await
         .unwrap()
         .iter()
         .map(|r| r.get(0))
         .collect();
-    assert_eq!(versions, vec![depin_store_postgres::SCHEMA_VERSION]);
+    assert_eq!(
+        versions,
+        (1..=depin_store_postgres::SCHEMA_VERSION).collect::<Vec<_>>()
+    );
     // Every node works on the one schema.
     for s in &stores {
         assert_eq!(s.device_count().await.unwrap(), 0);
@@ -561,6 +711,7 @@ async fn a_restarted_server_is_unavailable_then_serves_again() {
 
     // The server stops: reads and commits fail as unavailable, in time, and
     // nothing is written.
+    let mut events = store.job_events().expect("job events");
     postgres_sh("stop", &dir).unwrap();
     let started = Instant::now();
     unavailable("a read", store.chain(&k).await, started);
@@ -593,6 +744,26 @@ async fn a_restarted_server_is_unavailable_then_serves_again() {
         vec![heartbeat(0, 1), heartbeat(1, 2)]
     );
     eprintln!("serving again {:?} after the start", started.elapsed());
+    // The job listener connected again, said so (whatever was announced
+    // meanwhile is to be read again) and hears jobs again.
+    let mut resynced = false;
+    let deadline = Instant::now() + Duration::from_secs(20);
+    'heard: loop {
+        let mut w = WriteBatch::default();
+        w.push(Mutation::Job(JobRecord::new(key(22), 3)));
+        store.commit(w).await.unwrap();
+        let wait = tokio::time::Instant::now() + Duration::from_millis(500);
+        while let Ok(e) = tokio::time::timeout_at(wait, events.recv()).await {
+            match e {
+                Ok(JobEvent::Resync) => resynced = true,
+                Ok(JobEvent::Changed(k)) if k == key(22) && resynced => break 'heard,
+                Ok(JobEvent::Changed(_)) => {}
+                Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => resynced = true,
+                Err(e) => panic!("job events: {e}"),
+            }
+        }
+        assert!(Instant::now() < deadline, "the listener never came back");
+    }
 
     // And again, without a call between stop and start: the pooled
     // connections the server closed are not handed out, the first call

@@ -16,7 +16,7 @@ use depin_statements::{
     BandwidthPolicy, CoveragePolicy, Fr, RejectReason, StatementKind, UptimePolicy, Verdict,
 };
 use depin_store::model::{
-    BatchRecord, ChainKey, ChainState, EpochConfig, JobRecord, JobState, StoredClaim,
+    BatchRecord, ChainKey, ChainState, EpochConfig, JobRecord, JobState, Lease, StoredClaim,
     StoredHeartbeat, StoredReceipt, StoredRecord, CHAIN_KEY_LEN,
 };
 use depin_store::CodecError;
@@ -459,15 +459,18 @@ impl Codec for JobRecord {
             .u64(self.finished_ms)
             .u64(self.proving_ms)
             .u32(self.attempts);
-        // An optional trailer, absent from the records of older builds.
+        // Optional tagged trailers, absent from the records of older builds.
         if let Some(batch) = self.batch {
             w.u8(1).u64(batch);
+        }
+        if let Some(lease) = &self.lease {
+            w.u8(2).bytes(lease.node.as_bytes()).u64(lease.until_ms);
         }
         w.0
     }
 
-    /// Decodes (a record of an older build, without the batch trailer, has
-    /// no batch).
+    /// Decodes (a record of an older build, without the trailers, has no
+    /// batch and no lease).
     fn decode(b: &[u8]) -> Result<Self, CodecError> {
         let mut r = Reader::new(b, "job");
         let key = r.chain_key()?;
@@ -486,14 +489,31 @@ impl Codec for JobRecord {
         let finished_ms = r.u64()?;
         let proving_ms = r.u64()?;
         let attempts = r.u32()?;
-        let batch = if r.is_empty() {
-            None
-        } else {
-            match r.u8()? {
-                1 => Some(r.u64()?),
+        let (mut batch, mut lease) = (None, None);
+        let mut last_tag = 0;
+        while !r.is_empty() {
+            let tag = r.u8()?;
+            if tag <= last_tag {
+                return Err(r.err("trailers out of order"));
+            }
+            last_tag = tag;
+            match tag {
+                1 => batch = Some(r.u64()?),
+                2 => {
+                    let node = r.bytes()?;
+                    if node.len() > MAX_NODE_ID {
+                        return Err(r.err("lease holder's id too long"));
+                    }
+                    let node =
+                        String::from_utf8(node).map_err(|_| r.err("lease holder not UTF-8"))?;
+                    lease = Some(Lease {
+                        node,
+                        until_ms: r.u64()?,
+                    });
+                }
                 _ => return Err(r.err("unknown trailer")),
             }
-        };
+        }
         r.finish()?;
         Ok(JobRecord {
             key,
@@ -506,9 +526,13 @@ impl Codec for JobRecord {
             proving_ms,
             attempts,
             batch,
+            lease,
         })
     }
 }
+
+/// Most bytes of a lease holder's node id.
+pub const MAX_NODE_ID: usize = 256;
 
 /// Most members of a stored batch.
 const MAX_BATCH_MEMBERS: usize = 1 << 16;
@@ -809,10 +833,52 @@ mod tests {
                 proving_ms: 7,
                 attempts: 3,
                 batch: None,
+                lease: None,
             }
         );
         // And a job without a batch is still written in the old layout.
         assert_eq!(job.encode(), old);
+    }
+
+    #[test]
+    fn leases_round_trip_and_bad_trailers_are_refused() {
+        let mut job = JobRecord::new(job_key(9), 11);
+        job.state = JobState::Proving;
+        job.attempts = 2;
+        job.lease = Some(Lease {
+            node: "node-2".into(),
+            until_ms: 99,
+        });
+        assert_eq!(JobRecord::decode(&job.encode()).unwrap(), job);
+        job.batch = Some(4);
+        let both = job.encode();
+        assert_eq!(JobRecord::decode(&both).unwrap(), job);
+        // A truncation never panics, and never decodes to the same job
+        // (cut at a trailer's boundary it is a job without that trailer).
+        for n in 0..both.len() {
+            assert_ne!(
+                JobRecord::decode(&both[..n]).ok().as_ref(),
+                Some(&job),
+                "{n}"
+            );
+        }
+        // The trailers in the wrong order, or twice, are refused.
+        let base = JobRecord::new(job_key(9), 11).encode();
+        let mut swapped = base.clone();
+        swapped.extend_from_slice(&[2, 1, 0, 0, 0, b'n']);
+        swapped.extend_from_slice(&5u64.to_le_bytes());
+        swapped.push(1);
+        swapped.extend_from_slice(&4u64.to_le_bytes());
+        assert!(JobRecord::decode(&swapped).is_err());
+        let mut twice = base.clone();
+        for _ in 0..2 {
+            twice.push(1);
+            twice.extend_from_slice(&4u64.to_le_bytes());
+        }
+        assert!(JobRecord::decode(&twice).is_err());
+        let mut unknown = base;
+        unknown.push(3);
+        assert!(JobRecord::decode(&unknown).is_err());
     }
 
     #[test]

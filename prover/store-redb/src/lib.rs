@@ -27,8 +27,8 @@ use depin_statements::records::SignedWitnessReport;
 use depin_statements::{Fr, StatementKind};
 use depin_store::model::CHAIN_KEY_LEN;
 use depin_store::{
-    BatchRecord, ChainKey, ChainState, CodecError, Condition, EpochConfig, JobRecord, Mutation,
-    Store, StoreError, StoredClaim, StoredRecord, WriteBatch,
+    BatchRecord, ChainKey, ChainState, ClaimRequest, CodecError, Condition, EpochConfig, JobRecord,
+    Mutation, Store, StoreError, StoredClaim, StoredRecord, WriteBatch,
 };
 
 use codec::{Codec, Reader, Writer};
@@ -364,14 +364,14 @@ impl<'txn> Tables<'txn> {
                     .transpose()?;
                 state.map(|s| (s.len, s.head)) == *tail
             }
-            Condition::Job { key, state } => {
+            Condition::Job { key, .. } | Condition::Attempt { key, .. } => {
                 let job = self
                     .jobs
                     .get(key.to_bytes().as_slice())
                     .map_err(db_err)?
                     .map(|v| JobRecord::decode(v.value()))
                     .transpose()?;
-                job.map(|j| j.state) == *state
+                c.holds_for_job(job.as_ref()) == Some(true)
             }
             Condition::NoClaim { device, epoch } => {
                 !has(&self.claims, &cat(&[&fr_key(device), &epoch.to_be_bytes()]))?
@@ -691,6 +691,26 @@ impl Store for RedbStore {
         }
         jobs.sort_by_key(|j| j.created_ms);
         Ok(jobs)
+    }
+
+    async fn claim_job(&self, request: &ClaimRequest) -> Result<Option<JobRecord>, StoreError> {
+        // One process writes this database: compare-and-set is enough.
+        depin_store::claim_job_by_cas(self, request).await
+    }
+
+    async fn queued_jobs(&self, limit: u64) -> Result<u64, StoreError> {
+        let mut n = 0;
+        for (k, _) in self.scan(PENDING, &[])? {
+            if n >= limit {
+                break;
+            }
+            if let Some(v) = self.get(JOBS, &k)? {
+                if JobRecord::decode(&v)?.state == depin_store::JobState::Queued {
+                    n += 1;
+                }
+            }
+        }
+        Ok(n)
     }
 
     async fn proof(&self, key: &ChainKey) -> Result<Option<Vec<u8>>, StoreError> {

@@ -12,8 +12,9 @@ use depin_statements::{
 };
 
 use crate::{
-    BatchRecord, ChainKey, ChainState, Condition, EpochConfig, JobRecord, JobState, Mutation,
-    Store, StoreError, StoredClaim, StoredHeartbeat, StoredReceipt, StoredRecord, WriteBatch,
+    BatchRecord, ChainKey, ChainState, ClaimRequest, Condition, EpochConfig, JobRecord, JobState,
+    Lease, Mutation, Store, StoreError, StoredClaim, StoredHeartbeat, StoredReceipt, StoredRecord,
+    WriteBatch,
 };
 
 fn key(device: u64, kind: StatementKind, epoch: u32) -> ChainKey {
@@ -244,6 +245,8 @@ pub async fn check_sample(store: &dyn Store, s: &Sample) {
 /// Runs every check on an empty store.
 pub async fn run(store: &dyn Store) {
     empty(store).await;
+    leases(store).await;
+    concurrent_claims(store).await;
     registry(store).await;
     let sample = write_sample(store).await;
     check_sample(store, &sample).await;
@@ -484,6 +487,191 @@ async fn jobs(store: &dyn Store) {
     assert!(unfinished
         .windows(2)
         .all(|w| w[0].created_ms <= w[1].created_ms));
+}
+
+fn claim_request(node: &str, now_ms: u64) -> ClaimRequest {
+    ClaimRequest {
+        kinds: vec![StatementKind::Uptime],
+        node: node.into(),
+        now_ms,
+        lease_ms: 500,
+    }
+}
+
+/// Jobs claimed by workers of several nodes: oldest first, each under one
+/// lease, taken over once the lease ends, the old holder fenced off.
+async fn leases(store: &dyn Store) {
+    let uptime = |d| key(d, StatementKind::Uptime, 60);
+    let (a, b) = (uptime(601), uptime(602));
+    let mut batched = JobRecord::new(uptime(603), 50);
+    batched.state = JobState::Proving;
+    batched.batch = Some(0);
+    let other_kind = JobRecord::new(key(604, StatementKind::Bandwidth, 60), 10);
+    commit(
+        store,
+        vec![
+            Mutation::Job(JobRecord::new(b, 200)),
+            Mutation::Job(JobRecord::new(a, 100)),
+            Mutation::Job(batched.clone()),
+            Mutation::Job(other_kind.clone()),
+        ],
+        vec![],
+    )
+    .await;
+    assert_eq!(store.queued_jobs(10).await.unwrap(), 3);
+    assert_eq!(store.queued_jobs(1).await.unwrap(), 1);
+
+    // Oldest first; a batch's member and another statement are not taken.
+    let first = store.claim_job(&claim_request("n1", 1000)).await.unwrap();
+    let first = first.expect("a queued job");
+    assert_eq!(first.key, a);
+    assert_eq!((first.state, first.attempts), (JobState::Proving, 1));
+    let lease = |node: &str, until_ms| {
+        Some(Lease {
+            node: node.into(),
+            until_ms,
+        })
+    };
+    assert_eq!(first.lease, lease("n1", 1500));
+    assert_eq!(store.job(&a).await.unwrap(), Some(first.clone()));
+    let second = store.claim_job(&claim_request("n1", 1000)).await.unwrap();
+    assert_eq!(second.as_ref().map(|j| j.key), Some(b));
+    assert_eq!(
+        store.claim_job(&claim_request("n2", 1400)).await.unwrap(),
+        None
+    );
+    assert_eq!(store.queued_jobs(10).await.unwrap(), 1);
+
+    // n1 renews a's lease with its attempt.
+    let mut renewed = first.clone();
+    renewed.lease = lease("n1", 2000);
+    let held = |job: &JobRecord| Condition::Attempt {
+        key: job.key,
+        state: JobState::Proving,
+        attempts: job.attempts,
+        lease_until_ms: None,
+    };
+    commit(
+        store,
+        vec![Mutation::Job(renewed.clone())],
+        vec![held(&first)],
+    )
+    .await;
+    // b's lease ended (1500), a's did not: n2 takes b over.
+    let taken = store.claim_job(&claim_request("n2", 1600)).await.unwrap();
+    let taken = taken.expect("b's lease ended");
+    assert_eq!((taken.key, taken.attempts), (b, 2));
+    assert_eq!(taken.lease, lease("n2", 2100));
+    assert_eq!(
+        store.claim_job(&claim_request("n3", 1700)).await.unwrap(),
+        None
+    );
+
+    // n1, presumed dead, finishes b late: fenced off, nothing written.
+    let mut late = taken.clone();
+    late.attempts = 1;
+    late.state = JobState::Done;
+    conflict(
+        store,
+        vec![Mutation::Proof(b, vec![1; 8]), Mutation::Job(late.clone())],
+        vec![held(&second.clone().expect("claimed"))],
+    )
+    .await;
+    assert_eq!(store.proof(&b).await.unwrap(), None);
+    // A claim planned on a lease that was renewed since is refused too.
+    conflict(
+        store,
+        vec![Mutation::Job(
+            first.clone().claimed(&claim_request("n3", 1600)),
+        )],
+        vec![Condition::Attempt {
+            key: a,
+            state: JobState::Proving,
+            attempts: 1,
+            lease_until_ms: Some(1500),
+        }],
+    )
+    .await;
+    // n2 finishes b with its attempt: one proof.
+    let mut done = taken.clone();
+    done.state = JobState::Done;
+    done.lease = None;
+    commit(
+        store,
+        vec![Mutation::Proof(b, vec![2; 8]), Mutation::Job(done.clone())],
+        vec![held(&taken)],
+    )
+    .await;
+    assert_eq!(store.proof(&b).await.unwrap(), Some(vec![2; 8]));
+    assert_eq!(store.job(&b).await.unwrap(), Some(done));
+
+    // A PROVING job without a lease (a build without leases) is taken.
+    let mut legacy = JobRecord::new(uptime(605), 300);
+    legacy.state = JobState::Proving;
+    legacy.attempts = 3;
+    commit(store, vec![Mutation::Job(legacy.clone())], vec![]).await;
+    let resumed = store.claim_job(&claim_request("n3", 1700)).await.unwrap();
+    assert_eq!(
+        resumed.as_ref().map(|j| (j.key, j.attempts)),
+        Some((legacy.key, 4))
+    );
+
+    // Leave nothing claimable for the other checks.
+    let mut finish = Vec::new();
+    for k in [a, legacy.key, uptime(603)] {
+        let mut j = store.job(&k).await.unwrap().expect("stored");
+        j.state = JobState::Done;
+        j.lease = None;
+        finish.push(Mutation::Job(j));
+    }
+    let mut j = other_kind;
+    j.state = JobState::Done;
+    finish.push(Mutation::Job(j));
+    commit(store, finish, vec![]).await;
+    assert_eq!(store.queued_jobs(10).await.unwrap(), 0);
+}
+
+/// Many workers at once on many queued jobs: each taken exactly once.
+async fn concurrent_claims(store: &dyn Store) {
+    let uptime = |d| key(d, StatementKind::Uptime, 60);
+    // Many workers at once on many queued jobs: each taken exactly once.
+    let many: Vec<ChainKey> = (0..6).map(|i| uptime(610 + i)).collect();
+    commit(
+        store,
+        many.iter()
+            .map(|k| Mutation::Job(JobRecord::new(*k, 400)))
+            .collect(),
+        vec![],
+    )
+    .await;
+    let nodes: Vec<String> = (0..12).map(|i| format!("w{i}")).collect();
+    let claims = futures_join_all(
+        nodes
+            .iter()
+            .map(|n| async move { store.claim_job(&claim_request(n, 1800)).await.unwrap() }),
+    )
+    .await;
+    let mut got: Vec<ChainKey> = claims.iter().flatten().map(|j| j.key).collect();
+    assert!(got.len() <= many.len(), "a job was claimed twice: {got:?}");
+    // Workers that found every candidate taken claim the rest now.
+    while let Some(j) = store.claim_job(&claim_request("w", 1800)).await.unwrap() {
+        got.push(j.key);
+    }
+    got.sort_by_key(|k| k.to_bytes());
+    let mut want = many.clone();
+    want.sort_by_key(|k| k.to_bytes());
+    assert_eq!(got, want);
+
+    let finish = many
+        .iter()
+        .map(|k| {
+            let mut j = JobRecord::new(*k, 400);
+            j.state = JobState::Done;
+            Mutation::Job(j)
+        })
+        .collect();
+    commit(store, finish, vec![]).await;
+    assert_eq!(store.queued_jobs(10).await.unwrap(), 0);
 }
 
 async fn coverage(store: &dyn Store) {

@@ -35,8 +35,8 @@ use depin_statements::records::SignedWitnessReport;
 use depin_statements::{Fr, StatementKind};
 
 pub use model::{
-    batch_id, BatchRecord, ChainKey, ChainState, CodecError, EpochConfig, JobRecord, JobState,
-    StoredClaim, StoredHeartbeat, StoredReceipt, StoredRecord,
+    batch_id, BatchRecord, ChainKey, ChainState, ClaimRequest, CodecError, EpochConfig, JobRecord,
+    JobState, Lease, StoredClaim, StoredHeartbeat, StoredReceipt, StoredRecord,
 };
 
 /// Why the store failed.
@@ -70,6 +70,17 @@ pub enum StoreError {
     /// The store is closed (shutting down).
     #[error("the store is closed")]
     Closed,
+}
+
+/// What a shared store announces about the jobs that any node writes
+/// ([`Store::job_events`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum JobEvent {
+    /// The job was written (created, claimed, renewed, finished).
+    Changed(ChainKey),
+    /// Announcements may have been missed (the store's listener connected
+    /// again, or the subscriber lagged): read again whatever is watched.
+    Resync,
 }
 
 /// One write.
@@ -132,6 +143,22 @@ pub enum Condition {
         /// Its state.
         state: Option<JobState>,
     },
+    /// The job of `key` is in `state` at attempt `attempts` (its fencing
+    /// token) and, when `lease_until_ms` is given, its lease ends then (0:
+    /// it has no lease). A worker's writes to a job it proves are
+    /// conditioned on its attempt, so that a node whose lease was taken
+    /// over writes nothing; a claim is conditioned on the whole lease it
+    /// read.
+    Attempt {
+        /// The job's key.
+        key: ChainKey,
+        /// Its state.
+        state: JobState,
+        /// Its attempts.
+        attempts: u32,
+        /// When its lease ends, if that must hold too.
+        lease_until_ms: Option<u64>,
+    },
     /// The device has no coverage claim in the epoch.
     NoClaim {
         /// The device.
@@ -181,6 +208,11 @@ impl std::fmt::Display for Condition {
                 write!(f, "the chain {} changed", key.job_id())
             }
             Condition::Job { key, .. } => write!(f, "the job {} changed", key.job_id()),
+            Condition::Attempt { key, attempts, .. } => write!(
+                f,
+                "the job {} is no longer at attempt {attempts} (its lease was taken over)",
+                key.job_id()
+            ),
             Condition::NoClaim { epoch, .. } => {
                 write!(f, "a coverage claim was stored for epoch {epoch}")
             }
@@ -277,6 +309,20 @@ pub trait Store: Send + Sync + 'static {
     async fn job(&self, key: &ChainKey) -> Result<Option<JobRecord>, StoreError>;
     /// Jobs not done or failed (to resume after a restart), oldest first.
     async fn unfinished_jobs(&self) -> Result<Vec<JobRecord>, StoreError>;
+    /// Takes the oldest job a worker of `request` may prove
+    /// ([`JobRecord::claimable`]: QUEUED, or PROVING under an expired lease)
+    /// and stores it [`JobRecord::claimed`] before returning it; `None` when
+    /// there is none. Two workers, on any nodes, never take the same job
+    /// under one lease.
+    async fn claim_job(&self, request: &ClaimRequest) -> Result<Option<JobRecord>, StoreError>;
+    /// The job changes of every node sharing the store, as they commit;
+    /// `None` for a store only this process writes (its writers know).
+    fn job_events(&self) -> Option<tokio::sync::broadcast::Receiver<JobEvent>> {
+        None
+    }
+    /// QUEUED jobs, counted up to `limit` (the queue's bound is checked
+    /// against it, so counting past it is wasted).
+    async fn queued_jobs(&self, limit: u64) -> Result<u64, StoreError>;
     /// A job's proof (`proof.bin` bytes).
     async fn proof(&self, key: &ChainKey) -> Result<Option<Vec<u8>>, StoreError>;
     /// A kind's batch.
@@ -301,6 +347,60 @@ pub trait Store: Send + Sync + 'static {
     /// the database could not be reached; nothing was written, or, when its
     /// message says so, the outcome is unknown (plan again and retry).
     async fn commit(&self, batch: WriteBatch) -> Result<(), StoreError>;
+}
+
+impl Condition {
+    /// Whether the stored `job` satisfies a [`Condition::Job`] or
+    /// [`Condition::Attempt`] on it (`None` for every other condition).
+    pub fn holds_for_job(&self, job: Option<&JobRecord>) -> Option<bool> {
+        match self {
+            Condition::Job { state, .. } => Some(job.map(|j| j.state) == *state),
+            Condition::Attempt {
+                state,
+                attempts,
+                lease_until_ms,
+                ..
+            } => Some(job.is_some_and(|j| {
+                j.state == *state
+                    && j.attempts == *attempts
+                    && lease_until_ms
+                        .is_none_or(|u| j.lease.as_ref().map_or(0, |l| l.until_ms) == u)
+            })),
+            _ => None,
+        }
+    }
+}
+
+/// [`Store::claim_job`] by compare-and-set: the oldest claimable job among
+/// the unfinished ones, taken with a batch conditioned on the state, attempt
+/// and lease it was read in (a store whose writers are all in one process
+/// needs nothing more; a shared database does better with row locks).
+pub async fn claim_job_by_cas(
+    store: &dyn Store,
+    request: &ClaimRequest,
+) -> Result<Option<JobRecord>, StoreError> {
+    for job in store.unfinished_jobs().await? {
+        if !job.claimable(request) {
+            continue;
+        }
+        let condition = Condition::Attempt {
+            key: job.key,
+            state: job.state,
+            attempts: job.attempts,
+            lease_until_ms: Some(job.lease.as_ref().map_or(0, |l| l.until_ms)),
+        };
+        let claimed = job.claimed(request);
+        let mut b = WriteBatch::default();
+        b.require(condition);
+        b.push(Mutation::Job(claimed.clone()));
+        match store.commit(b).await {
+            Ok(()) => return Ok(Some(claimed)),
+            // Another worker took it first: try the next.
+            Err(StoreError::Conflict(_)) => continue,
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(None)
 }
 
 impl std::fmt::Debug for dyn Store {

@@ -291,6 +291,64 @@ pub struct JobRecord {
     /// The batch that proves the job (the kind's batch sequence number),
     /// when the node proves the kind in batches.
     pub batch: Option<u64>,
+    /// The lease of the node proving the job on its own (a PROVING job
+    /// outside a batch); `attempts` is its fencing token.
+    pub lease: Option<Lease>,
+}
+
+/// A node's lease on a job it proves: renewed by the node's heartbeats; once
+/// `until_ms` is past, any node may take the job over (its `attempts` goes
+/// up, so every later write of the presumed-dead node, conditioned on the
+/// attempt it holds, is refused).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Lease {
+    /// The node holding it (`node_id` of its configuration).
+    pub node: String,
+    /// When it ends (ms since the Unix epoch).
+    pub until_ms: u64,
+}
+
+/// What a worker asks [`crate::Store::claim_job`] for.
+#[derive(Debug, Clone)]
+pub struct ClaimRequest {
+    /// The statements the node proves one device-epoch at a time.
+    pub kinds: Vec<StatementKind>,
+    /// The claiming node.
+    pub node: String,
+    /// Now (ms since the Unix epoch): leases that ended before are expired.
+    pub now_ms: u64,
+    /// How long the new lease lasts (ms).
+    pub lease_ms: u64,
+}
+
+impl JobRecord {
+    /// Whether a worker of `request` may take the job: a job of one of its
+    /// kinds outside a batch that is QUEUED, or PROVING under a lease that
+    /// ended (or none: written by a build without leases).
+    pub fn claimable(&self, request: &ClaimRequest) -> bool {
+        request.kinds.contains(&self.key.kind)
+            && self.batch.is_none()
+            && match self.state {
+                JobState::Queued => true,
+                JobState::Proving => self
+                    .lease
+                    .as_ref()
+                    .is_none_or(|l| l.until_ms < request.now_ms),
+                JobState::Done | JobState::Failed => false,
+            }
+    }
+
+    /// The job taken by `request`'s node: PROVING, one more attempt (the new
+    /// fencing token), under a new lease.
+    pub fn claimed(mut self, request: &ClaimRequest) -> Self {
+        self.state = JobState::Proving;
+        self.attempts += 1;
+        self.lease = Some(Lease {
+            node: request.node.clone(),
+            until_ms: request.now_ms.saturating_add(request.lease_ms),
+        });
+        self
+    }
 }
 
 impl JobRecord {
@@ -307,6 +365,7 @@ impl JobRecord {
             proving_ms: 0,
             attempts: 0,
             batch: None,
+            lease: None,
         }
     }
 }
