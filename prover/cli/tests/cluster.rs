@@ -13,6 +13,12 @@
 //!   node finishes it; woken, the frozen node's writes are refused (its
 //!   lease was taken over): the stored job and proof stay the other's.
 //!
+//! Batches (three nodes proving uptime in batches of 4, 3 s leases): the
+//! node that formed a batch of four and proves it is killed with SIGKILL,
+//! while a fifth job it took waits for the next batch: another node takes
+//! the batch over and proves it (attempt 2), and another adopts the fifth
+//! job and forms and proves the batch after it.
+//!
 //! Ingest (no keys):
 //!
 //! Under a steady ingest load through the load balancer, each device's
@@ -412,6 +418,56 @@ async fn a_cluster_loses_nothing_when_a_node_is_killed_or_frozen() {
     }
 }
 
+/// Three nodes proving uptime (3 s leases, batches of `batch_size`, 0: one
+/// proof a device-epoch), `devices` registered, the epoch published and
+/// 8 + i heartbeats of device i stored; the cluster and an operator client
+/// through the load balancer.
+async fn proving_cluster(batch_size: usize, devices: &[PrivateKey]) -> (Cluster, OperatorClient) {
+    tokio::task::spawn_blocking(|| ensure_keys(StatementKind::Uptime))
+        .await
+        .unwrap();
+    let cluster = Cluster::up_with(
+        3,
+        &[
+            ("STATEMENTS", r#"["uptime"]"#.to_string()),
+            ("BATCH_SIZE", batch_size.to_string()),
+            ("JOB_LEASE_S", "3".to_string()),
+            ("KEYS_DIR", keys_dir().display().to_string()),
+            ("DEV_SEED", SEED.to_string()),
+        ],
+    );
+    let lb = cluster.get("LB_ENDPOINT").to_string();
+    let token = cluster.get("OPERATOR_TOKEN").to_string();
+    let mut op = OperatorClient::connect(&lb, &token, ClientConfig::default())
+        .await
+        .unwrap();
+    for k in devices {
+        op.register_device(&k.public_key()).await.unwrap();
+    }
+    op.publish_epoch(publish_request(EPOCH)).await.unwrap();
+    let mut prover = ProverClient::connect(&lb, ClientConfig::default())
+        .await
+        .unwrap();
+    for (i, k) in devices.iter().enumerate() {
+        let mut chain = UptimeChain::new(k.clone(), EPOCH);
+        let slots: Vec<u32> = (0..8 + i as u32).collect();
+        let r = prover
+            .submit(&chain.batch(&chain.heartbeats(beacon(), &slots, 30)))
+            .await
+            .unwrap();
+        assert_eq!(r.accepted as usize, slots.len());
+    }
+    (cluster, op)
+}
+
+fn uptime_key(k: &PrivateKey) -> ChainKey {
+    ChainKey {
+        device: k.public_key().id(),
+        kind: StatementKind::Uptime,
+        epoch: EPOCH,
+    }
+}
+
 /// The index of the node whose id (`<host>:<port>`, the default) is `id`.
 fn node_of(cluster: &Cluster, id: &str) -> usize {
     let port = id.rsplit(':').next().unwrap();
@@ -445,65 +501,27 @@ async fn job_when(
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn a_job_whose_node_dies_or_freezes_is_finished_by_another_once() {
     let _serial = SERIAL.lock().await;
-    tokio::task::spawn_blocking(|| ensure_keys(StatementKind::Uptime))
-        .await
-        .unwrap();
-    let cluster = Cluster::up_with(
-        3,
-        &[
-            ("STATEMENTS", r#"["uptime"]"#.to_string()),
-            ("BATCH_SIZE", "0".to_string()),
-            ("JOB_LEASE_S", "3".to_string()),
-            ("KEYS_DIR", keys_dir().display().to_string()),
-            ("DEV_SEED", SEED.to_string()),
-        ],
-    );
-    let lb = cluster.get("LB_ENDPOINT").to_string();
-    let token = cluster.get("OPERATOR_TOKEN").to_string();
+    let devices: Vec<PrivateKey> = (0..2u8)
+        .map(|i| PrivateKey::from_bytes([0xb0 + i; 32]))
+        .collect();
+    let (cluster, mut op) = proving_cluster(0, &devices).await;
     let endpoints: Vec<String> = cluster
         .get("NODE_ENDPOINTS")
         .split_whitespace()
         .map(str::to_string)
         .collect();
     let pids = cluster.node_pids();
-    let mut op = OperatorClient::connect(&lb, &token, ClientConfig::default())
-        .await
-        .unwrap();
-    let devices: Vec<PrivateKey> = (0..2u8)
-        .map(|i| PrivateKey::from_bytes([0xb0 + i; 32]))
-        .collect();
-    for k in &devices {
-        op.register_device(&k.public_key()).await.unwrap();
-    }
-    op.publish_epoch(publish_request(EPOCH)).await.unwrap();
-    let mut prover = ProverClient::connect(&lb, ClientConfig::default())
-        .await
-        .unwrap();
-    for k in &devices {
-        let mut chain = UptimeChain::new(k.clone(), EPOCH);
-        let slots: Vec<u32> = (0..24).collect();
-        let r = prover
-            .submit(&chain.batch(&chain.heartbeats(beacon(), &slots, 30)))
-            .await
-            .unwrap();
-        assert_eq!(r.accepted, 24);
-    }
     let store = depin_store_postgres::PostgresStore::connect(cluster.get("DATABASE_URL"), 2)
         .await
         .unwrap();
-    let key_of = |k: &PrivateKey| ChainKey {
-        device: k.public_key().id(),
-        kind: StatementKind::Uptime,
-        epoch: EPOCH,
-    };
     let jobs = ProvingCluster {
         cluster: &cluster,
         store: &store,
         endpoints: &endpoints,
         pids: &pids,
     };
-    let killed = jobs.killed_holder(&mut op, key_of(&devices[0])).await;
-    jobs.frozen_holder(&mut op, key_of(&devices[1]), killed)
+    let killed = jobs.killed_holder(&mut op, uptime_key(&devices[0])).await;
+    jobs.frozen_holder(&mut op, uptime_key(&devices[1]), killed)
         .await;
 }
 
@@ -647,4 +665,125 @@ impl ProvingCluster<'_> {
         let survivor = (0..3).find(|i| *i != dead && *i != frozen).unwrap();
         self.proof_verifies(survivor, &job_id).await;
     }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_batch_whose_node_dies_is_proven_by_another_and_its_jobs_adopted() {
+    let _serial = SERIAL.lock().await;
+    let devices: Vec<PrivateKey> = (0..5u8)
+        .map(|i| PrivateKey::from_bytes([0xc0 + i; 32]))
+        .collect();
+    let (cluster, _) = proving_cluster(4, &devices).await;
+    let token = cluster.get("OPERATOR_TOKEN").to_string();
+    let endpoints: Vec<String> = cluster
+        .get("NODE_ENDPOINTS")
+        .split_whitespace()
+        .map(str::to_string)
+        .collect();
+    let pids = cluster.node_pids();
+    let store = depin_store_postgres::PostgresStore::connect(cluster.get("DATABASE_URL"), 2)
+        .await
+        .unwrap();
+    // Every job through node 0: it forms the first batch of four at once,
+    // the fifth waits for the deadline (5 s).
+    let mut first = OperatorClient::connect(&endpoints[0], &token, ClientConfig::default())
+        .await
+        .unwrap();
+    for k in &devices {
+        first
+            .prove_epoch(&k.public_key().id(), pb::StatementKind::Uptime, EPOCH)
+            .await
+            .unwrap();
+    }
+    let deadline = Instant::now() + Duration::from_secs(120);
+    let claimed = loop {
+        if let Some(b) = store.batch(StatementKind::Uptime, 0).await.unwrap() {
+            if b.attempts == 1 {
+                break b;
+            }
+        }
+        assert!(Instant::now() < deadline, "node 0 never claimed its batch");
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    };
+    assert_eq!(claimed.members.len(), 4);
+    assert_eq!(
+        node_of(&cluster, &claimed.lease.as_ref().unwrap().node),
+        0,
+        "{claimed:?}"
+    );
+    signal(pids[0], "-KILL");
+    let killed_at = Instant::now();
+
+    // Batch 0 taken over and proven; the fifth job adopted, batch 1 formed
+    // on batch 0's tree and proven.
+    let mut watcher = ProverClient::connect(&endpoints[1], ClientConfig::default())
+        .await
+        .unwrap();
+    for sequence in 0..2u64 {
+        let b = tokio::time::timeout(Duration::from_secs(600), async {
+            // Batch 1 is formed once a node adopts the fifth job.
+            while store
+                .batch(StatementKind::Uptime, sequence)
+                .await
+                .unwrap()
+                .is_none()
+            {
+                tokio::time::sleep(Duration::from_millis(100)).await;
+            }
+            watcher
+                .wait_batch(pb::StatementKind::Uptime, sequence)
+                .await
+                .unwrap()
+        })
+        .await
+        .expect("the batch was proven in time");
+        assert_eq!(b.state, pb::BatchState::Done as i32, "{b:?}");
+        eprintln!(
+            "batch {sequence} done {:?} after the kill",
+            killed_at.elapsed()
+        );
+    }
+    let b0 = store
+        .batch(StatementKind::Uptime, 0)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        (b0.state, b0.attempts, b0.lease.clone()),
+        (JobState::Done, 2, None)
+    );
+    assert_eq!(
+        b0.header, claimed.header,
+        "the batch taken over is the same"
+    );
+    assert!(!b0.proof.is_empty());
+    let b1 = store
+        .batch(StatementKind::Uptime, 1)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(b1.state, JobState::Done);
+    assert_eq!(b1.header.old_commitment, b0.header.new_commitment);
+    assert_eq!(
+        b1.members,
+        vec![ChainKey {
+            device: devices[4].public_key().id(),
+            kind: StatementKind::Uptime,
+            epoch: EPOCH,
+        }]
+    );
+    for k in &devices {
+        let key = ChainKey {
+            device: k.public_key().id(),
+            kind: StatementKind::Uptime,
+            epoch: EPOCH,
+        };
+        let j = store.job(&key).await.unwrap().unwrap();
+        assert_eq!(j.state, JobState::Done, "{j:?}");
+    }
+    assert!(store
+        .batch(StatementKind::Uptime, 2)
+        .await
+        .unwrap()
+        .is_none());
 }

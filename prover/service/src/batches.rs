@@ -19,14 +19,26 @@
 //! derived from the node's secret and the batch, so a batch proven again
 //! after a crash gives the same proof.
 //!
+//! Across the nodes of a cluster a batch is leased like a job
+//! ([`crate::lease`]): it is formed under its former's lease, claimed
+//! before it is proven (one more attempt, the prover's lease, conditioned
+//! on the attempt and lease it was read with), the lease renewed while the
+//! proof runs, and every later write conditioned on the attempt, so a
+//! batch ends with one stored proof. A batch whose lease ended (its node
+//! died, froze, or is busy proving the batch before it) is taken over by
+//! any node that watches the kind's batches (every `REAP`): formed again
+//! on the tree before it (replayed from the stored batches) and proven, so
+//! batches are proven in parallel across nodes.
+//!
 //! At start the kind's tree is rebuilt by replaying the stored batches'
 //! public data (`RewardsTree::apply`, each checked against its stored
-//! commitment), the batches left PROVING are formed again from their
-//! jobs (the same header and public data, or the batch fails) and proven,
-//! and the jobs left QUEUED are queued again. Nothing acknowledged is lost
+//! commitment), the batches left PROVING under this node's lease or an
+//! ended one are formed again from their jobs (the same header and public
+//! data, or the batch fails) and proven, and the jobs left QUEUED are
+//! queued again. Nothing acknowledged is lost
 //! at any moment: a job is QUEUED, or in a stored batch.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -36,14 +48,15 @@ use depin_groth16::batch::{BatchKeys, BatchProof, BatchProver, BatchProverError,
 use depin_statements::StatementKind;
 use depin_store::model::now_ms;
 use depin_store::{
-    batch_id, BatchRecord, ChainKey, Condition, JobRecord, JobState, Mutation, Store, StoreError,
-    WriteBatch,
+    batch_id, BatchRecord, ChainKey, Condition, JobRecord, JobState, Lease, Mutation, Store,
+    StoreError, WriteBatch,
 };
 use rand_chacha::rand_core::SeedableRng;
 use rand_chacha::ChaCha20Rng;
 use tokio::sync::{broadcast, mpsc, watch};
 
 use super::error::{Result, ServiceError};
+use super::lease::{LeaseConfig, Renewal};
 use super::prove::{load_epoch, ProveError, Registries};
 
 /// Where a node's batch keys live: `<keys_dir>/batches/<kind>-<B>.pk`.
@@ -68,6 +81,8 @@ pub struct BatchConfig {
     pub dev_seed: Option<u64>,
     /// Jobs waiting per statement, at most.
     pub capacity: usize,
+    /// The node's id and lease length in the leases on batches.
+    pub leases: LeaseConfig,
 }
 
 /// The batchers of a node's statements.
@@ -84,6 +99,12 @@ pub struct Batcher {
     /// One key is loaded or made at a time (a development setup takes
     /// gigabytes).
     setup: Arc<std::sync::Mutex<()>>,
+    /// The batches handed to this node's provers and not finished (the
+    /// reaper leaves them alone).
+    in_flight: std::sync::Mutex<HashSet<(StatementKind, u64)>>,
+    /// Whether only this process writes the store (every lease in it is
+    /// this node's).
+    exclusive: bool,
 }
 
 impl std::fmt::Debug for Batcher {
@@ -145,7 +166,6 @@ impl Batcher {
         let (updates, _) = broadcast::channel(256);
         let (stop, _) = watch::channel(false);
         Arc::new(Batcher {
-            store,
             registries,
             secret,
             config,
@@ -155,6 +175,9 @@ impl Batcher {
             updates,
             stop,
             setup: Arc::new(std::sync::Mutex::new(())),
+            in_flight: std::sync::Mutex::new(HashSet::new()),
+            exclusive: store.job_events().is_none(),
+            store,
         })
     }
 
@@ -300,9 +323,13 @@ impl Batcher {
                 }
             })
         };
+        let mut low = unproven.first().map_or(next, |(_, b)| b.sequence);
         if !self.resume(unproven, &to_prove, &mut stop).await {
             return;
         }
+        let mut last_adoption = Instant::now();
+        let mut reap = tokio::time::interval(self.reap_every());
+        reap.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         let mut waiting: BTreeMap<u32, Vec<(ChainKey, Instant)>> = BTreeMap::new();
         let started = Instant::now();
         for k in resumed {
@@ -327,6 +354,15 @@ impl Batcher {
                     None => break,
                 },
                 () = sleep => {}
+                _ = reap.tick() => {
+                    if !self.reap(kind, &mut low, &to_prove).await {
+                        return;
+                    }
+                    if last_adoption.elapsed() >= self.adopt_every() {
+                        last_adoption = Instant::now();
+                        self.adopt(kind, &mut waiting).await;
+                    }
+                }
                 _ = stop.changed() => break,
             }
             let now = Instant::now();
@@ -377,7 +413,12 @@ impl Batcher {
         to_prove: &mpsc::Sender<Formed>,
         stop: &mut watch::Receiver<bool>,
     ) -> bool {
+        let now = now_ms();
         for (before, record) in unproven {
+            if !(self.holds(&record) || record.lease_ended(now)) {
+                // Another node proves it; taken over if its lease ends.
+                continue;
+            }
             if record.batch_size as usize != self.config.batch_size {
                 // Another size's key proves it: left for a node with it.
                 tracing::error!(
@@ -399,14 +440,166 @@ impl Batcher {
                         }
                     }
                     Err(Failure::Broken(why)) => {
-                        self.fail_batch(record.clone(), &why).await;
+                        let read = Self::as_read(&record);
+                        self.fail_batch(record.clone(), &why, read).await;
                         break None;
                     }
                 }
             };
             if let Some(batch) = batch {
-                if to_prove.send(Formed { record, batch }).await.is_err() {
+                if !self.hand_over(to_prove, Formed { record, batch }).await {
                     return false;
+                }
+            }
+        }
+        true
+    }
+
+    /// Whether `record`'s lease is this node's (every lease is, when only
+    /// this process writes the store).
+    fn holds(&self, record: &BatchRecord) -> bool {
+        self.exclusive
+            || record
+                .lease
+                .as_ref()
+                .is_some_and(|l| l.node == self.config.leases.node_id)
+    }
+
+    /// How often the store's waiting jobs are looked at for ones no node
+    /// batches.
+    fn adopt_every(&self) -> Duration {
+        (self.config.deadline + self.config.leases.lease).max(Duration::from_secs(1))
+    }
+
+    /// Adds to `waiting` the kind's jobs that have waited in the store for
+    /// longer than a deadline and a lease without a batch (the node that
+    /// took them died before forming it, or lags): due at once. Another
+    /// node batching them too is harmless (a job goes into a batch only
+    /// while QUEUED, in the write that stores the batch).
+    async fn adopt(
+        &self,
+        kind: StatementKind,
+        waiting: &mut BTreeMap<u32, Vec<(ChainKey, Instant)>>,
+    ) {
+        let Ok(unfinished) = self.store.unfinished_jobs().await else {
+            return;
+        };
+        let cutoff = now_ms().saturating_sub(self.adopt_every().as_millis() as u64);
+        let due = Instant::now()
+            .checked_sub(self.config.deadline)
+            .unwrap_or_else(Instant::now);
+        for job in unfinished {
+            if job.key.kind != kind
+                || job.state != JobState::Queued
+                || job.batch.is_some()
+                || job.created_ms >= cutoff
+            {
+                continue;
+            }
+            let group = waiting.entry(job.key.epoch).or_default();
+            if group.iter().any(|(k, _)| *k == job.key) {
+                continue;
+            }
+            tracing::info!(job = %job.key.job_id(), "adopting a job no node batched");
+            group.insert(0, (job.key, due));
+        }
+    }
+
+    /// How often the kind's batches are looked at for ended leases.
+    fn reap_every(&self) -> Duration {
+        (self.config.leases.lease / 3).max(Duration::from_millis(500))
+    }
+
+    /// The condition of a write planned on `record` as read: the same
+    /// state, attempt and lease.
+    fn as_read(record: &BatchRecord) -> Condition {
+        Condition::BatchAttempt {
+            kind: record.kind,
+            sequence: record.sequence,
+            state: record.state,
+            attempts: record.attempts,
+            lease_until_ms: Some(record.lease.as_ref().map_or(0, |l| l.until_ms)),
+        }
+    }
+
+    /// The condition of every write of the node proving `record`: still
+    /// PROVING at its attempt.
+    fn held(record: &BatchRecord) -> Condition {
+        Condition::BatchAttempt {
+            kind: record.kind,
+            sequence: record.sequence,
+            state: JobState::Proving,
+            attempts: record.attempts,
+            lease_until_ms: None,
+        }
+    }
+
+    /// Hands a formed batch to the kind's prover; false when it is gone
+    /// (the node stops).
+    async fn hand_over(&self, to_prove: &mpsc::Sender<Formed>, f: Formed) -> bool {
+        let key = (f.record.kind, f.record.sequence);
+        if let Ok(mut s) = self.in_flight.lock() {
+            s.insert(key);
+        }
+        if to_prove.send(f).await.is_err() {
+            return false;
+        }
+        true
+    }
+
+    /// Takes over the kind's batches whose lease ended (from `low` on,
+    /// which moves past the finished ones): each formed again on the tree
+    /// before it and handed to the prover. False when the node stops.
+    async fn reap(
+        &self,
+        kind: StatementKind,
+        low: &mut u64,
+        to_prove: &mpsc::Sender<Formed>,
+    ) -> bool {
+        let Ok(stored) = self.store.batches(kind, *low).await else {
+            return true;
+        };
+        for b in &stored {
+            if !b.state.is_terminal() {
+                break;
+            }
+            *low = b.sequence + 1;
+        }
+        let now = now_ms();
+        let taken: HashSet<(StatementKind, u64)> =
+            self.in_flight.lock().map(|s| s.clone()).unwrap_or_default();
+        let ended: HashSet<u64> = stored
+            .iter()
+            .filter(|b| {
+                b.lease_ended(now)
+                    && b.batch_size as usize == self.config.batch_size
+                    && !taken.contains(&(kind, b.sequence))
+            })
+            .map(|b| b.sequence)
+            .collect();
+        if ended.is_empty() {
+            return true;
+        }
+        // The trees before them, from the stored batches.
+        let Ok((_, _, unproven)) = self.replay(kind).await else {
+            return true;
+        };
+        for (before, record) in unproven {
+            if !ended.contains(&record.sequence) {
+                continue;
+            }
+            match self.reform(&before, &record).await {
+                Ok(batch) => {
+                    tracing::info!(batch = %record.batch_id(), "taking over a batch whose lease ended");
+                    if !self.hand_over(to_prove, Formed { record, batch }).await {
+                        return false;
+                    }
+                }
+                // Tried again at the next look.
+                Err(Failure::Transient(_)) => {}
+                Err(Failure::Broken(why)) => {
+                    let read = Self::as_read(&record);
+                    self.fail_batch(record, &why, read).await;
                 }
             }
         }
@@ -456,7 +649,7 @@ impl Batcher {
                 let keys = taken.iter().map(|(k, _)| *k).collect();
                 match self.form(kind, tree, next, keys).await {
                     Ok(Some(f)) => {
-                        if to_prove.send(f).await.is_err() {
+                        if !self.hand_over(to_prove, f).await {
                             return Formation::Stopped;
                         }
                     }
@@ -701,6 +894,11 @@ impl Batcher {
             finished_ms: 0,
             proving_ms: 0,
             attempts: 0,
+            // The former's, until it claims the batch to prove it.
+            lease: Some(Lease {
+                node: self.config.leases.node_id.clone(),
+                until_ms: now_ms().saturating_add(self.config.leases.lease.as_millis() as u64),
+            }),
         };
         let mut w = WriteBatch::default();
         w.require(Condition::BatchCount {
@@ -742,16 +940,84 @@ impl Batcher {
         Ok(Attempt::Formed(Box::new(Formed { record, batch })))
     }
 
-    /// Proves a formed batch and stores the proof with its jobs DONE (or
-    /// the batch and its jobs FAILED).
+    /// Proves a formed batch (if this node can claim it) and stores the
+    /// proof with its jobs DONE (or the batch and its jobs FAILED).
     async fn prove(&self, prover: &Arc<BatchProver>, formed: Formed) -> Result<()> {
-        let Formed { mut record, batch } = formed;
-        record.attempts += 1;
-        self.save_batch(&record, &[]).await?;
+        let key = (formed.record.kind, formed.record.sequence);
+        let result = self.prove_claimed(prover, formed).await;
+        if let Ok(mut s) = self.in_flight.lock() {
+            s.remove(&key);
+        }
+        result
+    }
+
+    /// Claims the stored batch of `formed` for this node: one more attempt
+    /// under its lease, planned on the batch as read. `None` when it is
+    /// finished, or another node holds it or took it first.
+    async fn claim(&self, formed: &BatchRecord) -> Result<Option<BatchRecord>> {
+        let Some(stored) = self.store.batch(formed.kind, formed.sequence).await? else {
+            return Ok(None);
+        };
+        if stored.state != JobState::Proving
+            || stored.header != formed.header
+            || stored.public_data != formed.public_data
+        {
+            return Ok(None);
+        }
+        let now = now_ms();
+        if !(self.holds(&stored) || stored.lease_ended(now)) {
+            tracing::info!(batch = %stored.batch_id(), "another node proves the batch");
+            return Ok(None);
+        }
+        let mut claimed = stored.clone();
+        claimed.attempts += 1;
+        claimed.lease = Some(Lease {
+            node: self.config.leases.node_id.clone(),
+            until_ms: now.saturating_add(self.config.leases.lease.as_millis() as u64),
+        });
+        let mut w = WriteBatch::default();
+        w.require(Self::as_read(&stored));
+        w.push(Mutation::Batch(claimed.clone()));
+        match self.store.commit(w).await {
+            Ok(()) => {
+                let _ = self.updates.send(claimed.clone());
+                Ok(Some(claimed))
+            }
+            Err(StoreError::Conflict(_)) => Ok(None),
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    async fn prove_claimed(&self, prover: &Arc<BatchProver>, formed: Formed) -> Result<()> {
+        let Formed { record, batch } = formed;
+        let Some(mut record) = self.claim(&record).await? else {
+            return Ok(());
+        };
+        let held = Self::held(&record);
+        let mut renewal = {
+            let renewed = record.clone();
+            let held = held.clone();
+            Renewal::start(
+                self.store.clone(),
+                self.config.leases.lease,
+                record.batch_id(),
+                move |until| {
+                    let mut r = renewed.clone();
+                    if let Some(l) = r.lease.as_mut() {
+                        l.until_ms = until;
+                    }
+                    let mut w = WriteBatch::default();
+                    w.require(held.clone());
+                    w.push(Mutation::Batch(r));
+                    w
+                },
+            )
+        };
+        tracing::info!(batch = %record.batch_id(), attempt = record.attempts, "proving the batch");
         let started = Instant::now();
         let mut rng = batch_rng(&self.secret, &record);
         let p = prover.clone();
-        let result = tokio::task::spawn_blocking(move || {
+        let proving = tokio::task::spawn_blocking(move || {
             let proof = p.prove_epochs(batch, &mut rng)?;
             if !p.verify(&proof)? {
                 return Err(BatchProverError::Encoding(
@@ -759,10 +1025,15 @@ impl Batcher {
                 ));
             }
             Ok::<BatchProof, BatchProverError>(proof)
-        })
-        .await
-        .map_err(|e| ServiceError::Internal(format!("proving task: {e}")))?;
+        });
+        let result = tokio::select! {
+            r = proving => r.map_err(|e| ServiceError::Internal(format!("proving task: {e}")))?,
+            // Taken over: the other node's proof is the one stored.
+            () = renewal.lost() => return Ok(()),
+        };
+        drop(renewal);
         let elapsed = started.elapsed();
+        record.lease = None;
         match result {
             Ok(proof) => {
                 record.state = JobState::Done;
@@ -778,22 +1049,31 @@ impl Batcher {
                         jobs.push(j);
                     }
                 }
-                self.save_batch(&record, &jobs).await?;
-                tracing::info!(
-                    batch = %record.batch_id(),
-                    seconds = elapsed.as_secs_f64(),
-                    "batch proof stored"
-                );
+                if self.save_batch(&record, &jobs, held).await? {
+                    tracing::info!(
+                        batch = %record.batch_id(),
+                        seconds = elapsed.as_secs_f64(),
+                        "batch proof stored"
+                    );
+                }
             }
-            Err(e) => self.fail_batch(record, &e.to_string()).await,
+            Err(e) => self.fail_batch(record, &e.to_string(), held).await,
         }
         Ok(())
     }
 
-    /// Stores `record` with `jobs` in one write and announces them; a
-    /// store that fails now is tried again, for about a minute.
-    async fn save_batch(&self, record: &BatchRecord, jobs: &[JobRecord]) -> Result<()> {
+    /// Stores `record` with `jobs` in one write, conditioned on
+    /// `condition`, and announces them; a store that fails now is tried
+    /// again, for about a minute. False when the condition no longer held
+    /// (another node took the batch over): nothing was written.
+    async fn save_batch(
+        &self,
+        record: &BatchRecord,
+        jobs: &[JobRecord],
+        condition: Condition,
+    ) -> Result<bool> {
         let mut w = WriteBatch::default();
+        w.require(condition);
         w.push(Mutation::Batch(record.clone()));
         for j in jobs {
             w.push(Mutation::Job(j.clone()));
@@ -802,6 +1082,16 @@ impl Batcher {
         loop {
             match self.store.commit(w.clone()).await {
                 Ok(()) => break,
+                Err(StoreError::Conflict(_)) => {
+                    // Stored by an earlier try whose answer was lost, or
+                    // taken over.
+                    let stored = self.store.batch(record.kind, record.sequence).await?;
+                    if stored.as_ref() == Some(record) {
+                        break;
+                    }
+                    tracing::warn!(batch = %record.batch_id(), "the batch was taken over by another node; result dropped");
+                    return Ok(false);
+                }
                 Err(StoreError::Unavailable(e)) if tries < 60 && !self.stopped() => {
                     tries += 1;
                     tracing::warn!(batch = %record.batch_id(), error = %e, "storing the batch: retrying");
@@ -814,15 +1104,16 @@ impl Batcher {
         for j in jobs {
             let _ = self.job_updates.send(j.clone());
         }
-        Ok(())
+        Ok(true)
     }
 
     /// Marks a batch and its jobs FAILED. The tree keeps its credits (the
     /// batches after it chain on them): a failed batch is a fault for the
     /// operator, since the contract cannot apply the ones after it.
-    async fn fail_batch(&self, mut record: BatchRecord, why: &str) {
+    async fn fail_batch(&self, mut record: BatchRecord, why: &str, condition: Condition) {
         tracing::error!(batch = %record.batch_id(), error = %why, "batch failed");
         record.state = JobState::Failed;
+        record.lease = None;
         record.failure = why.to_string();
         record.finished_ms = now_ms();
         let mut jobs = Vec::new();
@@ -834,7 +1125,7 @@ impl Batcher {
                 jobs.push(j);
             }
         }
-        if let Err(e) = self.save_batch(&record, &jobs).await {
+        if let Err(e) = self.save_batch(&record, &jobs, condition).await {
             tracing::error!(batch = %record.batch_id(), error = %e, "storing a failed batch");
         }
     }

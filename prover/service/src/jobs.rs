@@ -43,21 +43,13 @@ use depin_store::{
 
 use super::batches::{BatchConfig, Batcher};
 use super::error::{Result, ServiceError};
+use super::lease::{LeaseConfig, Renewal};
 use super::metrics::Metrics;
 use super::prove::{job_rng, load_epoch, KeyState, KeyStore, ProveError, Registries};
 
 /// How often an idle worker looks for a job (a queued job of this node, or
 /// one announced by the store, wakes it sooner).
 const POLL: Duration = Duration::from_secs(1);
-
-/// Who a node's workers are and how long their leases last.
-#[derive(Debug, Clone)]
-pub struct LeaseConfig {
-    /// The node's id in the leases it holds (stable across its restarts).
-    pub node_id: String,
-    /// How long a lease lasts without a renewal.
-    pub lease: Duration,
-}
 
 /// The job system.
 pub struct Jobs {
@@ -449,37 +441,6 @@ impl Jobs {
         }
     }
 
-    /// Renews `job`'s lease every third of it until the task is dropped;
-    /// returns when the lease was taken over (sending `true` on `lost`).
-    async fn renew(
-        store: Arc<dyn Store>,
-        mut job: JobRecord,
-        lease: Duration,
-        lost: tokio::sync::watch::Sender<bool>,
-    ) {
-        loop {
-            tokio::time::sleep(lease / 3).await;
-            let until = now_ms().saturating_add(lease.as_millis() as u64);
-            if let Some(l) = job.lease.as_mut() {
-                l.until_ms = until;
-            }
-            let mut b = WriteBatch::default();
-            b.require(Self::held(&job));
-            b.push(Mutation::Job(job.clone()));
-            match store.commit(b).await {
-                Ok(()) => {}
-                Err(StoreError::Conflict(_)) => {
-                    tracing::warn!("the lease was taken over by another node; dropping the job");
-                    let _ = lost.send(true);
-                    return;
-                }
-                // The next renewal tries again; if the lease ends meanwhile
-                // the job is taken over and this node's writes are refused.
-                Err(e) => tracing::warn!(error = %e, "renewing the lease failed"),
-            }
-        }
-    }
-
     /// Stores the finished `job` (with its proof) under its attempt,
     /// retrying while the store is unreachable. `false`: the lease was
     /// taken over and nothing was stored.
@@ -522,21 +483,24 @@ impl Jobs {
     async fn run(&self, mut job: JobRecord) -> Result<()> {
         let key = job.key;
         let _ = self.updates.send(job.clone());
-        let (lost_tx, mut lost) = tokio::sync::watch::channel(false);
-        let renewal = tokio::spawn(Self::renew(
-            self.store.clone(),
-            job.clone(),
-            self.leases.lease,
-            lost_tx,
-        ));
-        // Renewal stops however this function ends.
-        struct AbortOnDrop(tokio::task::JoinHandle<()>);
-        impl Drop for AbortOnDrop {
-            fn drop(&mut self) {
-                self.0.abort();
-            }
-        }
-        let _renewal = AbortOnDrop(renewal);
+        let mut renewal = {
+            let held = job.clone();
+            Renewal::start(
+                self.store.clone(),
+                self.leases.lease,
+                key.job_id(),
+                move |until| {
+                    let mut renewed = held.clone();
+                    if let Some(l) = renewed.lease.as_mut() {
+                        l.until_ms = until;
+                    }
+                    let mut b = WriteBatch::default();
+                    b.require(Self::held(&held));
+                    b.push(Mutation::Job(renewed));
+                    b
+                },
+            )
+        };
         tracing::info!(attempt = job.attempts, "proving");
         let started = Instant::now();
         let proving = async {
@@ -564,11 +528,7 @@ impl Jobs {
             r = proving => r,
             // Taken over: another node proves it; this result would be
             // refused anyway.
-            () = async {
-                if lost.wait_for(|l| *l).await.is_err() {
-                    std::future::pending::<()>().await;
-                }
-            } => return Ok(()),
+            () = renewal.lost() => return Ok(()),
         };
         let elapsed = started.elapsed();
         job.finished_ms = now_ms();

@@ -4,7 +4,8 @@
 //! - [`config`]: defaults, TOML file, environment overrides.
 //! - [`ingest`]: checking and durably storing signed records, with the
 //!   statements' own per-record rules.
-//! - [`jobs`]: durable proving jobs, a bounded queue, workers.
+//! - [`jobs`]: durable proving jobs, claimed by workers of any node under
+//!   leases ([`lease`]: renewed, fenced by the attempt).
 //! - [`batches`]: epoch batches (`batch_size > 0`): jobs grouped, one proof
 //!   per batch updating the statement's rewards tree.
 //! - [`prove`]: stored records to the epoch type, the reference and the
@@ -31,6 +32,7 @@ pub mod exposure;
 pub mod haproxy;
 pub mod ingest;
 pub mod jobs;
+pub mod lease;
 pub mod metrics;
 pub mod prove;
 
@@ -226,16 +228,17 @@ async fn build_node(
         config.max_ingest_in_flight,
         metrics.clone(),
     ));
+    let leases = lease::LeaseConfig {
+        node_id: config.node_id(),
+        lease: config.job_lease(),
+    };
     let jobs = Jobs::new(
         store.clone(),
         keys.clone(),
         registries.clone(),
         secret,
         config.queue_capacity,
-        jobs::LeaseConfig {
-            node_id: config.node_id(),
-            lease: config.job_lease(),
-        },
+        leases.clone(),
         metrics.clone(),
         kinds.clone(),
         (config.batch_size > 0).then(|| batches::BatchConfig {
@@ -244,6 +247,7 @@ async fn build_node(
             keys_dir: config.keys_path(),
             dev_seed: config.dev_keys.then_some(config.dev_seed),
             capacity: config.queue_capacity,
+            leases,
         }),
     );
     let workers = jobs

@@ -134,7 +134,9 @@ fn condition_lock(c: &Condition) -> i64 {
         Condition::DeviceCount(_) => lock(class::DEVICES, &[]),
         Condition::ClientCount(_) => lock(class::CLIENTS, &[]),
         Condition::LatestEpoch(_) | Condition::NoEpoch(_) => lock(class::EPOCHS, &[]),
-        Condition::BatchCount { kind, .. } => lock(class::BATCHES, &[kind.code()]),
+        Condition::BatchCount { kind, .. } | Condition::BatchAttempt { kind, .. } => {
+            lock(class::BATCHES, &[kind.code()])
+        }
     }
 }
 
@@ -478,6 +480,40 @@ where
 }
 
 /// Whether `c` holds in the transaction's current state.
+/// A job as stored, read in `tx`.
+async fn stored_job(tx: &Transaction<'_>, key: &ChainKey) -> Result<Option<JobRecord>, OpError> {
+    let k = KeyCols::of(key);
+    let row = query_opt(
+        tx,
+        "reading a job",
+        "SELECT value FROM jobs WHERE device = $1 AND kind = $2 AND epoch = $3",
+        &[&k.device, &k.kind, &k.epoch],
+    )
+    .await?;
+    Ok(row
+        .map(|r| col::<Vec<u8>>(&r, 0, "job").and_then(|v| Ok(JobRecord::decode(&v)?)))
+        .transpose()?)
+}
+
+/// A batch as stored, read in `tx`.
+async fn stored_batch(
+    tx: &Transaction<'_>,
+    kind: depin_statements::StatementKind,
+    sequence: u64,
+) -> Result<Option<BatchRecord>, OpError> {
+    let sequence = i64_of(sequence, "a batch's sequence number")?;
+    let row = query_opt(
+        tx,
+        "reading a batch",
+        "SELECT value FROM batches WHERE kind = $1 AND sequence = $2",
+        &[&kind_col(kind), &sequence],
+    )
+    .await?;
+    Ok(row
+        .map(|r| col::<Vec<u8>>(&r, 0, "batch").and_then(|v| Ok(BatchRecord::decode(&v)?)))
+        .transpose()?)
+}
+
 async fn holds(tx: &Transaction<'_>, c: &Condition) -> Result<bool, OpError> {
     Ok(match c {
         Condition::ChainTail { key, tail } => {
@@ -500,18 +536,7 @@ async fn holds(tx: &Transaction<'_>, c: &Condition) -> Result<bool, OpError> {
             }
         }
         Condition::Job { key, .. } | Condition::Attempt { key, .. } => {
-            let k = KeyCols::of(key);
-            let row = query_opt(
-                tx,
-                "checking a job",
-                "SELECT value FROM jobs WHERE device = $1 AND kind = $2 AND epoch = $3",
-                &[&k.device, &k.kind, &k.epoch],
-            )
-            .await?;
-            let job = row
-                .map(|r| col::<Vec<u8>>(&r, 0, "job").and_then(|v| Ok(JobRecord::decode(&v)?)))
-                .transpose()?;
-            c.holds_for_job(job.as_ref()) == Some(true)
+            c.holds_for_job(stored_job(tx, key).await?.as_ref()) == Some(true)
         }
         Condition::NoClaim { device, epoch } => {
             !scalar::<bool>(
@@ -588,6 +613,9 @@ async fn holds(tx: &Transaction<'_>, c: &Condition) -> Result<bool, OpError> {
             )
             .await?;
             u64::try_from(n).ok() == Some(*count)
+        }
+        Condition::BatchAttempt { kind, sequence, .. } => {
+            c.holds_for_batch(stored_batch(tx, *kind, *sequence).await?.as_ref()) == Some(true)
         }
     })
 }

@@ -181,6 +181,16 @@ impl<'a> Reader<'a> {
         self.buf = rest;
         Ok(head.to_vec())
     }
+    /// A lease: its holder's id (at most [`MAX_NODE_ID`] bytes of UTF-8),
+    /// then when it ends.
+    pub fn lease(&mut self) -> Result<Lease, CodecError> {
+        let node = self.bytes_at_most(MAX_NODE_ID)?;
+        let node = String::from_utf8(node).map_err(|_| self.err("lease holder not UTF-8"))?;
+        Ok(Lease {
+            node,
+            until_ms: self.u64()?,
+        })
+    }
     /// A verdict.
     pub fn verdict(&mut self) -> Result<Verdict, CodecError> {
         match self.u8()? {
@@ -499,18 +509,7 @@ impl Codec for JobRecord {
             last_tag = tag;
             match tag {
                 1 => batch = Some(r.u64()?),
-                2 => {
-                    let node = r.bytes()?;
-                    if node.len() > MAX_NODE_ID {
-                        return Err(r.err("lease holder's id too long"));
-                    }
-                    let node =
-                        String::from_utf8(node).map_err(|_| r.err("lease holder not UTF-8"))?;
-                    lease = Some(Lease {
-                        node,
-                        until_ms: r.u64()?,
-                    });
-                }
+                2 => lease = Some(r.lease()?),
                 _ => return Err(r.err("unknown trailer")),
             }
         }
@@ -569,6 +568,11 @@ impl Codec for BatchRecord {
             .u64(self.finished_ms)
             .u64(self.proving_ms)
             .u32(self.attempts);
+        // An optional tagged trailer, absent from the records of older
+        // builds.
+        if let Some(lease) = &self.lease {
+            w.u8(2).bytes(lease.node.as_bytes()).u64(lease.until_ms);
+        }
         w.0
     }
 
@@ -614,7 +618,15 @@ impl Codec for BatchRecord {
             finished_ms: r.u64()?,
             proving_ms: r.u64()?,
             attempts: r.u32()?,
+            lease: None,
         };
+        let mut out = out;
+        if !r.is_empty() {
+            match r.u8()? {
+                2 => out.lease = Some(r.lease()?),
+                _ => return Err(r.err("unknown trailer")),
+            }
+        }
         r.finish()?;
         Ok(out)
     }
@@ -778,7 +790,24 @@ mod tests {
             finished_ms: 200,
             proving_ms: 50,
             attempts: 2,
+            lease: None,
         }
+    }
+
+    #[test]
+    fn batches_carry_their_lease() {
+        let mut b = sample_batch();
+        let old = b.encode();
+        b.lease = Some(Lease {
+            node: "n".into(),
+            until_ms: 5,
+        });
+        let leased = b.encode();
+        assert_eq!(&leased[..old.len()], old.as_slice());
+        assert_eq!(BatchRecord::decode(&leased), Ok(b));
+        let mut bad = old;
+        bad.push(9);
+        assert!(BatchRecord::decode(&bad).is_err());
     }
 
     #[test]

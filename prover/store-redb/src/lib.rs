@@ -404,6 +404,15 @@ impl<'txn> Tables<'txn> {
             Condition::BatchCount { kind, count } => {
                 count_prefix(&self.batches, &[kind.code()])? as u64 == *count
             }
+            Condition::BatchAttempt { kind, sequence, .. } => {
+                let batch = self
+                    .batches
+                    .get(batch_key(*kind, *sequence).as_slice())
+                    .map_err(db_err)?
+                    .map(|v| BatchRecord::decode(v.value()))
+                    .transpose()?;
+                c.holds_for_batch(batch.as_ref()) == Some(true)
+            }
         })
     }
 
@@ -848,6 +857,7 @@ mod tests {
             finished_ms: 0,
             proving_ms: 0,
             attempts: 1,
+            lease: None,
         };
         let mut w = WriteBatch::default();
         w.push(Mutation::Batch(b.clone()));

@@ -114,6 +114,7 @@ fn batch_record(kind: StatementKind, sequence: u64, epoch: u32, members: &[u64])
         finished_ms: 0,
         proving_ms: 0,
         attempts: 1,
+        lease: None,
     }
 }
 
@@ -256,6 +257,7 @@ pub async fn run(store: &dyn Store) {
     epochs(store).await;
     concurrent_appends(store).await;
     batches(store).await;
+    batch_leases(store).await;
 }
 
 async fn empty(store: &dyn Store) {
@@ -629,6 +631,98 @@ async fn leases(store: &dyn Store) {
     finish.push(Mutation::Job(j));
     commit(store, finish, vec![]).await;
     assert_eq!(store.queued_jobs(10).await.unwrap(), 0);
+}
+
+/// A batch taken over once its lease ends, the old holder fenced off.
+async fn batch_leases(store: &dyn Store) {
+    let kind = StatementKind::Coverage;
+    let n = store.batches(kind, 0).await.unwrap().len() as u64;
+    let mut formed = batch_record(kind, n, 70, &[701, 702]);
+    formed.attempts = 0;
+    formed.lease = Some(Lease {
+        node: "former".into(),
+        until_ms: 1000,
+    });
+    commit(
+        store,
+        vec![Mutation::Batch(formed.clone())],
+        vec![Condition::BatchCount { kind, count: n }],
+    )
+    .await;
+    assert_eq!(store.batch(kind, n).await.unwrap(), Some(formed.clone()));
+    assert!(!formed.lease_ended(1000) && formed.lease_ended(1001));
+    let on = |b: &BatchRecord, until: Option<u64>| Condition::BatchAttempt {
+        kind,
+        sequence: b.sequence,
+        state: b.state,
+        attempts: b.attempts,
+        lease_until_ms: until,
+    };
+    let take = |b: &BatchRecord, node: &str, until_ms| {
+        let mut t = b.clone();
+        t.attempts += 1;
+        t.lease = Some(Lease {
+            node: node.into(),
+            until_ms,
+        });
+        t
+    };
+    // Two nodes take it over on what they read: one wins.
+    let mine = take(&formed, "n1", 5000);
+    commit(
+        store,
+        vec![Mutation::Batch(mine.clone())],
+        vec![on(&formed, Some(1000))],
+    )
+    .await;
+    conflict(
+        store,
+        vec![Mutation::Batch(take(&formed, "n2", 5000))],
+        vec![on(&formed, Some(1000))],
+    )
+    .await;
+    assert_eq!(store.batch(kind, n).await.unwrap(), Some(mine.clone()));
+    // A renewal under the attempt holds; the former's finish does not.
+    let mut renewed = mine.clone();
+    renewed.lease = Some(Lease {
+        node: "n1".into(),
+        until_ms: 9000,
+    });
+    commit(
+        store,
+        vec![Mutation::Batch(renewed.clone())],
+        vec![on(&mine, None)],
+    )
+    .await;
+    let mut late = formed.clone();
+    late.state = JobState::Done;
+    late.proof = vec![7; 4];
+    conflict(store, vec![Mutation::Batch(late)], vec![on(&formed, None)]).await;
+    let mut done = renewed.clone();
+    done.state = JobState::Done;
+    done.lease = None;
+    done.proof = vec![8; 4];
+    commit(
+        store,
+        vec![Mutation::Batch(done.clone())],
+        vec![on(&renewed, None)],
+    )
+    .await;
+    assert_eq!(store.batch(kind, n).await.unwrap(), Some(done.clone()));
+    assert!(!done.lease_ended(u64::MAX));
+    // A batch that does not exist holds no attempt.
+    conflict(
+        store,
+        vec![Mutation::Batch(take(&done, "n3", 1))],
+        vec![Condition::BatchAttempt {
+            kind,
+            sequence: n + 1,
+            state: JobState::Proving,
+            attempts: 0,
+            lease_until_ms: None,
+        }],
+    )
+    .await;
 }
 
 /// Many workers at once on many queued jobs: each taken exactly once.

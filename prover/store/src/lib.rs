@@ -159,6 +159,21 @@ pub enum Condition {
         /// When its lease ends, if that must hold too.
         lease_until_ms: Option<u64>,
     },
+    /// The kind's batch `sequence` is in `state` at attempt `attempts` and,
+    /// when `lease_until_ms` is given, its lease ends then (0: it has no
+    /// lease): [`Condition::Attempt`] for a batch.
+    BatchAttempt {
+        /// The statement.
+        kind: StatementKind,
+        /// The batch's number.
+        sequence: u64,
+        /// Its state.
+        state: JobState,
+        /// Its attempts.
+        attempts: u32,
+        /// When its lease ends, if that must hold too.
+        lease_until_ms: Option<u64>,
+    },
     /// The device has no coverage claim in the epoch.
     NoClaim {
         /// The device.
@@ -229,6 +244,16 @@ impl std::fmt::Display for Condition {
             Condition::BatchCount { kind, .. } => {
                 write!(f, "a {} batch was formed", kind.as_str())
             }
+            Condition::BatchAttempt {
+                kind,
+                sequence,
+                attempts,
+                ..
+            } => write!(
+                f,
+                "the batch {} is no longer at attempt {attempts} (its lease was taken over)",
+                batch_id(*kind, *sequence)
+            ),
         }
     }
 }
@@ -365,6 +390,25 @@ impl Condition {
                     && j.attempts == *attempts
                     && lease_until_ms
                         .is_none_or(|u| j.lease.as_ref().map_or(0, |l| l.until_ms) == u)
+            })),
+            _ => None,
+        }
+    }
+
+    /// Whether the stored `batch` satisfies a [`Condition::BatchAttempt`]
+    /// on it (`None` for every other condition).
+    pub fn holds_for_batch(&self, batch: Option<&BatchRecord>) -> Option<bool> {
+        match self {
+            Condition::BatchAttempt {
+                state,
+                attempts,
+                lease_until_ms,
+                ..
+            } => Some(batch.is_some_and(|b| {
+                b.state == *state
+                    && b.attempts == *attempts
+                    && lease_until_ms
+                        .is_none_or(|u| b.lease.as_ref().map_or(0, |l| l.until_ms) == u)
             })),
             _ => None,
         }

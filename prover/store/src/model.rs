@@ -401,11 +401,20 @@ pub struct BatchRecord {
     pub finished_ms: u64,
     /// Proving time.
     pub proving_ms: u64,
-    /// Attempts started.
+    /// Attempts started (the fencing token of the node proving it).
     pub attempts: u32,
+    /// While PROVING: the lease of the node that formed or proves it; once
+    /// it ends, any node may take the batch over.
+    pub lease: Option<Lease>,
 }
 
 impl BatchRecord {
+    /// Whether a node may take the batch over at `now_ms`: PROVING under a
+    /// lease that ended (or none: written by a build without leases).
+    pub fn lease_ended(&self, now_ms: u64) -> bool {
+        self.state == JobState::Proving && self.lease.as_ref().is_none_or(|l| l.until_ms < now_ms)
+    }
+
     /// The batch id: `<kind>-batch-<sequence>`.
     pub fn batch_id(&self) -> String {
         batch_id(self.kind, self.sequence)
