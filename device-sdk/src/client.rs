@@ -43,8 +43,8 @@ pub enum ClientError {
     /// The service answered with an error.
     #[error("{}: {}", .0.code(), .0.message())]
     Status(#[from] Status),
-    /// A watched job ended without a final state.
-    #[error("the job stream ended before the job finished")]
+    /// A watch (of a job or a batch) ended without a final state.
+    #[error("the watch stream ended before the job or batch finished")]
     StreamEnded,
     /// The TLS settings are unusable (a certificate or key that does not
     /// parse, TLS settings on an `http://` endpoint).
@@ -323,8 +323,8 @@ pub struct ProverClient {
 
 /// The first message of a watch stream that `is_final` accepts.
 async fn until_final<T>(
-    mut stream: tonic::Streaming<T>,
-    is_final: impl Fn(&T) -> bool,
+    stream: &mut tonic::Streaming<T>,
+    is_final: &impl Fn(&T) -> bool,
 ) -> Result<T, ClientError> {
     while let Some(m) = stream.message().await? {
         if is_final(&m) {
@@ -332,6 +332,54 @@ async fn until_final<T>(
         }
     }
     Err(ClientError::StreamEnded)
+}
+
+/// Whether a watch that failed with `e` is worth opening again: the node
+/// drained, died or was unreachable (a retryable status, a connection
+/// reset, or a stream that ended early), as opposed to a refusal.
+fn rewatchable(e: &ClientError) -> bool {
+    match e {
+        ClientError::Status(s) => {
+            retryable(s) || matches!(s.code(), Code::Unknown | Code::Cancelled | Code::Internal)
+        }
+        ClientError::StreamEnded => true,
+        ClientError::Transport(_) | ClientError::Tls(_) => false,
+    }
+}
+
+/// Follows a watch (`open` starts it) until `is_final` accepts a message.
+/// A watch that breaks (the node it was on drains or dies) is opened again
+/// with backoff, up to `cfg.retries` times: behind a load balancer another
+/// node answers, so a node's death costs a retry, not an error.
+async fn follow<T, F, Fut>(
+    cfg: &ClientConfig,
+    mut open: F,
+    is_final: impl Fn(&T) -> bool,
+) -> Result<T, ClientError>
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Result<tonic::Response<tonic::Streaming<T>>, Status>>,
+{
+    let mut backoff = cfg.backoff;
+    let mut failures = 0;
+    loop {
+        let error = match open().await {
+            Ok(resp) => {
+                let mut stream = resp.into_inner();
+                match until_final(&mut stream, &is_final).await {
+                    Ok(m) => return Ok(m),
+                    Err(e) => e,
+                }
+            }
+            Err(s) => ClientError::Status(s),
+        };
+        if failures >= cfg.retries || !rewatchable(&error) {
+            return Err(error);
+        }
+        failures += 1;
+        tokio::time::sleep(backoff).await;
+        backoff *= 2;
+    }
 }
 
 macro_rules! with_retries {
@@ -446,20 +494,27 @@ impl ProverClient {
     }
 
     /// Follows a job (`WatchJob`) until it is done or failed; no deadline.
+    /// A watch that breaks (its node drained or died) is opened again, up
+    /// to the configured retries.
     pub async fn wait_job(&mut self, job_id: &str) -> Result<pb::Job, ClientError> {
-        let stream = self
-            .inner
-            .watch_job(pb::GetJobRequest {
-                job_id: job_id.into(),
-            })
-            .await?
-            .into_inner();
-        until_final(stream, |job: &pb::Job| {
-            matches!(
-                pb::JobState::try_from(job.state).unwrap_or_default(),
-                pb::JobState::Done | pb::JobState::Failed
-            )
-        })
+        let req = pb::GetJobRequest {
+            job_id: job_id.into(),
+        };
+        let inner = self.inner.clone();
+        follow(
+            &self.cfg,
+            || {
+                let mut c = inner.clone();
+                let req = req.clone();
+                async move { c.watch_job(req).await }
+            },
+            |job: &pb::Job| {
+                matches!(
+                    pb::JobState::try_from(job.state).unwrap_or_default(),
+                    pb::JobState::Done | pb::JobState::Failed
+                )
+            },
+        )
         .await
     }
 
@@ -476,26 +531,31 @@ impl ProverClient {
         with_retries!(self, req, get_batch)
     }
 
-    /// Follows a batch (`WatchBatch`) until it is DONE or FAILED.
+    /// Follows a batch (`WatchBatch`) until it is DONE or FAILED, opened
+    /// again like [`ProverClient::wait_job`]'s.
     pub async fn wait_batch(
         &mut self,
         kind: pb::StatementKind,
         sequence: u64,
     ) -> Result<pb::Batch, ClientError> {
-        let stream = self
-            .inner
-            .watch_batch(pb::GetBatchRequest {
-                kind: kind as i32,
-                sequence,
-            })
-            .await?
-            .into_inner();
-        until_final(stream, |batch: &pb::Batch| {
-            matches!(
-                pb::BatchState::try_from(batch.state).unwrap_or_default(),
-                pb::BatchState::Done | pb::BatchState::Failed
-            )
-        })
+        let req = pb::GetBatchRequest {
+            kind: kind as i32,
+            sequence,
+        };
+        let inner = self.inner.clone();
+        follow(
+            &self.cfg,
+            || {
+                let mut c = inner.clone();
+                async move { c.watch_batch(req).await }
+            },
+            |batch: &pb::Batch| {
+                matches!(
+                    pb::BatchState::try_from(batch.state).unwrap_or_default(),
+                    pb::BatchState::Done | pb::BatchState::Failed
+                )
+            },
+        )
         .await
     }
 

@@ -17,7 +17,9 @@
 //! node that formed a batch of four and proves it is killed with SIGKILL,
 //! while a fifth job it took waits for the next batch: another node takes
 //! the batch over and proves it (attempt 2), and another adopts the fifth
-//! job and forms and proves the batch after it.
+//! job and forms and proves the batch after it. Watchers of the batch
+//! through the load balancer, one of them on the killed node, see it done
+//! (the SDK opens a broken watch again).
 //!
 //! Ingest (no keys):
 //!
@@ -468,6 +470,72 @@ fn uptime_key(k: &PrivateKey) -> ChainKey {
     }
 }
 
+/// `n` clients watching uptime batch 0 through `lb`, each on a connection
+/// of its own.
+fn batch_watchers(lb: &str, n: usize) -> Vec<tokio::task::JoinHandle<pb::Batch>> {
+    (0..n)
+        .map(|_| {
+            let lb = lb.to_string();
+            tokio::spawn(async move {
+                let mut c = ProverClient::connect(&lb, ClientConfig::default())
+                    .await
+                    .unwrap();
+                c.wait_batch(pb::StatementKind::Uptime, 0).await.unwrap()
+            })
+        })
+        .collect()
+}
+
+/// Batch 0 (`claimed` before its node was killed) taken over and proven,
+/// batch 1 of the fifth device chained on it, every job DONE.
+async fn check_two_batches(
+    store: &depin_store_postgres::PostgresStore,
+    claimed: &depin_store::BatchRecord,
+    devices: &[PrivateKey],
+) {
+    let b0 = store
+        .batch(StatementKind::Uptime, 0)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!((b0.state, b0.lease.clone()), (JobState::Done, None));
+    assert!(b0.attempts >= 2, "taken over: {b0:?}");
+    assert_eq!(
+        b0.header, claimed.header,
+        "the batch taken over is the same"
+    );
+    assert!(!b0.proof.is_empty());
+    let b1 = store
+        .batch(StatementKind::Uptime, 1)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(b1.state, JobState::Done);
+    assert_eq!(b1.header.old_commitment, b0.header.new_commitment);
+    assert_eq!(
+        b1.members,
+        vec![ChainKey {
+            device: devices[4].public_key().id(),
+            kind: StatementKind::Uptime,
+            epoch: EPOCH,
+        }]
+    );
+    for k in devices {
+        let key = ChainKey {
+            device: k.public_key().id(),
+            kind: StatementKind::Uptime,
+            epoch: EPOCH,
+        };
+        let j = store.job(&key).await.unwrap().unwrap();
+        assert_eq!(j.state, JobState::Done, "{j:?}");
+    }
+    assert!(store
+        .batch(StatementKind::Uptime, 2)
+        .await
+        .unwrap()
+        .is_none());
+}
+
 /// The index of the node whose id (`<host>:<port>`, the default) is `id`.
 fn node_of(cluster: &Cluster, id: &str) -> usize {
     let port = id.rsplit(':').next().unwrap();
@@ -613,7 +681,8 @@ impl ProvingCluster<'_> {
             killed_at.elapsed()
         );
         assert_eq!(done.state, JobState::Done, "{done:?}");
-        assert_eq!(done.attempts, 2, "taken over exactly once: {done:?}");
+        // Taken over (a third attempt only if a renewal stalled for a lease).
+        assert!(done.attempts >= 2, "taken over: {done:?}");
         assert_eq!(done.lease, None);
         for w in watchers {
             let seen = tokio::time::timeout(Duration::from_secs(30), w)
@@ -641,7 +710,10 @@ impl ProvingCluster<'_> {
             |j| j.state.is_terminal(),
         )
         .await;
-        assert_eq!((done.state, done.attempts), (JobState::Done, 2), "{done:?}");
+        assert!(
+            done.state == JobState::Done && done.attempts >= 2,
+            "{done:?}"
+        );
         let stored = self.store.proof(&key).await.unwrap().expect("a proof");
         signal(self.pids[frozen], "-CONT");
         // Woken, the frozen node renews (every second) or finishes its proof:
@@ -711,6 +783,10 @@ async fn a_batch_whose_node_dies_is_proven_by_another_and_its_jobs_adopted() {
         0,
         "{claimed:?}"
     );
+    // Three watchers through the load balancer (round robin: one of them
+    // on node 0, whose watch its client opens again on another node).
+    let lb_watchers = batch_watchers(cluster.get("LB_ENDPOINT"), 3);
+    tokio::time::sleep(Duration::from_millis(500)).await;
     signal(pids[0], "-KILL");
     let killed_at = Instant::now();
 
@@ -743,47 +819,12 @@ async fn a_batch_whose_node_dies_is_proven_by_another_and_its_jobs_adopted() {
             killed_at.elapsed()
         );
     }
-    let b0 = store
-        .batch(StatementKind::Uptime, 0)
-        .await
-        .unwrap()
-        .unwrap();
-    assert_eq!(
-        (b0.state, b0.attempts, b0.lease.clone()),
-        (JobState::Done, 2, None)
-    );
-    assert_eq!(
-        b0.header, claimed.header,
-        "the batch taken over is the same"
-    );
-    assert!(!b0.proof.is_empty());
-    let b1 = store
-        .batch(StatementKind::Uptime, 1)
-        .await
-        .unwrap()
-        .unwrap();
-    assert_eq!(b1.state, JobState::Done);
-    assert_eq!(b1.header.old_commitment, b0.header.new_commitment);
-    assert_eq!(
-        b1.members,
-        vec![ChainKey {
-            device: devices[4].public_key().id(),
-            kind: StatementKind::Uptime,
-            epoch: EPOCH,
-        }]
-    );
-    for k in &devices {
-        let key = ChainKey {
-            device: k.public_key().id(),
-            kind: StatementKind::Uptime,
-            epoch: EPOCH,
-        };
-        let j = store.job(&key).await.unwrap().unwrap();
-        assert_eq!(j.state, JobState::Done, "{j:?}");
+    for w in lb_watchers {
+        let seen = tokio::time::timeout(Duration::from_secs(60), w)
+            .await
+            .expect("a watcher through the load balancer saw batch 0 done")
+            .unwrap();
+        assert_eq!(seen.state, pb::BatchState::Done as i32, "{seen:?}");
     }
-    assert!(store
-        .batch(StatementKind::Uptime, 2)
-        .await
-        .unwrap()
-        .is_none());
+    check_two_batches(&store, &claimed, &devices).await;
 }

@@ -56,7 +56,7 @@ use rand_chacha::ChaCha20Rng;
 use tokio::sync::{broadcast, mpsc, watch};
 
 use super::error::{Result, ServiceError};
-use super::lease::{LeaseConfig, Renewal};
+use super::lease::{Holding, LeaseConfig, Renewal};
 use super::prove::{load_epoch, ProveError, Registries};
 
 /// Where a node's batch keys live: `<keys_dir>/batches/<kind>-<B>.pk`.
@@ -556,6 +556,11 @@ impl Batcher {
         low: &mut u64,
         to_prove: &mpsc::Sender<Formed>,
     ) -> bool {
+        // Only as many as the prover takes now: a node busy proving leaves
+        // the batches to idle ones (and keeps forming its own).
+        if to_prove.capacity() == 0 {
+            return true;
+        }
         let Ok(stored) = self.store.batches(kind, *low).await else {
             return true;
         };
@@ -587,6 +592,9 @@ impl Batcher {
         for (before, record) in unproven {
             if !ended.contains(&record.sequence) {
                 continue;
+            }
+            if to_prove.capacity() == 0 {
+                break;
             }
             match self.reform(&before, &record).await {
                 Ok(batch) => {
@@ -997,6 +1005,8 @@ impl Batcher {
         let mut renewal = {
             let renewed = record.clone();
             let held = held.clone();
+            let store = self.store.clone();
+            let (kind, sequence, attempts) = (record.kind, record.sequence, record.attempts);
             Renewal::start(
                 self.store.clone(),
                 self.config.leases.lease,
@@ -1011,6 +1021,18 @@ impl Batcher {
                     w.push(Mutation::Batch(r));
                     w
                 },
+                Box::new(move || {
+                    let store = store.clone();
+                    Box::pin(async move {
+                        Ok(match store.batch(kind, sequence).await? {
+                            Some(b) if b.attempts == attempts && b.state == JobState::Proving => {
+                                Holding::Held
+                            }
+                            Some(b) if b.attempts == attempts => Holding::Finished,
+                            _ => Holding::TakenOver,
+                        })
+                    })
+                }),
             )
         };
         tracing::info!(batch = %record.batch_id(), attempt = record.attempts, "proving the batch");
@@ -1031,7 +1053,7 @@ impl Batcher {
             // Taken over: the other node's proof is the one stored.
             () = renewal.lost() => return Ok(()),
         };
-        drop(renewal);
+        // The lease is renewed until the result is stored.
         let elapsed = started.elapsed();
         record.lease = None;
         match result {
@@ -1082,12 +1104,18 @@ impl Batcher {
         loop {
             match self.store.commit(w.clone()).await {
                 Ok(()) => break,
-                Err(StoreError::Conflict(_)) => {
-                    // Stored by an earlier try whose answer was lost, or
-                    // taken over.
+                Err(StoreError::Conflict(c)) => {
+                    // Stored by an earlier try whose answer was lost, still
+                    // as planned (the refusal was contention), or taken
+                    // over.
                     let stored = self.store.batch(record.kind, record.sequence).await?;
                     if stored.as_ref() == Some(record) {
                         break;
+                    }
+                    if c.holds_for_batch(stored.as_ref()) == Some(true) && tries < 60 {
+                        tries += 1;
+                        tokio::time::sleep(Duration::from_millis(100)).await;
+                        continue;
                     }
                     tracing::warn!(batch = %record.batch_id(), "the batch was taken over by another node; result dropped");
                     return Ok(false);

@@ -43,7 +43,7 @@ use depin_store::{
 
 use super::batches::{BatchConfig, Batcher};
 use super::error::{Result, ServiceError};
-use super::lease::{LeaseConfig, Renewal};
+use super::lease::{Holding, LeaseConfig, Renewal};
 use super::metrics::Metrics;
 use super::prove::{job_rng, load_epoch, KeyState, KeyStore, ProveError, Registries};
 
@@ -155,12 +155,17 @@ impl Jobs {
         let mut tasks = Vec::new();
         if let Some(b) = &self.batcher {
             // Jobs in a stored batch resume with it; jobs still waiting for
-            // a batch wait again.
-            let queued = unfinished
-                .iter()
-                .filter(|j| j.batch.is_none() && j.state == JobState::Queued)
-                .map(|j| j.key)
-                .collect();
+            // a batch wait again, and so do jobs a single proof of an
+            // earlier life (batch_size = 0) left PROVING.
+            let mut queued = Vec::new();
+            for j in &unfinished {
+                if j.batch.is_some() {
+                    continue;
+                }
+                if j.state == JobState::Queued || self.requeue(j, shared.is_none()).await? {
+                    queued.push(j.key);
+                }
+            }
             tasks = b.start(queued);
         }
         if let Some(events) = shared {
@@ -212,6 +217,37 @@ impl Jobs {
             }
         }
         Ok(())
+    }
+
+    /// Puts a job PROVING on its own back to QUEUED for this node's
+    /// batcher, when its lease is this node's (every lease when `all`) or
+    /// ended; whether it did.
+    async fn requeue(&self, job: &JobRecord, all: bool) -> Result<bool> {
+        let ended = job.lease.as_ref().is_none_or(|l| l.until_ms < now_ms());
+        let mine = all
+            || job
+                .lease
+                .as_ref()
+                .is_some_and(|l| l.node == self.leases.node_id);
+        if job.state != JobState::Proving || !(ended || mine) {
+            return Ok(false);
+        }
+        let mut queued = job.clone();
+        queued.state = JobState::Queued;
+        queued.lease = None;
+        let mut b = WriteBatch::default();
+        b.require(Condition::Attempt {
+            key: job.key,
+            state: JobState::Proving,
+            attempts: job.attempts,
+            lease_until_ms: Some(job.lease.as_ref().map_or(0, |l| l.until_ms)),
+        });
+        b.push(Mutation::Job(queued));
+        match self.store.commit(b).await {
+            Ok(()) => Ok(true),
+            Err(StoreError::Conflict(_)) => Ok(false),
+            Err(e) => Err(e.into()),
+        }
     }
 
     /// Passes the job changes of other nodes on to this node's watchers
@@ -383,10 +419,17 @@ impl Jobs {
         )))
     }
 
-    /// What this node's workers claim, now.
+    /// What this node's workers claim, now: jobs of the statements whose
+    /// keys are ready (a node still loading keys, or whose keys failed,
+    /// leaves the shared queue to the others).
     fn claim_request(&self) -> ClaimRequest {
         ClaimRequest {
-            kinds: self.single.clone(),
+            kinds: self
+                .single
+                .iter()
+                .copied()
+                .filter(|k| matches!(self.keys.state(*k), KeyState::Ready(_)))
+                .collect(),
             node: self.leases.node_id.clone(),
             now_ms: now_ms(),
             lease_ms: self.leases.lease.as_millis() as u64,
@@ -400,7 +443,13 @@ impl Jobs {
             if *stop.borrow() || self.stopping.load(Ordering::SeqCst) {
                 break;
             }
-            match self.store.claim_job(&self.claim_request()).await {
+            let request = self.claim_request();
+            let claimed = if request.kinds.is_empty() {
+                Ok(None)
+            } else {
+                self.store.claim_job(&request).await
+            };
+            match claimed {
                 Ok(Some(job)) => {
                     failing = false;
                     let key = job.key;
@@ -459,15 +508,25 @@ impl Jobs {
                     return Ok(true);
                 }
                 Err(StoreError::Conflict(_)) => {
-                    // Stored by an earlier try whose answer was lost, or
-                    // the job was taken over.
+                    // Stored by an earlier try whose answer was lost, still
+                    // ours (the refusal was contention), or taken over.
                     let stored = self.store.job(&job.key).await?;
                     if stored.as_ref() == Some(job) {
                         let _ = self.updates.send(job.clone());
                         return Ok(true);
                     }
-                    tracing::warn!("the lease was taken over by another node; result dropped");
-                    return Ok(false);
+                    match stored.as_ref().map(|s| holding(s, job.attempts)) {
+                        Some(Holding::Held) if tries < 10 => {
+                            tries += 1;
+                            tokio::time::sleep(Duration::from_millis(100)).await;
+                        }
+                        _ => {
+                            tracing::warn!(
+                                "the lease was taken over by another node; result dropped"
+                            );
+                            return Ok(false);
+                        }
+                    }
                 }
                 Err(StoreError::Unavailable(e)) if tries < 10 => {
                     tries += 1;
@@ -485,6 +544,8 @@ impl Jobs {
         let _ = self.updates.send(job.clone());
         let mut renewal = {
             let held = job.clone();
+            let store = self.store.clone();
+            let attempts = job.attempts;
             Renewal::start(
                 self.store.clone(),
                 self.leases.lease,
@@ -499,6 +560,15 @@ impl Jobs {
                     b.push(Mutation::Job(renewed));
                     b
                 },
+                Box::new(move || {
+                    let store = store.clone();
+                    Box::pin(async move {
+                        Ok(store
+                            .job(&key)
+                            .await?
+                            .map_or(Holding::TakenOver, |j| holding(&j, attempts)))
+                    })
+                }),
             )
         };
         tracing::info!(attempt = job.attempts, "proving");
@@ -571,6 +641,17 @@ impl Jobs {
             }
         }
         Ok(())
+    }
+}
+
+/// Where the lease of the worker at `attempts` stands on the stored `job`.
+fn holding(job: &JobRecord, attempts: u32) -> Holding {
+    if job.attempts != attempts {
+        Holding::TakenOver
+    } else if job.state == JobState::Proving {
+        Holding::Held
+    } else {
+        Holding::Finished
     }
 }
 

@@ -42,7 +42,15 @@ pub(crate) async fn claim(
         .await
         .map_err(|e| pg_err("finding a job to claim", &e))?;
     for row in rows {
-        let job = JobRecord::decode(&col::<Vec<u8>>(&row, 0, "job")?)?;
+        // A row that does not decode (corruption) is passed over, so that
+        // it cannot stop every node's claims; it is named in the log.
+        let job = match col::<Vec<u8>>(&row, 0, "job").and_then(|v| Ok(JobRecord::decode(&v)?)) {
+            Ok(j) => j,
+            Err(e) => {
+                tracing::error!(error = %e, "a stored job does not decode: passed over");
+                continue;
+            }
+        };
         if !job.claimable(request) {
             continue;
         }

@@ -218,8 +218,15 @@ impl PostgresStore {
         config.application_name("depin-prover");
         // A connection whose server vanished (a half-open TCP connection)
         // is noticed within about a minute, not the system's two hours.
+        // (30 s idle, then 3 probes 10 s apart), unless the URL says.
         if config.get_keepalives_idle() >= Duration::from_secs(7200) {
             config.keepalives_idle(Duration::from_secs(30));
+            if config.get_keepalives_interval().is_none() {
+                config.keepalives_interval(Duration::from_secs(10));
+            }
+            if config.get_keepalives_retries().is_none() {
+                config.keepalives_retries(3);
+            }
         }
         // Fast recycling: a pooled connection is handed out again unless it
         // is closed. A server that stops or restarts closes its connections
