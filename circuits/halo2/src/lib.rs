@@ -1,0 +1,21 @@
+//! The project's statements in PLONKish over BN254 for the halo2 backend
+//! (Axiom's `halo2-base` 0.5.5 on `halo2-axiom`, KZG commitments): chips
+//! that compute exactly what `depin-crypto` computes natively, each tested
+//! against it with the mock prover on random and adversarial inputs.
+//!
+//! - [`field`]: the one conversion between the native field element
+//!   (arkworks) and halo2's (`halo2curves-axiom`), through the canonical
+//!   32 little-endian bytes.
+//! - [`poseidon`]: circomlib's `Poseidon(n)`, `n = 1..=16`, framed as
+//!   circomlib frames it (state `[0, inputs...]`, output the first
+//!   element), which halo2-base's own sponge does not.
+//!
+//! Why `halo2-base`: it is the maintained, audited halo2 over BN254 with
+//! KZG on crates.io, and its flex gate (one advice column per phase by
+//! default) keeps circuits narrow, which keeps the generated EVM verifier
+//! under the contract size limit.
+
+pub mod field;
+pub mod poseidon;
+
+pub use halo2_base;
