@@ -3,8 +3,8 @@
 //! the canonical 32 little-endian bytes, so nothing depends on either
 //! library's internal (Montgomery) form.
 
-use ark_ff::{BigInteger, PrimeField};
-use depin_crypto::field::Fr as NativeFr;
+use ark_ff::PrimeField;
+use depin_crypto::field::{fr_to_le_bytes, Fr as NativeFr};
 use halo2_base::halo2_proofs::halo2curves::bn256::Fr;
 use halo2_base::halo2_proofs::halo2curves::ff::{FromUniformBytes, PrimeField as _};
 
@@ -12,7 +12,7 @@ use halo2_base::halo2_proofs::halo2curves::ff::{FromUniformBytes, PrimeField as 
 /// the shared modulus: exact, and infallible).
 pub fn to_halo2(x: &NativeFr) -> Fr {
     let mut wide = [0u8; 64];
-    wide[..32].copy_from_slice(&x.into_bigint().to_bytes_le());
+    wide[..32].copy_from_slice(&fr_to_le_bytes(x));
     Fr::from_uniform_bytes(&wide)
 }
 

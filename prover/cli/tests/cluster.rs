@@ -118,6 +118,29 @@ impl Cluster {
             .map(|p| p.parse().unwrap())
             .collect()
     }
+
+    /// `http://127.0.0.1:PORT` of each node.
+    fn node_endpoints(&self) -> Vec<String> {
+        self.get("NODE_ENDPOINTS")
+            .split_whitespace()
+            .map(str::to_string)
+            .collect()
+    }
+
+    /// Each node's log file.
+    fn node_logs(&self) -> Vec<PathBuf> {
+        self.get("NODE_DIRS")
+            .split_whitespace()
+            .map(|d| Path::new(d).join("node.log"))
+            .collect()
+    }
+
+    /// A store on the cluster's database, for looking at what it holds.
+    async fn store(&self) -> depin_store_postgres::PostgresStore {
+        depin_store_postgres::PostgresStore::connect(self.get("DATABASE_URL"), 2)
+            .await
+            .unwrap()
+    }
 }
 
 impl Drop for Cluster {
@@ -314,9 +337,9 @@ async fn restart_postgres_under_load(
     );
     // The nodes did answer UNAVAILABLE (so the load did meet the outage).
     let logs: Vec<String> = cluster
-        .get("NODE_DIRS")
-        .split_whitespace()
-        .map(|d| std::fs::read_to_string(Path::new(d).join("node.log")).unwrap_or_default())
+        .node_logs()
+        .iter()
+        .map(|l| std::fs::read_to_string(l).unwrap_or_default())
         .collect();
     let answered: Vec<&str> = logs
         .iter()
@@ -392,9 +415,7 @@ async fn a_cluster_loses_nothing_when_a_node_is_killed_or_frozen() {
     let (third, acked_third) = restart_postgres_under_load(&cluster, &mut op, &lb).await;
 
     // Every acknowledged record is in the database, in order, none twice.
-    let store = depin_store_postgres::PostgresStore::connect(cluster.get("DATABASE_URL"), 2)
-        .await
-        .unwrap();
+    let store = cluster.store().await;
     for (keys, acked) in [
         (&keys, &acked),
         (&more, &acked_more),
@@ -402,11 +423,7 @@ async fn a_cluster_loses_nothing_when_a_node_is_killed_or_frozen() {
     ] {
         let acked = acked.lock().await;
         for (d, k) in keys.iter().enumerate() {
-            let key = ChainKey {
-                device: k.public_key().id(),
-                kind: StatementKind::Uptime,
-                epoch: EPOCH,
-            };
+            let key = uptime_key(k);
             let stored = store.records(&key).await.unwrap();
             let want = acked.get(&d).copied().unwrap_or(0);
             assert_eq!(stored.len() as u32, want, "device {d}");
@@ -512,21 +529,9 @@ async fn check_two_batches(
         .unwrap();
     assert_eq!(b1.state, JobState::Done);
     assert_eq!(b1.header.old_commitment, b0.header.new_commitment);
-    assert_eq!(
-        b1.members,
-        vec![ChainKey {
-            device: devices[4].public_key().id(),
-            kind: StatementKind::Uptime,
-            epoch: EPOCH,
-        }]
-    );
+    assert_eq!(b1.members, vec![uptime_key(&devices[4])]);
     for k in devices {
-        let key = ChainKey {
-            device: k.public_key().id(),
-            kind: StatementKind::Uptime,
-            epoch: EPOCH,
-        };
-        let j = store.job(&key).await.unwrap().unwrap();
+        let j = store.job(&uptime_key(k)).await.unwrap().unwrap();
         assert_eq!(j.state, JobState::Done, "{j:?}");
     }
     assert!(store
@@ -540,8 +545,8 @@ async fn check_two_batches(
 fn node_of(cluster: &Cluster, id: &str) -> usize {
     let port = id.rsplit(':').next().unwrap();
     cluster
-        .get("NODE_ENDPOINTS")
-        .split_whitespace()
+        .node_endpoints()
+        .iter()
         .position(|e| e.ends_with(&format!(":{port}")))
         .unwrap_or_else(|| panic!("no node listens on {id}"))
 }
@@ -573,15 +578,9 @@ async fn a_job_whose_node_dies_or_freezes_is_finished_by_another_once() {
         .map(|i| PrivateKey::from_bytes([0xb0 + i; 32]))
         .collect();
     let (cluster, mut op) = proving_cluster(0, &devices).await;
-    let endpoints: Vec<String> = cluster
-        .get("NODE_ENDPOINTS")
-        .split_whitespace()
-        .map(str::to_string)
-        .collect();
+    let endpoints = cluster.node_endpoints();
     let pids = cluster.node_pids();
-    let store = depin_store_postgres::PostgresStore::connect(cluster.get("DATABASE_URL"), 2)
-        .await
-        .unwrap();
+    let store = cluster.store().await;
     let jobs = ProvingCluster {
         cluster: &cluster,
         store: &store,
@@ -721,13 +720,7 @@ impl ProvingCluster<'_> {
         tokio::time::sleep(Duration::from_secs(4)).await;
         assert_eq!(self.store.job(&key).await.unwrap().as_ref(), Some(&done));
         assert_eq!(self.store.proof(&key).await.unwrap(), Some(stored));
-        let log_path = self
-            .cluster
-            .get("NODE_DIRS")
-            .split_whitespace()
-            .nth(frozen)
-            .map(|d| Path::new(d).join("node.log"))
-            .unwrap();
+        let log_path = self.cluster.node_logs().swap_remove(frozen);
         let log = std::fs::read_to_string(&log_path).unwrap();
         assert!(
             log.contains("taken over by another node"),
@@ -747,15 +740,9 @@ async fn a_batch_whose_node_dies_is_proven_by_another_and_its_jobs_adopted() {
         .collect();
     let (cluster, _) = proving_cluster(4, &devices).await;
     let token = cluster.get("OPERATOR_TOKEN").to_string();
-    let endpoints: Vec<String> = cluster
-        .get("NODE_ENDPOINTS")
-        .split_whitespace()
-        .map(str::to_string)
-        .collect();
+    let endpoints = cluster.node_endpoints();
     let pids = cluster.node_pids();
-    let store = depin_store_postgres::PostgresStore::connect(cluster.get("DATABASE_URL"), 2)
-        .await
-        .unwrap();
+    let store = cluster.store().await;
     // Every job through node 0: it forms the first batch of four at once,
     // the fifth waits for the deadline (5 s).
     let mut first = OperatorClient::connect(&endpoints[0], &token, ClientConfig::default())

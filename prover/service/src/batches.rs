@@ -48,15 +48,15 @@ use depin_groth16::batch::{BatchKeys, BatchProof, BatchProver, BatchProverError,
 use depin_statements::StatementKind;
 use depin_store::model::now_ms;
 use depin_store::{
-    batch_id, BatchRecord, ChainKey, Condition, JobRecord, JobState, Lease, Mutation, Store,
-    StoreError, WriteBatch,
+    batch_id, BatchRecord, ChainKey, Condition, JobRecord, JobState, Mutation, Store, StoreError,
+    WriteBatch,
 };
 use rand_chacha::rand_core::SeedableRng;
 use rand_chacha::ChaCha20Rng;
 use tokio::sync::{broadcast, mpsc, watch};
 
 use super::error::{Result, ServiceError};
-use super::lease::{Holding, LeaseConfig, Renewal};
+use super::lease::{LeaseConfig, Renewal};
 use super::prove::{load_epoch, ProveError, Registries};
 
 /// Where a node's batch keys live: `<keys_dir>/batches/<kind>-<B>.pk`.
@@ -102,9 +102,6 @@ pub struct Batcher {
     /// The batches handed to this node's provers and not finished (the
     /// reaper leaves them alone).
     in_flight: std::sync::Mutex<HashSet<(StatementKind, u64)>>,
-    /// Whether only this process writes the store (every lease in it is
-    /// this node's).
-    exclusive: bool,
 }
 
 impl std::fmt::Debug for Batcher {
@@ -176,7 +173,6 @@ impl Batcher {
             stop,
             setup: Arc::new(std::sync::Mutex::new(())),
             in_flight: std::sync::Mutex::new(HashSet::new()),
-            exclusive: store.job_events().is_none(),
             store,
         })
     }
@@ -415,7 +411,7 @@ impl Batcher {
     ) -> bool {
         let now = now_ms();
         for (before, record) in unproven {
-            if !(self.holds(&record) || record.lease_ended(now)) {
+            if !self.may_take(&record, now) {
                 // Another node proves it; taken over if its lease ends.
                 continue;
             }
@@ -440,7 +436,7 @@ impl Batcher {
                         }
                     }
                     Err(Failure::Broken(why)) => {
-                        let read = Self::as_read(&record);
+                        let read = Condition::batch_as_read(&record);
                         self.fail_batch(record.clone(), &why, read).await;
                         break None;
                     }
@@ -455,14 +451,10 @@ impl Batcher {
         true
     }
 
-    /// Whether `record`'s lease is this node's (every lease is, when only
-    /// this process writes the store).
-    fn holds(&self, record: &BatchRecord) -> bool {
-        self.exclusive
-            || record
-                .lease
-                .as_ref()
-                .is_some_and(|l| l.node == self.config.leases.node_id)
+    /// Whether this node may prove `record` at `now_ms`: its lease is this
+    /// node's, or ended.
+    fn may_take(&self, record: &BatchRecord, now_ms: u64) -> bool {
+        self.config.leases.holds(record.lease.as_ref()) || record.lease_ended(now_ms)
     }
 
     /// How often the store's waiting jobs are looked at for ones no node
@@ -508,30 +500,6 @@ impl Batcher {
     /// How often the kind's batches are looked at for ended leases.
     fn reap_every(&self) -> Duration {
         (self.config.leases.lease / 3).max(Duration::from_millis(500))
-    }
-
-    /// The condition of a write planned on `record` as read: the same
-    /// state, attempt and lease.
-    fn as_read(record: &BatchRecord) -> Condition {
-        Condition::BatchAttempt {
-            kind: record.kind,
-            sequence: record.sequence,
-            state: record.state,
-            attempts: record.attempts,
-            lease_until_ms: Some(record.lease.as_ref().map_or(0, |l| l.until_ms)),
-        }
-    }
-
-    /// The condition of every write of the node proving `record`: still
-    /// PROVING at its attempt.
-    fn held(record: &BatchRecord) -> Condition {
-        Condition::BatchAttempt {
-            kind: record.kind,
-            sequence: record.sequence,
-            state: JobState::Proving,
-            attempts: record.attempts,
-            lease_until_ms: None,
-        }
     }
 
     /// Hands a formed batch to the kind's prover; false when it is gone
@@ -606,7 +574,7 @@ impl Batcher {
                 // Tried again at the next look.
                 Err(Failure::Transient(_)) => {}
                 Err(Failure::Broken(why)) => {
-                    let read = Self::as_read(&record);
+                    let read = Condition::batch_as_read(&record);
                     self.fail_batch(record, &why, read).await;
                 }
             }
@@ -903,10 +871,7 @@ impl Batcher {
             proving_ms: 0,
             attempts: 0,
             // The former's, until it claims the batch to prove it.
-            lease: Some(Lease {
-                node: self.config.leases.node_id.clone(),
-                until_ms: now_ms().saturating_add(self.config.leases.lease.as_millis() as u64),
-            }),
+            lease: Some(self.config.leases.new_lease()),
         };
         let mut w = WriteBatch::default();
         w.require(Condition::BatchCount {
@@ -972,19 +937,15 @@ impl Batcher {
         {
             return Ok(None);
         }
-        let now = now_ms();
-        if !(self.holds(&stored) || stored.lease_ended(now)) {
+        if !self.may_take(&stored, now_ms()) {
             tracing::info!(batch = %stored.batch_id(), "another node proves the batch");
             return Ok(None);
         }
         let mut claimed = stored.clone();
         claimed.attempts += 1;
-        claimed.lease = Some(Lease {
-            node: self.config.leases.node_id.clone(),
-            until_ms: now.saturating_add(self.config.leases.lease.as_millis() as u64),
-        });
+        claimed.lease = Some(self.config.leases.new_lease());
         let mut w = WriteBatch::default();
-        w.require(Self::as_read(&stored));
+        w.require(Condition::batch_as_read(&stored));
         w.push(Mutation::Batch(claimed.clone()));
         match self.store.commit(w).await {
             Ok(()) => {
@@ -1001,40 +962,9 @@ impl Batcher {
         let Some(mut record) = self.claim(&record).await? else {
             return Ok(());
         };
-        let held = Self::held(&record);
-        let mut renewal = {
-            let renewed = record.clone();
-            let held = held.clone();
-            let store = self.store.clone();
-            let (kind, sequence, attempts) = (record.kind, record.sequence, record.attempts);
-            Renewal::start(
-                self.store.clone(),
-                self.config.leases.lease,
-                record.batch_id(),
-                move |until| {
-                    let mut r = renewed.clone();
-                    if let Some(l) = r.lease.as_mut() {
-                        l.until_ms = until;
-                    }
-                    let mut w = WriteBatch::default();
-                    w.require(held.clone());
-                    w.push(Mutation::Batch(r));
-                    w
-                },
-                Box::new(move || {
-                    let store = store.clone();
-                    Box::pin(async move {
-                        Ok(match store.batch(kind, sequence).await? {
-                            Some(b) if b.attempts == attempts && b.state == JobState::Proving => {
-                                Holding::Held
-                            }
-                            Some(b) if b.attempts == attempts => Holding::Finished,
-                            _ => Holding::TakenOver,
-                        })
-                    })
-                }),
-            )
-        };
+        let held = Condition::batch_held(&record);
+        let mut renewal =
+            Renewal::start(self.store.clone(), self.config.leases.lease, record.clone());
         tracing::info!(batch = %record.batch_id(), attempt = record.attempts, "proving the batch");
         let started = Instant::now();
         let mut rng = batch_rng(&self.secret, &record);

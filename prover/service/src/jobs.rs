@@ -37,8 +37,8 @@ use tokio::sync::{broadcast, Notify};
 use depin_proto::convert::fr_pb;
 use depin_store::model::now_ms;
 use depin_store::{
-    ChainKey, ClaimRequest, Condition, JobEvent, JobRecord, JobState, Mutation, Store, StoreError,
-    WriteBatch,
+    ChainKey, ClaimRequest, Condition, JobEvent, JobRecord, JobState, Lease, Mutation, Store,
+    StoreError, WriteBatch,
 };
 
 use super::batches::{BatchConfig, Batcher};
@@ -151,7 +151,7 @@ impl Jobs {
     ) -> Result<Vec<tokio::task::JoinHandle<()>>> {
         let unfinished = self.store.unfinished_jobs().await?;
         let shared = self.store.job_events();
-        self.free_own_leases(&unfinished, shared.is_none()).await?;
+        self.free_own_leases(&unfinished).await?;
         let mut tasks = Vec::new();
         if let Some(b) = &self.batcher {
             // Jobs in a stored batch resume with it; jobs still waiting for
@@ -162,7 +162,7 @@ impl Jobs {
                 if j.batch.is_some() {
                     continue;
                 }
-                if j.state == JobState::Queued || self.requeue(j, shared.is_none()).await? {
+                if j.state == JobState::Queued || self.requeue(j).await? {
                     queued.push(j.key);
                 }
             }
@@ -186,15 +186,14 @@ impl Jobs {
     }
 
     /// Ends, at once, the leases that this node held before it started
-    /// (every lease when `all`: no other process writes the store), so that
-    /// its workers take those jobs again without waiting for them to
-    /// expire.
-    async fn free_own_leases(&self, unfinished: &[JobRecord], all: bool) -> Result<()> {
+    /// ([`LeaseConfig::holds`]), so that its workers take those jobs again
+    /// without waiting for them to expire.
+    async fn free_own_leases(&self, unfinished: &[JobRecord]) -> Result<()> {
         for job in unfinished {
-            let Some(lease) = &job.lease else { continue };
             if job.state != JobState::Proving
                 || job.batch.is_some()
-                || !(all || lease.node == self.leases.node_id)
+                || job.lease.is_none()
+                || !self.leases.holds(job.lease.as_ref())
             {
                 continue;
             }
@@ -202,47 +201,31 @@ impl Jobs {
             if let Some(l) = freed.lease.as_mut() {
                 l.until_ms = 0;
             }
-            let mut b = WriteBatch::default();
-            b.require(Condition::Attempt {
-                key: job.key,
-                state: JobState::Proving,
-                attempts: job.attempts,
-                lease_until_ms: Some(lease.until_ms),
-            });
-            b.push(Mutation::Job(freed));
-            match self.store.commit(b).await {
-                // Taken over meanwhile: not ours any more.
-                Ok(()) | Err(StoreError::Conflict(_)) => {}
-                Err(e) => return Err(e.into()),
-            }
+            // Taken over meanwhile: not ours any more.
+            self.rewrite_as_read(job, freed).await?;
         }
         Ok(())
     }
 
     /// Puts a job PROVING on its own back to QUEUED for this node's
-    /// batcher, when its lease is this node's (every lease when `all`) or
-    /// ended; whether it did.
-    async fn requeue(&self, job: &JobRecord, all: bool) -> Result<bool> {
-        let ended = job.lease.as_ref().is_none_or(|l| l.until_ms < now_ms());
-        let mine = all
-            || job
-                .lease
-                .as_ref()
-                .is_some_and(|l| l.node == self.leases.node_id);
-        if job.state != JobState::Proving || !(ended || mine) {
+    /// batcher, when its lease is this node's or ended; whether it did.
+    async fn requeue(&self, job: &JobRecord) -> Result<bool> {
+        let ended = Lease::ended(job.lease.as_ref(), now_ms());
+        if job.state != JobState::Proving || !(ended || self.leases.holds(job.lease.as_ref())) {
             return Ok(false);
         }
         let mut queued = job.clone();
         queued.state = JobState::Queued;
         queued.lease = None;
+        self.rewrite_as_read(job, queued).await
+    }
+
+    /// Stores `new` in place of `job` if the job is still as read; whether
+    /// it was.
+    async fn rewrite_as_read(&self, job: &JobRecord, new: JobRecord) -> Result<bool> {
         let mut b = WriteBatch::default();
-        b.require(Condition::Attempt {
-            key: job.key,
-            state: JobState::Proving,
-            attempts: job.attempts,
-            lease_until_ms: Some(job.lease.as_ref().map_or(0, |l| l.until_ms)),
-        });
-        b.push(Mutation::Job(queued));
+        b.require(Condition::job_as_read(job));
+        b.push(Mutation::Job(new));
         match self.store.commit(b).await {
             Ok(()) => Ok(true),
             Err(StoreError::Conflict(_)) => Ok(false),
@@ -479,23 +462,12 @@ impl Jobs {
         tracing::debug!(worker = id, "worker stopped");
     }
 
-    /// The condition every write of the worker holding `job` carries: the
-    /// job is still PROVING at its attempt.
-    fn held(job: &JobRecord) -> Condition {
-        Condition::Attempt {
-            key: job.key,
-            state: JobState::Proving,
-            attempts: job.attempts,
-            lease_until_ms: None,
-        }
-    }
-
     /// Stores the finished `job` (with its proof) under its attempt,
     /// retrying while the store is unreachable. `false`: the lease was
     /// taken over and nothing was stored.
     async fn save(&self, job: &JobRecord, proof: Option<Vec<u8>>) -> Result<bool> {
         let mut b = WriteBatch::default();
-        b.require(Self::held(job));
+        b.require(Condition::job_held(job));
         if let Some(p) = proof {
             b.push(Mutation::Proof(job.key, p));
         }
@@ -515,8 +487,9 @@ impl Jobs {
                         let _ = self.updates.send(job.clone());
                         return Ok(true);
                     }
-                    match stored.as_ref().map(|s| holding(s, job.attempts)) {
-                        Some(Holding::Held) if tries < 10 => {
+                    let stored = stored.map(|s| (s.state, s.attempts));
+                    match Holding::of(stored, job.attempts) {
+                        Holding::Held if tries < 10 => {
                             tries += 1;
                             tokio::time::sleep(Duration::from_millis(100)).await;
                         }
@@ -542,35 +515,7 @@ impl Jobs {
     async fn run(&self, mut job: JobRecord) -> Result<()> {
         let key = job.key;
         let _ = self.updates.send(job.clone());
-        let mut renewal = {
-            let held = job.clone();
-            let store = self.store.clone();
-            let attempts = job.attempts;
-            Renewal::start(
-                self.store.clone(),
-                self.leases.lease,
-                key.job_id(),
-                move |until| {
-                    let mut renewed = held.clone();
-                    if let Some(l) = renewed.lease.as_mut() {
-                        l.until_ms = until;
-                    }
-                    let mut b = WriteBatch::default();
-                    b.require(Self::held(&held));
-                    b.push(Mutation::Job(renewed));
-                    b
-                },
-                Box::new(move || {
-                    let store = store.clone();
-                    Box::pin(async move {
-                        Ok(store
-                            .job(&key)
-                            .await?
-                            .map_or(Holding::TakenOver, |j| holding(&j, attempts)))
-                    })
-                }),
-            )
-        };
+        let mut renewal = Renewal::start(self.store.clone(), self.leases.lease, job.clone());
         tracing::info!(attempt = job.attempts, "proving");
         let started = Instant::now();
         let proving = async {
@@ -641,17 +586,6 @@ impl Jobs {
             }
         }
         Ok(())
-    }
-}
-
-/// Where the lease of the worker at `attempts` stands on the stored `job`.
-fn holding(job: &JobRecord, attempts: u32) -> Holding {
-    if job.attempts != attempts {
-        Holding::TakenOver
-    } else if job.state == JobState::Proving {
-        Holding::Held
-    } else {
-        Holding::Finished
     }
 }
 

@@ -231,6 +231,8 @@ async fn build_node(
     let leases = lease::LeaseConfig {
         node_id: config.node_id(),
         lease: config.job_lease(),
+        // The embedded store is opened by this process alone.
+        exclusive: config.database_url.is_none(),
     };
     let jobs = Jobs::new(
         store.clone(),

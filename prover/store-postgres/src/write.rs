@@ -479,20 +479,29 @@ where
     row.try_get(0).map_err(|e| OpError::Pg(context, e))
 }
 
-/// Whether `c` holds in the transaction's current state.
+/// The value (column 0) of the row of `sql` in `tx`, decoded.
+async fn stored_value<T: Codec>(
+    tx: &Transaction<'_>,
+    context: &'static str,
+    sql: &str,
+    params: &Params<'_>,
+) -> Result<Option<T>, OpError> {
+    let row = query_opt(tx, context, sql, params).await?;
+    Ok(row
+        .map(|r| col::<Vec<u8>>(&r, 0, context).and_then(|v| Ok(T::decode(&v)?)))
+        .transpose()?)
+}
+
 /// A job as stored, read in `tx`.
 async fn stored_job(tx: &Transaction<'_>, key: &ChainKey) -> Result<Option<JobRecord>, OpError> {
     let k = KeyCols::of(key);
-    let row = query_opt(
+    stored_value(
         tx,
         "reading a job",
         "SELECT value FROM jobs WHERE device = $1 AND kind = $2 AND epoch = $3",
         &[&k.device, &k.kind, &k.epoch],
     )
-    .await?;
-    Ok(row
-        .map(|r| col::<Vec<u8>>(&r, 0, "job").and_then(|v| Ok(JobRecord::decode(&v)?)))
-        .transpose()?)
+    .await
 }
 
 /// A batch as stored, read in `tx`.
@@ -502,18 +511,16 @@ async fn stored_batch(
     sequence: u64,
 ) -> Result<Option<BatchRecord>, OpError> {
     let sequence = i64_of(sequence, "a batch's sequence number")?;
-    let row = query_opt(
+    stored_value(
         tx,
         "reading a batch",
         "SELECT value FROM batches WHERE kind = $1 AND sequence = $2",
         &[&kind_col(kind), &sequence],
     )
-    .await?;
-    Ok(row
-        .map(|r| col::<Vec<u8>>(&r, 0, "batch").and_then(|v| Ok(BatchRecord::decode(&v)?)))
-        .transpose()?)
+    .await
 }
 
+/// Whether `c` holds in the transaction's current state.
 async fn holds(tx: &Transaction<'_>, c: &Condition) -> Result<bool, OpError> {
     Ok(match c {
         Condition::ChainTail { key, tail } => {

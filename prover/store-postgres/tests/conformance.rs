@@ -146,6 +146,18 @@ async fn fresh_database(c: &Cluster) -> String {
     format!("{}/{name}", c.base)
 }
 
+/// `n` stores on the database at `url` (the nodes of a cluster), each
+/// with a pool of `pool` connections.
+async fn nodes(url: &str, n: usize, pool: usize) -> Vec<Arc<PostgresStore>> {
+    let mut nodes = Vec::with_capacity(n);
+    for _ in 0..n {
+        nodes.push(Arc::new(
+            PostgresStore::connect(url, pool).await.expect("node"),
+        ));
+    }
+    nodes
+}
+
 /// A raw connection, for looking at the tables themselves.
 async fn raw(url: &str) -> tokio_postgres::Client {
     let (client, conn) = tokio_postgres::connect(url, tokio_postgres::NoTls)
@@ -226,12 +238,7 @@ fn append(k: ChainKey, tail: Option<&ChainState>, slot: u32, head: u64) -> Write
 async fn workers_of_three_nodes_claim_each_job_exactly_once() {
     let Some(c) = cluster() else { return };
     let url = fresh_database(c).await;
-    let mut nodes = Vec::new();
-    for _ in 0..3 {
-        nodes.push(Arc::new(
-            PostgresStore::connect(&url, 4).await.expect("node"),
-        ));
-    }
+    let nodes = nodes(&url, 3, 4).await;
     let jobs: Vec<ChainKey> = (0..40).map(|d| key(100 + d)).collect();
     let mut w = WriteBatch::default();
     for (i, k) in jobs.iter().enumerate() {
@@ -364,12 +371,7 @@ async fn two_nodes_race_on_a_chain_tail_and_exactly_one_wins() {
 async fn four_nodes_appending_to_one_chain_lose_nothing_and_never_fork() {
     let Some(c) = cluster() else { return };
     let url = fresh_database(c).await;
-    let mut nodes = Vec::new();
-    for _ in 0..4 {
-        nodes.push(Arc::new(
-            PostgresStore::connect(&url, 3).await.expect("node"),
-        ));
-    }
+    let nodes = nodes(&url, 4, 3).await;
     let k = key(9);
     let mut tasks = tokio::task::JoinSet::new();
     for (n, node) in nodes.iter().enumerate() {

@@ -375,22 +375,58 @@ pub trait Store: Send + Sync + 'static {
 }
 
 impl Condition {
+    /// A write planned on `job` as read: it is still in the same state, at
+    /// the same attempt, under the same lease.
+    pub fn job_as_read(job: &JobRecord) -> Condition {
+        Condition::Attempt {
+            key: job.key,
+            state: job.state,
+            attempts: job.attempts,
+            lease_until_ms: Some(Lease::until(job.lease.as_ref())),
+        }
+    }
+
+    /// A write of the worker proving `job`: still PROVING at its attempt
+    /// (the fencing token), whatever its lease's renewals made of it.
+    pub fn job_held(job: &JobRecord) -> Condition {
+        Condition::Attempt {
+            key: job.key,
+            state: JobState::Proving,
+            attempts: job.attempts,
+            lease_until_ms: None,
+        }
+    }
+
+    /// [`Condition::job_as_read`] for a batch.
+    pub fn batch_as_read(batch: &BatchRecord) -> Condition {
+        Condition::BatchAttempt {
+            kind: batch.kind,
+            sequence: batch.sequence,
+            state: batch.state,
+            attempts: batch.attempts,
+            lease_until_ms: Some(Lease::until(batch.lease.as_ref())),
+        }
+    }
+
+    /// [`Condition::job_held`] for a batch.
+    pub fn batch_held(batch: &BatchRecord) -> Condition {
+        Condition::BatchAttempt {
+            kind: batch.kind,
+            sequence: batch.sequence,
+            state: JobState::Proving,
+            attempts: batch.attempts,
+            lease_until_ms: None,
+        }
+    }
+
     /// Whether the stored `job` satisfies a [`Condition::Job`] or
     /// [`Condition::Attempt`] on it (`None` for every other condition).
     pub fn holds_for_job(&self, job: Option<&JobRecord>) -> Option<bool> {
         match self {
             Condition::Job { state, .. } => Some(job.map(|j| j.state) == *state),
-            Condition::Attempt {
-                state,
-                attempts,
-                lease_until_ms,
-                ..
-            } => Some(job.is_some_and(|j| {
-                j.state == *state
-                    && j.attempts == *attempts
-                    && lease_until_ms
-                        .is_none_or(|u| j.lease.as_ref().map_or(0, |l| l.until_ms) == u)
-            })),
+            Condition::Attempt { .. } => {
+                Some(job.is_some_and(|j| self.at_attempt(j.state, j.attempts, j.lease.as_ref())))
+            }
             _ => None,
         }
     }
@@ -399,18 +435,34 @@ impl Condition {
     /// on it (`None` for every other condition).
     pub fn holds_for_batch(&self, batch: Option<&BatchRecord>) -> Option<bool> {
         match self {
-            Condition::BatchAttempt {
-                state,
-                attempts,
+            Condition::BatchAttempt { .. } => {
+                Some(batch.is_some_and(|b| self.at_attempt(b.state, b.attempts, b.lease.as_ref())))
+            }
+            _ => None,
+        }
+    }
+
+    /// Whether work stored in `state` at `attempts` under `lease` is what
+    /// this [`Condition::Attempt`] or [`Condition::BatchAttempt`] asks.
+    fn at_attempt(&self, state: JobState, attempts: u32, lease: Option<&Lease>) -> bool {
+        match self {
+            Condition::Attempt {
+                state: s,
+                attempts: a,
                 lease_until_ms,
                 ..
-            } => Some(batch.is_some_and(|b| {
-                b.state == *state
-                    && b.attempts == *attempts
-                    && lease_until_ms
-                        .is_none_or(|u| b.lease.as_ref().map_or(0, |l| l.until_ms) == u)
-            })),
-            _ => None,
+            }
+            | Condition::BatchAttempt {
+                state: s,
+                attempts: a,
+                lease_until_ms,
+                ..
+            } => {
+                state == *s
+                    && attempts == *a
+                    && lease_until_ms.is_none_or(|u| Lease::until(lease) == u)
+            }
+            _ => false,
         }
     }
 }
@@ -427,12 +479,7 @@ pub async fn claim_job_by_cas(
         if !job.claimable(request) {
             continue;
         }
-        let condition = Condition::Attempt {
-            key: job.key,
-            state: job.state,
-            attempts: job.attempts,
-            lease_until_ms: Some(job.lease.as_ref().map_or(0, |l| l.until_ms)),
-        };
+        let condition = Condition::job_as_read(&job);
         let claimed = job.claimed(request);
         let mut b = WriteBatch::default();
         b.require(condition);

@@ -308,6 +308,19 @@ pub struct Lease {
     pub until_ms: u64,
 }
 
+impl Lease {
+    /// When `lease` ends: 0 for none (work written by a build without
+    /// leases, free to take).
+    pub fn until(lease: Option<&Lease>) -> u64 {
+        lease.map_or(0, |l| l.until_ms)
+    }
+
+    /// Whether `lease` (none: it ended long ago) ended before `now_ms`.
+    pub fn ended(lease: Option<&Lease>, now_ms: u64) -> bool {
+        Lease::until(lease) < now_ms
+    }
+}
+
 /// What a worker asks [`crate::Store::claim_job`] for.
 #[derive(Debug, Clone)]
 pub struct ClaimRequest {
@@ -330,10 +343,7 @@ impl JobRecord {
             && self.batch.is_none()
             && match self.state {
                 JobState::Queued => true,
-                JobState::Proving => self
-                    .lease
-                    .as_ref()
-                    .is_none_or(|l| l.until_ms < request.now_ms),
+                JobState::Proving => Lease::ended(self.lease.as_ref(), request.now_ms),
                 JobState::Done | JobState::Failed => false,
             }
     }
@@ -412,7 +422,7 @@ impl BatchRecord {
     /// Whether a node may take the batch over at `now_ms`: PROVING under a
     /// lease that ended (or none: written by a build without leases).
     pub fn lease_ended(&self, now_ms: u64) -> bool {
-        self.state == JobState::Proving && self.lease.as_ref().is_none_or(|l| l.until_ms < now_ms)
+        self.state == JobState::Proving && Lease::ended(self.lease.as_ref(), now_ms)
     }
 
     /// The batch id: `<kind>-batch-<sequence>`.
