@@ -9,13 +9,25 @@
 //! - [`poseidon`]: circomlib's `Poseidon(n)`, `n = 1..=16`, framed as
 //!   circomlib frames it (state `[0, inputs...]`, output the first
 //!   element), which halo2-base's own sponge does not.
+//! - [`babyjubjub`]: Baby Jubjub with the complete twisted Edwards
+//!   formulas: addition, doubling, on-curve and small-order bits, variable-
+//!   and fixed-base scalar multiplication.
+//! - [`eddsa`]: circomlibjs's EdDSA-Poseidon verification returning a bit,
+//!   with the native verifier's cofactored equation.
+//! - [`range`]: bit decompositions, the canonical 254-bit expansion,
+//!   comparisons of bounded integers and with constants.
+//! - [`merkle`]: Poseidon Merkle membership.
 //!
 //! Why `halo2-base`: it is the maintained, audited halo2 over BN254 with
 //! KZG on crates.io, and its flex gate (one advice column per phase by
 //! default) keeps circuits narrow, which keeps the generated EVM verifier
 //! under the contract size limit.
 
+pub mod babyjubjub;
+pub mod eddsa;
 pub mod field;
+pub mod merkle;
 pub mod poseidon;
+pub mod range;
 
 pub use halo2_base;
