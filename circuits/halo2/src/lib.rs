@@ -17,6 +17,11 @@
 //! - [`range`]: bit decompositions, the canonical 254-bit expansion,
 //!   comparisons of bounded integers and with constants.
 //! - [`merkle`]: Poseidon Merkle membership.
+//! - [`geo`]: squared distances and the free-space path-loss bound.
+//! - [`statement`]: what the statement circuits share (errors, the public
+//!   inputs in the R1CS circuits' order, the header and the nullifier);
+//!   [`uptime`]: the uptime statement; [`layout`]: a statement as a
+//!   halo2-base circuit (shape, instance column, the mock prover's check).
 //!
 //! Why `halo2-base`: it is the maintained, audited halo2 over BN254 with
 //! KZG on crates.io, and its flex gate (one advice column per phase by
@@ -26,8 +31,12 @@
 pub mod babyjubjub;
 pub mod eddsa;
 pub mod field;
+pub mod geo;
+pub mod layout;
 pub mod merkle;
 pub mod poseidon;
 pub mod range;
+pub mod statement;
+pub mod uptime;
 
 pub use halo2_base;

@@ -115,3 +115,33 @@ fn pow5<F: ScalarField>(
     let x4 = gate.mul(ctx, x2, x2);
     gate.mul(ctx, x4, x)
 }
+
+/// circomlib's Poseidon for every arity `1..=16`, the chip picked by the
+/// number of inputs.
+#[derive(Debug, Clone)]
+pub struct Poseidon {
+    chips: Vec<PoseidonChip>,
+}
+
+impl Poseidon {
+    /// The chips of every arity.
+    pub fn new() -> Result<Self, PoseidonChipError> {
+        let chips = (1..=16).map(PoseidonChip::new).collect::<Result<_, _>>()?;
+        Ok(Poseidon { chips })
+    }
+
+    /// `Poseidon(n)` of `inputs`, `n = inputs.len()` in `1..=16`.
+    pub fn hash(
+        &self,
+        ctx: &mut Context<Fr>,
+        gate: &impl GateInstructions<Fr>,
+        inputs: &[AssignedValue<Fr>],
+    ) -> Result<AssignedValue<Fr>, PoseidonChipError> {
+        let chip = inputs
+            .len()
+            .checked_sub(1)
+            .and_then(|i| self.chips.get(i))
+            .ok_or(PoseidonChipError::Arity(inputs.len()))?;
+        chip.hash(ctx, gate, inputs)
+    }
+}

@@ -19,7 +19,10 @@
 //!   (`a <= b`) for integers known to be below `2^n`, from the top bit of
 //!   `a - b + 2^n` decomposed in `n + 1` bits.
 //! - [`RangeGates::fits_in_bits`]: for an arbitrary field element, whether
-//!   it is below `2^n`, through its canonical bits.
+//!   it is below `2^n`, through its canonical bits;
+//!   [`RangeGates::is_signed_in_range`] likewise for a signed value in
+//!   `[-2^k, 2^k)` (negative values are `p - |v|`), and
+//!   [`RangeGates::signed_to_offset`] enforces it and returns `x + 2^k`.
 //!
 //! Comparisons use the flex gate only, no lookup table, so a circuit built
 //! from them keeps one advice column; a lookup-based range check
@@ -65,6 +68,17 @@ fn check_width(bits: usize, max: usize) -> Result<(), RangeError> {
         Err(RangeError::Width { bits, max })
     } else {
         Ok(())
+    }
+}
+
+/// The field encoding of a signed integer: `v` for `v >= 0`, `p - |v|`
+/// otherwise.
+pub fn signed_to_fr(v: i64) -> Fr {
+    let m = Fr::from(v.unsigned_abs());
+    if v >= 0 {
+        m
+    } else {
+        -m
     }
 }
 
@@ -227,5 +241,34 @@ impl<'g, G: GateInstructions<Fr>> RangeGates<'g, G> {
         }
         let high = self.gate.sum(ctx, bits[n..].iter().copied());
         Ok(self.gate.is_zero(ctx, high))
+    }
+
+    /// Enforces that `x` encodes a signed integer in `[-2^k, 2^k)`
+    /// (`1 <= k <= 251`, negative values as `p - |v|`) and returns `x + 2^k`,
+    /// an integer in `[0, 2^(k+1))` that keeps the order of the signed
+    /// values.
+    pub fn signed_to_offset(
+        &self,
+        ctx: &mut Context<Fr>,
+        x: AssignedValue<Fr>,
+        k: usize,
+    ) -> Result<AssignedValue<Fr>, RangeError> {
+        check_width(k, MAX_CMP_BITS)?;
+        let offset = self.gate.add(ctx, x, Constant(pow2(k)));
+        self.enforce_bits(ctx, offset, k + 1)?;
+        Ok(offset)
+    }
+
+    /// For any field element `x`, the bit "`x` encodes a signed integer in
+    /// `[-2^k, 2^k)`" (`1 <= k <= 251`); never unsatisfied.
+    pub fn is_signed_in_range(
+        &self,
+        ctx: &mut Context<Fr>,
+        x: AssignedValue<Fr>,
+        k: usize,
+    ) -> Result<AssignedValue<Fr>, RangeError> {
+        check_width(k, MAX_CMP_BITS)?;
+        let offset = self.gate.add(ctx, x, Constant(pow2(k)));
+        self.fits_in_bits(ctx, offset, k + 1)
     }
 }

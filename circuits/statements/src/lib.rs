@@ -24,6 +24,9 @@
 //!   it is judged.
 //! - [`epoch`] (feature `alloc`): the one owned epoch type the prover
 //!   proves; with feature `json`, the epoch file format.
+//! - [`sample`] (feature `alloc`): the full-capacity sample epochs key
+//!   generation uses, signed epochs, and (feature `sample`) random epochs
+//!   that break each rule, for the tests and benchmarks of every backend.
 //!
 //! Every rule is integer arithmetic on bounded widths, equality of field
 //! elements, Poseidon, EdDSA verification or Merkle membership, and every
@@ -53,6 +56,8 @@ pub mod coverage;
 pub mod epoch;
 #[cfg(feature = "alloc")]
 pub mod padding;
+#[cfg(feature = "alloc")]
+pub mod sample;
 #[cfg(feature = "alloc")]
 pub mod uptime;
 

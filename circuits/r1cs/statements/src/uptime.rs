@@ -127,6 +127,7 @@ use depin_gadgets::{
 use depin_statements::padding::Slot;
 use depin_statements::public::{PublicInputs, StatementKind, STATEMENT_VERSION};
 use depin_statements::records::{HashChain, Heartbeat, SignedHead};
+use depin_statements::sample::uptime as sample;
 use depin_statements::uptime::{evaluate, UptimeInput};
 use depin_statements::{tags, UptimePolicy, UPTIME_CAPACITY};
 
@@ -171,14 +172,7 @@ pub struct UptimeCircuit {
 
 /// The policy of [`UptimeCircuit::sample`]: 96 slots, floor 10, 200 ms,
 /// `100 + 5 * (c - 10)` capped at 100,000.
-pub const SAMPLE_POLICY: UptimePolicy = UptimePolicy {
-    slots_per_epoch: 96,
-    floor_slots: 10,
-    max_latency_ms: 200,
-    base_reward: 100,
-    reward_per_slot: 5,
-    reward_cap: 100_000,
-};
+pub use depin_statements::sample::uptime::SAMPLE_POLICY;
 
 impl UptimeCircuit {
     /// The circuit at the statement capacity ([`UPTIME_CAPACITY`]).
@@ -227,7 +221,7 @@ impl UptimeCircuit {
     /// 96 heartbeats answering every slot, [`SAMPLE_POLICY`] (reward 530).
     /// Used for key generation and benchmarks.
     pub fn sample() -> Self {
-        Self::sample_with_key(&PrivateKey::from_bytes([0x75; 32]))
+        Self::sample_with_key(&sample::sample_key())
     }
 
     /// [`UptimeCircuit::sample`]'s epoch for the device of `key` (benchmarks
@@ -235,8 +229,8 @@ impl UptimeCircuit {
     pub fn sample_with_key(key: &PrivateKey) -> Self {
         let device = key.public_key();
         let device_id = device.id();
-        let epoch = 20_250;
-        let beacon = Fr::from(918_273_645_546_372_819u64);
+        let epoch = sample::SAMPLE_EPOCH;
+        let beacon = sample::SAMPLE_BEACON;
         let policy = SAMPLE_POLICY;
         let mut chain = HashChain::uptime(device_id, epoch);
         let slots: Vec<Slot<Heartbeat>> = (0..UPTIME_CAPACITY as u32)

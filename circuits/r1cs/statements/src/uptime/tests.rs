@@ -1,14 +1,15 @@
 use super::*;
 use crate::testing::{delta, R1cs};
-use ark_ff::{BigInteger, UniformRand};
+use ark_ff::BigInteger;
 use ark_r1cs_std::GR1CSVar;
 use ark_relations::gr1cs::{ConstraintSystem, OptimizationGoal};
-use depin_crypto::babyjubjub::{Point, SUBORDER};
+use depin_crypto::babyjubjub::SUBORDER;
 use depin_crypto::eddsa::Signature;
 use depin_statements::records::challenge;
+use depin_statements::sample::uptime::{chain_head, random_epoch, sign_head, UptimeEpoch as Epoch};
 use depin_statements::{EvalError, Evaluation, PolicyError, RejectReason, Verdict};
 use proptest::prelude::*;
-use rand::{Rng, SeedableRng};
+use rand::SeedableRng;
 use rand_chacha::ChaCha20Rng;
 use std::cell::Cell;
 use std::rc::Rc;
@@ -21,65 +22,6 @@ fn beacon() -> Fr {
 
 fn device_key() -> PrivateKey {
     PrivateKey::from_bytes([7; 32])
-}
-
-/// An uptime epoch as the prover holds it.
-#[derive(Clone)]
-struct Epoch {
-    device: PublicKey,
-    epoch: u32,
-    beacon: Fr,
-    policy: UptimePolicy,
-    heartbeats: Vec<Heartbeat>,
-    signed_head: SignedHead,
-}
-
-fn chain_head(device_id: Fr, epoch: u32, hbs: &[Heartbeat]) -> Fr {
-    let mut chain = HashChain::uptime(device_id, epoch);
-    for hb in hbs {
-        chain.push(hb.message());
-    }
-    chain.head()
-}
-
-fn sign_head(key: &PrivateKey, head: Fr) -> SignedHead {
-    SignedHead {
-        head,
-        signature: key.sign(&head),
-    }
-}
-
-impl Epoch {
-    /// `hbs` chained and signed by `key`.
-    fn signed(
-        key: &PrivateKey,
-        epoch: u32,
-        beacon: Fr,
-        policy: UptimePolicy,
-        hbs: Vec<Heartbeat>,
-    ) -> Self {
-        let device = key.public_key();
-        let head = chain_head(device.id(), epoch, &hbs);
-        Epoch {
-            device,
-            epoch,
-            beacon,
-            policy,
-            heartbeats: hbs,
-            signed_head: sign_head(key, head),
-        }
-    }
-
-    fn input(&self) -> UptimeInput<'_> {
-        UptimeInput {
-            device: self.device,
-            epoch: self.epoch,
-            beacon: self.beacon,
-            policy: self.policy,
-            heartbeats: &self.heartbeats,
-            signed_head: self.signed_head,
-        }
-    }
 }
 
 /// `2^72`, one unit of reward in the header.
@@ -133,174 +75,6 @@ fn with_reward(eval: &Evaluation, reward: u64) -> Vec<Fr> {
 
 // -----------------------------------------------------------------
 // Random epochs.
-
-fn random_policy(rng: &mut ChaCha20Rng) -> UptimePolicy {
-    let slots_per_epoch = if rng.gen_bool(0.7) {
-        rng.gen_range(1..=8)
-    } else {
-        rng.gen_range(1..=96)
-    };
-    let floor_slots = if rng.gen_bool(0.8) {
-        rng.gen_range(1..=slots_per_epoch.min(2))
-    } else {
-        rng.gen_range(1..=slots_per_epoch)
-    };
-    let max_latency_ms = match rng.gen_range(0..5) {
-        0 => 1,
-        1 => u32::MAX,
-        2 => rng.gen_range(1..=u32::MAX),
-        _ => rng.gen_range(1..=500),
-    };
-    let (mut base_reward, mut reward_per_slot, reward_cap) = match rng.gen_range(0..4) {
-        0 => {
-            let cap = rng.gen_range(1..=1000u64);
-            (rng.gen_range(0..=cap), rng.gen_range(0..=300u64), cap)
-        }
-        1 => {
-            let cap = rng.gen::<u64>().max(1);
-            (rng.gen_range(0..=cap), rng.gen::<u64>(), cap)
-        }
-        2 => (
-            if rng.gen_bool(0.5) {
-                u64::MAX
-            } else {
-                rng.gen()
-            },
-            u64::MAX - rng.gen_range(0..3u64),
-            u64::MAX,
-        ),
-        _ => {
-            let cap = rng.gen_range(1..=1_000_000u64);
-            (rng.gen_range(0..=cap), rng.gen_range(0..=cap / 2), cap)
-        }
-    };
-    if base_reward == 0 && reward_per_slot == 0 {
-        reward_per_slot = 1;
-    }
-    base_reward = base_reward.min(reward_cap);
-    let p = UptimePolicy {
-        slots_per_epoch,
-        floor_slots,
-        max_latency_ms,
-        base_reward,
-        reward_per_slot,
-        reward_cap,
-    };
-    assert_eq!(p.validate(), Ok(()));
-    p
-}
-
-/// Up to `capacity` heartbeats, each honest or breaking one rule, and
-/// sometimes an epoch-wide fault (broken chain, bad signature).
-fn random_epoch(rng: &mut ChaCha20Rng, capacity: usize) -> Epoch {
-    let key = PrivateKey::from_bytes(rng.gen());
-    let device = key.public_key();
-    let id = device.id();
-    let policy = random_policy(rng);
-    let epoch = match rng.gen_range(0..6) {
-        0 => 0,
-        1 => u32::MAX,
-        _ => rng.gen(),
-    };
-    let beacon = Fr::rand(rng);
-    let spe = policy.slots_per_epoch;
-    let max = policy.max_latency_ms;
-    let n = rng.gen_range(0..=capacity);
-    let mut hbs = Vec::with_capacity(n);
-    let mut last: Option<u32> = None;
-    for _ in 0..n {
-        let mut slot = match last {
-            None => rng.gen_range(0..3),
-            Some(l) => l.saturating_add(rng.gen_range(1..3)),
-        };
-        let mut latency = rng.gen_range(0..=max.min(1000));
-        let mut response = None;
-        match rng.gen_range(0..14) {
-            // Rule 1.
-            0 => {
-                slot = match rng.gen_range(0..3) {
-                    0 => spe,
-                    1 => u32::MAX,
-                    _ => rng.gen_range(spe..=u32::MAX),
-                }
-            }
-            // Rule 2, duplicate and not increasing.
-            1 => slot = last.unwrap_or(0),
-            2 | 7 => slot = rng.gen_range(0..=last.unwrap_or(0)),
-            // Rule 3.
-            3 => {
-                response = Some(match rng.gen_range(0..4) {
-                    0 => Fr::rand(rng),
-                    1 => challenge(beacon + Fr::ONE, id, slot),
-                    2 => challenge(beacon, id + Fr::ONE, slot),
-                    _ => challenge(beacon, id, slot.wrapping_add(1)),
-                })
-            }
-            // Rule 4.
-            4 if max < u32::MAX => {
-                latency = if rng.gen_bool(0.5) {
-                    max + 1
-                } else {
-                    rng.gen_range(max + 1..=u32::MAX)
-                }
-            }
-            // Boundaries that count.
-            5 => latency = max,
-            6 => slot = spe.saturating_sub(1).max(slot.min(spe - 1)),
-            _ => {}
-        }
-        let mut hb = Heartbeat::answer(beacon, id, slot, latency);
-        if let Some(r) = response {
-            hb.response = r;
-        }
-        if slot < spe && last.is_none_or(|l| slot > l) {
-            last = Some(slot);
-        }
-        hbs.push(hb);
-    }
-    let mut e = Epoch::signed(&key, epoch, beacon, policy, hbs);
-    match rng.gen_range(0..32) {
-        // Signed by another key.
-        0 => {
-            let other = PrivateKey::from_bytes(rng.gen());
-            e.signed_head = sign_head(&other, e.signed_head.head);
-        }
-        // The device signed another head.
-        1 => e.signed_head = sign_head(&key, Fr::rand(rng)),
-        // A signature on the recomputed head, with another head value.
-        2 => e.signed_head.head = Fr::rand(rng),
-        // A heartbeat altered after signing.
-        3 => {
-            if let Some(hb) = e.heartbeats.last_mut() {
-                hb.latency_ms = hb.latency_ms.wrapping_add(1);
-            }
-        }
-        // A chain signed for another epoch.
-        4 => {
-            let head = chain_head(id, epoch.wrapping_add(1), &e.heartbeats);
-            e.signed_head = sign_head(&key, head);
-        }
-        // S + l (not reduced): refused.
-        5 => {
-            let mut s = e.signed_head.signature.s;
-            s.add_with_carry(&SUBORDER);
-            e.signed_head.signature.s = s;
-        }
-        // R8 off the curve, or of small order.
-        6 => {
-            e.signed_head.signature.r8 = if rng.gen_bool(0.5) {
-                Point {
-                    x: Fr::rand(rng),
-                    y: Fr::rand(rng),
-                }
-            } else {
-                Point::IDENTITY
-            }
-        }
-        _ => {}
-    }
-    e
-}
 
 const PROPTEST_CAPACITY: usize = 4;
 
