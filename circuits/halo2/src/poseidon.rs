@@ -10,17 +10,23 @@
 //! and the hash is the first element after the permutation.
 //!
 //! What is proven: the returned cell equals `Poseidon(n)` of the input
-//! cells, every round constrained (the round constants and the matrix are
-//! fixed constants of the circuit, not witnesses). Each round costs `t`
-//! additions of constants, 3 multiplications per S-box (`x^2`, `x^4`,
-//! `x^5`) and `t` inner products of length `t`; the chip follows the plain
-//! permutation of `depin_crypto::poseidon::reference` round by round.
+//! cells, every round constrained (the constants and matrices are fixed
+//! constants of the circuit, not witnesses). The chip follows circomlib's
+//! optimised permutation (`depin_crypto::poseidon::opt_params`, Appendix B
+//! of the paper): the same function as the plain one, with the partial
+//! rounds' constants folded into one per round and their dense matrix
+//! factored into one dense matrix and a sparse one per round. A full round
+//! costs `t` S-boxes (three multiplications, the next constant added in the
+//! last) and `t` inner products of length `t`; a partial round one S-box,
+//! one inner product of length `t` and `t - 1` multiply-adds.
 
-use depin_crypto::poseidon::{params, Params};
+use depin_crypto::poseidon::{opt_params, OptParams};
 use halo2_base::gates::GateInstructions;
 use halo2_base::halo2_proofs::halo2curves::bn256::Fr;
-use halo2_base::utils::ScalarField;
-use halo2_base::{AssignedValue, Context, QuantumCell::Constant};
+use halo2_base::{
+    AssignedValue, Context,
+    QuantumCell::{Constant, Existing},
+};
 
 use crate::field::to_halo2;
 
@@ -32,34 +38,40 @@ pub enum PoseidonChipError {
     Arity(usize),
 }
 
-/// `Poseidon(n)` for one arity `n`, with its constants in halo2's field.
+/// `Poseidon(n)` for one arity `n`, with circomlib's optimised tables in
+/// halo2's field.
 #[derive(Debug, Clone)]
 pub struct PoseidonChip {
     t: usize,
     rounds_f: usize,
     rounds_p: usize,
-    /// Round constants, `t` a round.
     c: Vec<Fr>,
-    /// The MDS matrix, row-major (`m[i * t + j]`).
+    s: Vec<Fr>,
+    p: Vec<Fr>,
     m: Vec<Fr>,
 }
 
 impl PoseidonChip {
     /// The chip for `n` inputs (`1..=16`).
     pub fn new(n: usize) -> Result<Self, PoseidonChipError> {
-        let Params {
+        let OptParams {
             t,
             rounds_f,
             rounds_p,
             c,
+            s,
+            p,
             m,
-        } = params(n).ok_or(PoseidonChipError::Arity(n))?;
+        } = opt_params(n).ok_or(PoseidonChipError::Arity(n))?;
+        let conv = |xs: &[depin_crypto::field::Fr]| xs.iter().map(to_halo2).collect();
         Ok(PoseidonChip {
             t,
             rounds_f,
             rounds_p,
-            c: c.iter().map(to_halo2).collect(),
-            m: m.iter().map(to_halo2).collect(),
+            c: conv(c),
+            s: conv(s),
+            p: conv(p),
+            m: conv(m),
         })
     }
 
@@ -78,42 +90,111 @@ impl PoseidonChip {
         if inputs.len() != self.arity() {
             return Err(PoseidonChipError::Arity(inputs.len()));
         }
-        let mut state = Vec::with_capacity(self.t);
-        state.push(ctx.load_zero());
-        state.extend_from_slice(inputs);
         let t = self.t;
         let half = self.rounds_f / 2;
-        for r in 0..self.rounds_f + self.rounds_p {
-            let full = r < half || r >= half + self.rounds_p;
-            let rc = &self.c[r * t..(r + 1) * t];
-            for (i, (s, c)) in state.iter_mut().zip(rc).enumerate() {
-                let added = gate.add(ctx, *s, Constant(*c));
-                *s = if full || i == 0 {
-                    pow5(ctx, gate, added)
-                } else {
-                    added
-                };
-            }
-            state = (0..t)
-                .map(|i| {
-                    let row = self.m[i * t..(i + 1) * t].iter().map(|m| Constant(*m));
-                    gate.inner_product(ctx, state.iter().copied(), row)
-                })
-                .collect();
+        // The initial constants: the first is added to the zero capacity
+        // element, so it is a constant cell.
+        let mut state = Vec::with_capacity(t);
+        state.push(ctx.load_constant(self.c[0]));
+        for (x, c) in inputs.iter().zip(&self.c[1..t]) {
+            state.push(gate.add(ctx, *x, Constant(*c)));
         }
-        Ok(state[0])
+
+        // First half of the full rounds: S-box and the next constants in one
+        // gate per element, then the MDS matrix (the dense `P` last).
+        for r in 0..half {
+            let next = &self.c[(r + 1) * t..(r + 2) * t];
+            let sboxed = self.full_sbox(ctx, gate, &state, next);
+            let matrix = if r + 1 == half { &self.p } else { &self.m };
+            state = mix(ctx, gate, matrix, t, &sboxed);
+        }
+
+        // Partial rounds with the sparse matrices.
+        let partial_c = &self.c[(half + 1) * t..];
+        let width = 2 * t - 1;
+        for r in 0..self.rounds_p {
+            let (w, v) = self.s[r * width..(r + 1) * width].split_at(t);
+            let s0 = pow5_plus(ctx, gate, state[0], partial_c[r]);
+            state[0] = s0;
+            let first =
+                gate.inner_product(ctx, state.iter().copied(), w.iter().map(|x| Constant(*x)));
+            for (x, v) in state[1..].iter_mut().zip(v) {
+                *x = gate.mul_add(ctx, s0, Constant(*v), *x);
+            }
+            state[0] = first;
+        }
+
+        // Second half; the last round computes only the first element.
+        let tail = (half + 1) * t + self.rounds_p;
+        for r in 0..half - 1 {
+            let next = &self.c[tail + r * t..tail + (r + 1) * t];
+            let sboxed = self.full_sbox(ctx, gate, &state, next);
+            state = mix(ctx, gate, &self.m, t, &sboxed);
+        }
+        let sboxed: Vec<_> = state.iter().map(|x| pow5(ctx, gate, *x)).collect();
+        Ok(gate.inner_product(
+            ctx,
+            sboxed.iter().copied(),
+            self.m[..t].iter().map(|x| Constant(*x)),
+        ))
+    }
+
+    /// `x^5 + c` for every element and its constant.
+    fn full_sbox(
+        &self,
+        ctx: &mut Context<Fr>,
+        gate: &impl GateInstructions<Fr>,
+        state: &[AssignedValue<Fr>],
+        constants: &[Fr],
+    ) -> Vec<AssignedValue<Fr>> {
+        state
+            .iter()
+            .zip(constants)
+            .map(|(x, c)| pow5_plus(ctx, gate, *x, *c))
+            .collect()
     }
 }
 
-/// `x^5` in three multiplications.
-fn pow5<F: ScalarField>(
-    ctx: &mut Context<F>,
-    gate: &impl GateInstructions<F>,
-    x: AssignedValue<F>,
-) -> AssignedValue<F> {
+/// `matrix * state` for a row-major `t x t` matrix of constants.
+fn mix(
+    ctx: &mut Context<Fr>,
+    gate: &impl GateInstructions<Fr>,
+    matrix: &[Fr],
+    t: usize,
+    state: &[AssignedValue<Fr>],
+) -> Vec<AssignedValue<Fr>> {
+    (0..t)
+        .map(|i| {
+            gate.inner_product(
+                ctx,
+                state.iter().map(|x| Existing(*x)),
+                matrix[i * t..(i + 1) * t].iter().map(|m| Constant(*m)),
+            )
+        })
+        .collect()
+}
+
+/// `x^5`: three multiplications.
+fn pow5(
+    ctx: &mut Context<Fr>,
+    gate: &impl GateInstructions<Fr>,
+    x: AssignedValue<Fr>,
+) -> AssignedValue<Fr> {
     let x2 = gate.mul(ctx, x, x);
     let x4 = gate.mul(ctx, x2, x2);
     gate.mul(ctx, x4, x)
+}
+
+/// `x^5 + c`: the addition folded into the last multiplication.
+fn pow5_plus(
+    ctx: &mut Context<Fr>,
+    gate: &impl GateInstructions<Fr>,
+    x: AssignedValue<Fr>,
+    c: Fr,
+) -> AssignedValue<Fr> {
+    let x2 = gate.mul(ctx, x, x);
+    let x4 = gate.mul(ctx, x2, x2);
+    gate.mul_add(ctx, x4, x, Constant(c))
 }
 
 /// circomlib's Poseidon for every arity `1..=16`, the chip picked by the

@@ -214,7 +214,7 @@ fn a_wrong_bit_is_refused() {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig::with_cases(6))]
+    #![proptest_config(ProptestConfig { cases: 6, failure_persistence: None, ..ProptestConfig::default() })]
 
     #[test]
     fn prop_chip_agrees_with_native(seed in any::<u64>(), how in 0u8..6) {

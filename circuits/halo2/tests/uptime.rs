@@ -256,3 +256,19 @@ fn uptime_circuit_refuses_what_the_reference_refuses() {
         )))
     ));
 }
+
+/// The circuit's size at the statement capacity (`cargo test -p depin-halo2
+/// --test uptime -- --nocapture cells` prints it for docs/halo2.md).
+#[test]
+fn uptime_cells_at_capacity() {
+    let sample = UptimeCircuit::sample().expect("sample");
+    assert_eq!(sample.capacity(), depin_statements::UPTIME_CAPACITY);
+    let cells = depin_halo2::layout::advice_cells(&sample).expect("layout");
+    let small = depin_halo2::layout::advice_cells(
+        &UptimeCircuit::with_capacity(&small_epoch(honest(0..4)).input(), SMALL_CAPACITY)
+            .expect("circuit"),
+    )
+    .expect("layout");
+    eprintln!("uptime at capacity 96: {cells} advice cells ({small} at capacity 4)");
+    assert!(cells > small);
+}

@@ -95,6 +95,65 @@ params_table! { n;
     13 => C14, M14; 14 => C15, M15; 15 => C16, M16; 16 => C17, M17;
 }
 
+/// The tables of circomlib's optimised permutation for one state width
+/// (see the `opt` module's docs): the same permutation as [`Params`]
+/// describes, with the partial rounds' constants folded so that each adds
+/// one constant, and their dense matrix factored into `p` and one sparse
+/// matrix per round.
+#[derive(Clone, Copy, Debug)]
+pub struct OptParams {
+    /// State width, `inputs + 1`.
+    pub t: usize,
+    /// Number of full rounds (always 8).
+    pub rounds_f: usize,
+    /// Number of partial rounds.
+    pub rounds_p: usize,
+    /// `t` initial constants, `t` after each of the first full rounds'
+    /// S-boxes but the last, `t` after the last first-half S-box, one per
+    /// partial round, then `t` after each second-half S-box but the final
+    /// one.
+    pub c: &'static [Fr],
+    /// `2t - 1` per partial round: the row `w` (`t` entries) that gives the
+    /// new first element, then the column `v` (`t - 1` entries) that adds
+    /// `state[0] * v[k - 1]` to element `k`.
+    pub s: &'static [Fr],
+    /// The dense matrix applied once before the partial rounds, row-major.
+    pub p: &'static [Fr],
+    /// The MDS matrix of the full rounds, row-major.
+    pub m: &'static [Fr],
+}
+
+macro_rules! opt_params_table {
+    ($($inputs:literal => $c:ident, $s:ident, $p:ident, $m:ident;)*) => {
+        /// The optimised tables for `n` inputs, or `None` outside `1..=16`.
+        pub fn opt_params(n: usize) -> Option<OptParams> {
+            match n {
+                $($inputs => Some(OptParams {
+                    t: $inputs + 1,
+                    rounds_f: constants::N_ROUNDS_F,
+                    rounds_p: constants::N_ROUNDS_P[$inputs - 1],
+                    c: &constants::$c,
+                    s: &constants::$s,
+                    p: &constants::$p,
+                    m: &constants::$m,
+                }),)*
+                _ => None,
+            }
+        }
+    };
+}
+
+opt_params_table! {
+    1 => OPT_C2, OPT_S2, OPT_P2, M2; 2 => OPT_C3, OPT_S3, OPT_P3, M3;
+    3 => OPT_C4, OPT_S4, OPT_P4, M4; 4 => OPT_C5, OPT_S5, OPT_P5, M5;
+    5 => OPT_C6, OPT_S6, OPT_P6, M6; 6 => OPT_C7, OPT_S7, OPT_P7, M7;
+    7 => OPT_C8, OPT_S8, OPT_P8, M8; 8 => OPT_C9, OPT_S9, OPT_P9, M9;
+    9 => OPT_C10, OPT_S10, OPT_P10, M10; 10 => OPT_C11, OPT_S11, OPT_P11, M11;
+    11 => OPT_C12, OPT_S12, OPT_P12, M12; 12 => OPT_C13, OPT_S13, OPT_P13, M13;
+    13 => OPT_C14, OPT_S14, OPT_P14, M14; 14 => OPT_C15, OPT_S15, OPT_P15, M15;
+    15 => OPT_C16, OPT_S16, OPT_P16, M16; 16 => OPT_C17, OPT_S17, OPT_P17, M17;
+}
+
 /// circomlib's `Poseidon(n)` of `inputs` (1 to 16 elements).
 pub fn hash(inputs: &[Fr]) -> Result<Fr, PoseidonError> {
     macro_rules! by_arity {
