@@ -29,6 +29,8 @@
 //! under the contract size limit.
 
 pub mod babyjubjub;
+pub mod bandwidth;
+pub mod coverage;
 pub mod eddsa;
 pub mod field;
 pub mod geo;

@@ -112,9 +112,14 @@ impl PoseidonChip {
         // Partial rounds with the sparse matrices.
         let partial_c = &self.c[(half + 1) * t..];
         let width = 2 * t - 1;
-        for r in 0..self.rounds_p {
-            let (w, v) = self.s[r * width..(r + 1) * width].split_at(t);
-            let s0 = pow5_plus(ctx, gate, state[0], partial_c[r]);
+        for (sparse, c) in self
+            .s
+            .chunks_exact(width)
+            .zip(partial_c)
+            .take(self.rounds_p)
+        {
+            let (w, v) = sparse.split_at(t);
+            let s0 = pow5_plus(ctx, gate, state[0], *c);
             state[0] = s0;
             let first =
                 gate.inner_product(ctx, state.iter().copied(), w.iter().map(|x| Constant(*x)));

@@ -102,7 +102,7 @@
 use std::ops::Range;
 
 use ark_bn254::Fr;
-use ark_ff::{AdditiveGroup, BigInteger, Field, PrimeField};
+use ark_ff::{BigInteger, Field, PrimeField};
 use ark_r1cs_std::{
     alloc::AllocVar,
     boolean::Boolean,
@@ -113,15 +113,13 @@ use ark_r1cs_std::{
 };
 use ark_relations::gr1cs::{ConstraintSynthesizer, ConstraintSystemRef, SynthesisError};
 use depin_crypto::eddsa::{PrivateKey, PublicKey};
-use depin_crypto::poseidon::hash2;
 use depin_gadgets::eddsa::{self, PublicKeyVar, SignatureVar};
 use depin_gadgets::logic::{and, bit_width, enforce_nonzero, is_equal};
 use depin_gadgets::{merkle, poseidon, range};
 use depin_statements::bandwidth::{evaluate, BandwidthInput};
 use depin_statements::padding::Slot;
-use depin_statements::records::{
-    CoSignedReceipt, HashChain, RegistryProof, SessionReceipt, SignedHead,
-};
+use depin_statements::records::{CoSignedReceipt, SignedHead};
+use depin_statements::sample::bandwidth as sample;
 use depin_statements::{
     tags, BandwidthPolicy, PublicInputs, StatementKind, BANDWIDTH_CAPACITY, REGISTRY_DEPTH,
     STATEMENT_VERSION,
@@ -227,34 +225,20 @@ impl BandwidthCircuit {
 
     /// A deterministic honest epoch at full capacity: 32 receipts from four
     /// registered clients, signed by fixed keys (for key generation and
-    /// benchmarks).
+    /// benchmarks; `depin_statements::sample::bandwidth::sample_epoch`).
     pub fn sample() -> Self {
-        Self::sample_with_key(&PrivateKey::from_bytes([0x42; 32]))
+        Self::sample_with_key(&sample::sample_key())
     }
 
     /// [`BandwidthCircuit::sample`]'s epoch for the device of `key`
     /// (benchmarks of many distinct devices).
     pub fn sample_with_key(key: &PrivateKey) -> Self {
-        let (input_parts, public) = sample_parts(key);
-        let SampleParts {
-            device,
-            epoch,
-            beacon,
-            policy,
-            registry_root,
-            receipts,
-            signed_head,
-        } = input_parts;
-        let input = BandwidthInput {
-            device,
-            epoch,
-            beacon,
-            policy,
-            registry_root,
-            receipts: &receipts,
-            signed_head,
-        };
-        Self::from_parts(&input, public, BANDWIDTH_CAPACITY)
+        let e = sample::sample_epoch(key);
+        Self::from_parts(
+            &e.input(),
+            sample::sample_public_inputs(&e),
+            BANDWIDTH_CAPACITY,
+        )
     }
 
     /// Number of receipt slots.
@@ -515,117 +499,6 @@ fn shift_of(x: &FpVar<Fr>) -> Result<u32, SynthesisError> {
         .ok()
         .filter(|k| *k <= BandwidthPolicy::MAX_RATE_SHIFT)
         .ok_or(SynthesisError::AssignmentMissing)
-}
-
-/// The parts of [`BandwidthInput`] the sample owns.
-struct SampleParts {
-    device: PublicKey,
-    epoch: u32,
-    beacon: Fr,
-    policy: BandwidthPolicy,
-    registry_root: Fr,
-    receipts: Vec<CoSignedReceipt>,
-    signed_head: SignedHead,
-}
-
-/// Root and membership proofs of `leaves` at indices `0..` in a registry
-/// of depth [`REGISTRY_DEPTH`] whose other leaves are zero (at most `2^16`
-/// leaves).
-fn registry(leaves: &[Fr]) -> (Fr, Vec<RegistryProof>) {
-    let mut proofs: Vec<RegistryProof> = (0..leaves.len())
-        .map(|i| RegistryProof {
-            index: u16::try_from(i).unwrap_or(u16::MAX),
-            siblings: [Fr::ZERO; REGISTRY_DEPTH],
-        })
-        .collect();
-    let mut level = leaves.to_vec();
-    let mut empty = Fr::ZERO;
-    for d in 0..REGISTRY_DEPTH {
-        for (i, p) in proofs.iter_mut().enumerate() {
-            let sibling = level.get((i >> d) ^ 1).copied().unwrap_or(empty);
-            if let Some(s) = p.siblings.get_mut(d) {
-                *s = sibling;
-            }
-        }
-        level = level
-            .chunks(2)
-            .map(|c| {
-                let left = c.first().copied().unwrap_or(empty);
-                hash2(left, c.get(1).copied().unwrap_or(empty))
-            })
-            .collect();
-        empty = hash2(empty, empty);
-    }
-    (level.first().copied().unwrap_or(empty), proofs)
-}
-
-/// The sample epoch and its public inputs (computed by hand for an honest
-/// epoch; a test checks them against the reference).
-fn sample_parts(device_key: &PrivateKey) -> (SampleParts, PublicInputs) {
-    const MIB: u64 = 1 << 20;
-    let device = device_key.public_key();
-    let device_id = device.id();
-    let clients: Vec<PrivateKey> = (0..4u8)
-        .map(|i| PrivateKey::from_bytes([0x60 + i; 32]))
-        .collect();
-    let ids: Vec<Fr> = clients.iter().map(|k| k.public_key().id()).collect();
-    let (registry_root, proofs) = registry(&ids);
-    let epoch = 20_250;
-    let beacon = Fr::from(918_273_645_546_372_819u64);
-    let policy = BandwidthPolicy {
-        max_bytes_per_s: 1_000_000,
-        rate_num: 1,
-        rate_shift: 10,
-        reward_cap: 1_000_000_000,
-    };
-    let mut chain = HashChain::bandwidth(device_id, epoch);
-    let mut total: u128 = 0;
-    let receipts: Vec<CoSignedReceipt> = (0..BANDWIDTH_CAPACITY as u32)
-        .zip(clients.iter().zip(&proofs).cycle())
-        .map(|(j, (client, proof))| {
-            let receipt = SessionReceipt {
-                device_id,
-                client_id: client.public_key().id(),
-                epoch,
-                session: j,
-                bytes: MIB * u64::from(1 + j % 8),
-                duration_s: 10,
-            };
-            total += u128::from(receipt.bytes);
-            chain.push(receipt.message());
-            CoSignedReceipt {
-                receipt,
-                client_key: client.public_key(),
-                client_signature: client.sign(&receipt.message()),
-                registry_proof: *proof,
-            }
-        })
-        .collect();
-    let signed_head = SignedHead {
-        head: chain.head(),
-        signature: device_key.sign(&chain.head()),
-    };
-    let mut public = PublicInputs::common(
-        StatementKind::Bandwidth,
-        epoch,
-        device_id,
-        policy.hash(),
-        beacon,
-        policy.reward(total),
-    );
-    public.registry_root = Some(registry_root);
-    (
-        SampleParts {
-            device,
-            epoch,
-            beacon,
-            policy,
-            registry_root,
-            receipts,
-            signed_head,
-        },
-        public,
-    )
 }
 
 #[cfg(test)]

@@ -104,15 +104,13 @@ use ark_r1cs_std::{
 };
 use ark_relations::gr1cs::{ConstraintSynthesizer, ConstraintSystemRef, SynthesisError};
 use depin_crypto::eddsa::{PrivateKey, PublicKey, Signature};
-use depin_crypto::geo::k_q32_for_mhz;
 use depin_gadgets::eddsa::{self, PublicKeyVar, SignatureVar};
 use depin_gadgets::logic::{and_all, bit_width, enforce_nonzero, is_zero};
 use depin_gadgets::{geo, poseidon, range};
 use depin_statements::coverage::{evaluate, CoverageInput, CAPACITY};
 use depin_statements::padding::Slot;
-use depin_statements::records::{
-    beacon_id, CoverageClaim, Location, SignedWitnessReport, WitnessReport,
-};
+use depin_statements::records::{CoverageClaim, Location, SignedWitnessReport};
+use depin_statements::sample::coverage as sample;
 use depin_statements::{tags, CoveragePolicy, PublicInputs, StatementKind, STATEMENT_VERSION};
 use std::ops::Range;
 
@@ -190,68 +188,18 @@ impl CoverageCircuit {
         })
     }
 
-    /// A deterministic honest epoch at full capacity from fixed keys: 16
-    /// witnesses 1 km to 4 km east of the device, 110 dB of loss at 27 dBm
-    /// and 915 MHz, paying 160. Used for key generation and benchmarks.
+    /// A deterministic honest epoch at full capacity from fixed keys
+    /// (`depin_statements::sample::coverage::sample_epoch`): 16 witnesses
+    /// 1 km to 4 km east of the device, 110 dB of loss at 27 dBm and
+    /// 915 MHz, paying 160. Used for key generation and benchmarks.
     pub fn sample() -> Result<Self, CircuitError> {
-        Self::sample_with_key(&PrivateKey::from_bytes([7; 32]))
+        Self::sample_with_key(&sample::sample_key())
     }
 
     /// [`CoverageCircuit::sample`]'s epoch for the device of `device`
     /// (benchmarks of many distinct devices).
     pub fn sample_with_key(device: &PrivateKey) -> Result<Self, CircuitError> {
-        let device_id = device.public_key().id();
-        let epoch = 20_250;
-        let beacon = Fr::from(918_273_645_546_372_819u64);
-        let expected_beacon = beacon_id(beacon, device_id);
-        let home = Location {
-            x: 1_000_000,
-            y: 2_000_000,
-        };
-        let reports: Vec<SignedWitnessReport> = (0..CAPACITY as u32)
-            .map(|i| {
-                let key = PrivateKey::from_bytes([50 + i as u8; 32]);
-                let report = WitnessReport {
-                    witness: key.public_key(),
-                    location: Location {
-                        x: home.x + 1000 + 200 * i,
-                        y: home.y,
-                    },
-                    rssi_dbm: 27 - 110,
-                    beacon_id: expected_beacon,
-                    epoch,
-                };
-                SignedWitnessReport {
-                    report,
-                    signature: key.sign(&report.message()),
-                }
-            })
-            .collect();
-        let claim = CoverageClaim {
-            device_id,
-            epoch,
-            location: home,
-            beacon_id: expected_beacon,
-        };
-        let input = CoverageInput {
-            device: device.public_key(),
-            epoch,
-            beacon,
-            policy: CoveragePolicy {
-                min_witnesses: 3,
-                reward_per_witness: 10,
-                reward_cap: 1000,
-                min_distance_m: 300,
-                max_distance_m: 20_000,
-                eirp_dbm: 27,
-                k_q32: k_q32_for_mhz(915),
-                cell_bits: 12,
-            },
-            claim,
-            claim_signature: device.sign(&claim.message()),
-            reports: &reports,
-        };
-        Self::new(&input)
+        Self::new(&sample::sample_epoch(device).input())
     }
 
     /// Number of report slots.

@@ -4,4 +4,6 @@
 //! and halo2 circuits are checked against the native references on the
 //! same inputs.
 
+pub mod bandwidth;
+pub mod coverage;
 pub mod uptime;

@@ -1,143 +1,45 @@
 use super::*;
 use crate::testing::{delta, R1cs};
-use ark_ff::{BigInt, UniformRand};
 use ark_relations::gr1cs::{ConstraintSystem, OptimizationGoal, SynthesisMode};
-use depin_crypto::babyjubjub::{Point, SUBORDER};
+use depin_crypto::babyjubjub::SUBORDER;
 use depin_crypto::eddsa::Signature;
 use depin_crypto::merkle::MerkleTree;
 use depin_statements::public::HEADER_REWARD_SHIFT;
+use depin_statements::records::SessionReceipt;
+use depin_statements::sample::bandwidth::{
+    cosign, random_epoch, registry, sample_epoch, sample_key, sample_public_inputs, world,
+    BandwidthEpoch as Epoch, DEVICE_INDEX, SAMPLE_EPOCH as EPOCH, SAMPLE_POLICY,
+};
 use depin_statements::{Evaluation, RejectReason, Verdict};
 use proptest::prelude::*;
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use std::collections::BTreeSet;
-use std::sync::OnceLock;
 use std::time::Instant;
 
-const MIB: u64 = 1 << 20;
-const EPOCH: u32 = 20_250;
-const N_CLIENTS: usize = 4;
-/// The device is also registered as a client, at this index (for the
-/// self-dealing rule).
-const DEVICE_INDEX: usize = N_CLIENTS;
-
-struct World {
-    device: PrivateKey,
-    clients: Vec<PrivateKey>,
-    outsider: PrivateKey,
-    root: Fr,
-    proofs: Vec<RegistryProof>,
-}
-
-fn world() -> &'static World {
-    static W: OnceLock<World> = OnceLock::new();
-    W.get_or_init(|| {
-        let device = PrivateKey::from_bytes([7; 32]);
-        let clients: Vec<PrivateKey> = (0..N_CLIENTS as u8)
-            .map(|i| PrivateKey::from_bytes([100 + i; 32]))
-            .collect();
-        let mut ids: Vec<Fr> = clients.iter().map(|k| k.public_key().id()).collect();
-        ids.push(device.public_key().id());
-        let (root, proofs) = registry(&ids);
-        World {
-            device,
-            clients,
-            outsider: PrivateKey::from_bytes([200; 32]),
-            root,
-            proofs,
-        }
-    })
-}
-
 fn policy() -> BandwidthPolicy {
-    BandwidthPolicy {
-        max_bytes_per_s: 1_000_000,
-        rate_num: 1,
-        rate_shift: 10,
-        reward_cap: 1_000_000_000,
-    }
+    SAMPLE_POLICY
 }
 
-fn cosign(receipt: SessionReceipt, key: &PrivateKey, proof: RegistryProof) -> CoSignedReceipt {
-    CoSignedReceipt {
-        receipt,
-        client_key: key.public_key(),
-        client_signature: key.sign(&receipt.message()),
-        registry_proof: proof,
-    }
+/// What these tests do with a shared epoch of the world's device.
+trait EpochExt {
+    /// `n` honest receipts ([`depin_statements::sample::bandwidth::World::honest`]).
+    fn honest(n: u32) -> Self;
+    /// The world's device signs the head of the current receipts.
+    fn sign_chain(&mut self);
+    /// The reference's evaluation.
+    fn evaluate(&self) -> Evaluation;
+    /// The circuit with `capacity` slots.
+    fn circuit(&self, capacity: usize) -> BandwidthCircuit;
 }
 
-/// An epoch as the tests own it.
-#[derive(Clone)]
-struct Epoch {
-    epoch: u32,
-    beacon: Fr,
-    policy: BandwidthPolicy,
-    receipts: Vec<CoSignedReceipt>,
-    signed_head: SignedHead,
-}
-
-impl Epoch {
-    /// `n` honest receipts, sessions `0..n`, `1 + j % 8` MiB over 10 s,
-    /// with the device's signature on the chain.
+impl EpochExt for Epoch {
     fn honest(n: u32) -> Self {
-        let w = world();
-        let device_id = w.device.public_key().id();
-        let receipts = (0..n)
-            .map(|j| {
-                let c = j as usize % N_CLIENTS;
-                let receipt = SessionReceipt {
-                    device_id,
-                    client_id: w.clients[c].public_key().id(),
-                    epoch: EPOCH,
-                    session: j,
-                    bytes: MIB * u64::from(1 + j % 8),
-                    duration_s: 10,
-                };
-                cosign(receipt, &w.clients[c], w.proofs[c])
-            })
-            .collect();
-        let mut e = Epoch {
-            epoch: EPOCH,
-            beacon: Fr::from(918_273_645_546_372_819u64),
-            policy: policy(),
-            receipts,
-            signed_head: SignedHead {
-                head: Fr::ZERO,
-                signature: w.device.sign(&Fr::ZERO),
-            },
-        };
-        e.sign_chain();
-        e
+        world().honest(n)
     }
 
-    fn chain_head(&self) -> Fr {
-        let mut chain = HashChain::bandwidth(world().device.public_key().id(), self.epoch);
-        for r in &self.receipts {
-            chain.push(r.receipt.message());
-        }
-        chain.head()
-    }
-
-    /// The device signs the head of the current receipts.
     fn sign_chain(&mut self) {
-        let head = self.chain_head();
-        self.signed_head = SignedHead {
-            head,
-            signature: world().device.sign(&head),
-        };
-    }
-
-    fn input(&self) -> BandwidthInput<'_> {
-        BandwidthInput {
-            device: world().device.public_key(),
-            epoch: self.epoch,
-            beacon: self.beacon,
-            policy: self.policy,
-            registry_root: world().root,
-            receipts: &self.receipts,
-            signed_head: self.signed_head,
-        }
+        self.sign(&world().device);
     }
 
     fn evaluate(&self) -> Evaluation {
@@ -172,225 +74,10 @@ fn check_equivalent(circuit: BandwidthCircuit, eval: &Evaluation) -> usize {
 }
 
 // ------------------------------------------------------------------
-// Random epochs.
-
-fn random_fr(rng: &mut ChaCha8Rng) -> Fr {
-    Fr::rand(rng)
-}
+// Random epochs (`depin_statements::sample::bandwidth::random_epoch`).
 
 fn pick<T: Copy>(rng: &mut ChaCha8Rng, options: &[T]) -> T {
     options[rng.gen_range(0..options.len())]
-}
-
-fn random_policy(rng: &mut ChaCha8Rng) -> BandwidthPolicy {
-    let p = BandwidthPolicy {
-        max_bytes_per_s: match rng.gen_range(0..5) {
-            0 => 1,
-            1 => rng.gen_range(1..=1000),
-            2 => 1_000_000,
-            3 => u32::MAX,
-            _ => rng.gen_range(1..=u32::MAX),
-        },
-        rate_num: match rng.gen_range(0..4) {
-            0 => 1,
-            1 => rng.gen_range(1..=1000),
-            2 => u32::MAX,
-            _ => rng.gen_range(1..=u32::MAX),
-        },
-        rate_shift: match rng.gen_range(0..6) {
-            0 => 0,
-            1 => 64,
-            2 => rng.gen_range(0..=64),
-            _ => rng.gen_range(0..=12),
-        },
-        reward_cap: match rng.gen_range(0..4) {
-            0 => 1,
-            1 => rng.gen_range(1..=1_000_000),
-            2 => u64::MAX,
-            _ => rng.gen_range(1..=u64::MAX),
-        },
-    };
-    assert_eq!(p.validate(), Ok(()));
-    p
-}
-
-/// Ways to corrupt one receipt (each breaks the rule named, possibly
-/// along with later ones).
-const CORRUPTIONS: usize = 17;
-
-/// One of the [`CORRUPTIONS`] of client `c`'s receipt `r` (made from
-/// `receipt`), drawn from `rng`; `earlier` are the epoch's receipts so far.
-fn corrupt(
-    rng: &mut ChaCha8Rng,
-    c: usize,
-    mut receipt: SessionReceipt,
-    mut r: CoSignedReceipt,
-    earlier: &[CoSignedReceipt],
-    allowed: u64,
-) -> CoSignedReceipt {
-    let w = world();
-    let device_id = w.device.public_key().id();
-    let other = (c + 1 + rng.gen_range(0..N_CLIENTS - 1)) % N_CLIENTS;
-    match rng.gen_range(0..CORRUPTIONS) {
-        0 => {
-            let options = [random_fr(rng), w.clients[other].public_key().id()];
-            receipt.device_id = pick(rng, &options);
-            r = cosign(receipt, &w.clients[c], w.proofs[c]);
-        }
-        1 => {
-            receipt.epoch ^= 1 << rng.gen_range(0..32);
-            r = cosign(receipt, &w.clients[c], w.proofs[c]);
-        }
-        2 => {
-            // Carries (and is signed by) another client's key.
-            r = cosign(receipt, &w.clients[other], w.proofs[c]);
-        }
-        3 => {
-            // Altered after signing.
-            r.receipt.bytes ^= 1 << rng.gen_range(0..64);
-        }
-        4 => r.client_signature = w.clients[other].sign(&receipt.message()),
-        5 => {
-            // S + l: the same point equation, refused as S >= l.
-            let mut s = r.client_signature.s;
-            s.add_with_carry(&SUBORDER);
-            r.client_signature.s = s;
-        }
-        6 => r.client_signature.s = BigInt([u64::MAX; 4]),
-        7 => r.client_signature.r8.x += Fr::ONE,
-        8 => r.client_signature.r8 = pick(rng, &[Point::IDENTITY, Point::BASE8]),
-        9 => {
-            // A key off the curve (or of small order), named
-            // consistently by the receipt.
-            let mut k = w.clients[c].public_key();
-            if rng.gen_bool(0.5) {
-                k.0.y += Fr::ONE;
-            } else {
-                k.0 = Point::IDENTITY;
-            }
-            receipt.client_id = k.id();
-            r = cosign(receipt, &w.clients[c], w.proofs[c]);
-            r.client_key = k;
-        }
-        10 => {
-            let outsider = &w.outsider;
-            receipt.client_id = outsider.public_key().id();
-            r = cosign(receipt, outsider, w.proofs[c]);
-        }
-        11 => r.registry_proof = w.proofs[other],
-        12 => {
-            let level = rng.gen_range(0..REGISTRY_DEPTH);
-            r.registry_proof.siblings[level] += Fr::ONE;
-        }
-        13 => {
-            receipt.client_id = device_id;
-            r = cosign(receipt, &w.device, w.proofs[DEVICE_INDEX]);
-        }
-        14 => {
-            if allowed < u64::MAX {
-                receipt.bytes = allowed + 1 + rng.gen_range(0..(u64::MAX - allowed));
-            } else {
-                receipt.duration_s = 0;
-                receipt.bytes = rng.gen_range(1..=u64::MAX);
-            }
-            r = cosign(receipt, &w.clients[c], w.proofs[c]);
-        }
-        15 => {
-            if let Some(e) = earlier.get(rng.gen_range(0..earlier.len().max(1))) {
-                receipt.session = e.receipt.session;
-                r = cosign(receipt, &w.clients[c], w.proofs[c]);
-            }
-        }
-        _ => {
-            // A registered client at a valid index, but the
-            // index bits of another leaf.
-            r.registry_proof.index ^= 1 << rng.gen_range(0..16);
-        }
-    }
-    r
-}
-
-/// A random epoch of at most `capacity` receipts, each corrupted with
-/// probability 0.35, and one time in four a broken chain or device
-/// signature.
-fn random_epoch(rng: &mut ChaCha8Rng, capacity: usize) -> Epoch {
-    let w = world();
-    let device_id = w.device.public_key().id();
-    let policy = random_policy(rng);
-    let options = [0, EPOCH, u32::MAX, rng.gen()];
-    let epoch: u32 = pick(rng, &options);
-    let n = if rng.gen_bool(0.1) {
-        0
-    } else {
-        rng.gen_range(1..=capacity)
-    };
-    let mut receipts: Vec<CoSignedReceipt> = Vec::with_capacity(n);
-    for _ in 0..n {
-        let c = rng.gen_range(0..N_CLIENTS);
-        let options = [0, rng.gen_range(1..=100), u32::MAX, rng.gen(), rng.gen()];
-        let duration_s: u32 = pick(rng, &options);
-        let allowed = u128::from(duration_s) * u128::from(policy.max_bytes_per_s);
-        let allowed = u64::try_from(allowed).unwrap_or(u64::MAX);
-        let bytes = match rng.gen_range(0..4) {
-            0 => 0,
-            1 => allowed,
-            _ => rng.gen_range(0..=allowed),
-        };
-        let receipt = SessionReceipt {
-            device_id,
-            client_id: w.clients[c].public_key().id(),
-            epoch,
-            session: if rng.gen_bool(0.7) {
-                rng.gen_range(0..3)
-            } else {
-                rng.gen()
-            },
-            bytes,
-            duration_s,
-        };
-        let mut r = cosign(receipt, &w.clients[c], w.proofs[c]);
-        if rng.gen_bool(0.35) {
-            r = corrupt(rng, c, receipt, r, &receipts, allowed);
-        }
-        receipts.push(r);
-    }
-    let mut e = Epoch {
-        epoch,
-        beacon: random_fr(rng),
-        policy,
-        receipts,
-        signed_head: SignedHead {
-            head: Fr::ZERO,
-            signature: w.device.sign(&Fr::ZERO),
-        },
-    };
-    e.sign_chain();
-    match rng.gen_range(0..16) {
-        0 => {
-            // A head that is not the chain's, properly signed.
-            let head = random_fr(rng);
-            e.signed_head = SignedHead {
-                head,
-                signature: w.device.sign(&head),
-            };
-        }
-        1 => e.signed_head.signature = w.clients[0].sign(&e.signed_head.head),
-        2 => {
-            e.signed_head
-                .signature
-                .s
-                .add_with_carry(&BigInt::from(1u64));
-        }
-        3 => {
-            // The head of a truncated chain.
-            if let Some(last) = e.receipts.pop() {
-                e.sign_chain();
-                e.receipts.push(last);
-            }
-        }
-        _ => {}
-    }
-    e
 }
 
 /// Statistics over the random cases, to see that the generator reaches
@@ -511,10 +198,7 @@ fn assert_excluded(index: usize, reason: RejectReason, mutate: impl FnOnce(&mut 
 }
 
 fn resign(e: &mut Epoch, index: usize, client: usize, f: impl FnOnce(&mut SessionReceipt)) {
-    let w = world();
-    let mut receipt = e.receipts[index].receipt;
-    f(&mut receipt);
-    e.receipts[index] = cosign(receipt, &w.clients[client], w.proofs[client]);
+    world().resign(e, index, client, f);
 }
 
 #[test]
@@ -953,17 +637,9 @@ fn bandwidth_sample_is_satisfied_at_full_capacity() {
     let circuit = BandwidthCircuit::sample();
     assert_eq!(circuit.capacity(), BANDWIDTH_CAPACITY);
     // The sample's public inputs are the reference's.
-    let (parts, public) = sample_parts(&PrivateKey::from_bytes([0x42; 32]));
-    let eval = evaluate(&BandwidthInput {
-        device: parts.device,
-        epoch: parts.epoch,
-        beacon: parts.beacon,
-        policy: parts.policy,
-        registry_root: parts.registry_root,
-        receipts: &parts.receipts,
-        signed_head: parts.signed_head,
-    })
-    .unwrap();
+    let e = sample_epoch(&sample_key());
+    let public = sample_public_inputs(&e);
+    let eval = evaluate(&e.input()).unwrap();
     assert_eq!(eval.public, public);
     assert_eq!(eval.accepted(), BANDWIDTH_CAPACITY);
     assert!(eval.reward > 0);

@@ -1,153 +1,27 @@
 use super::*;
 use crate::testing::{delta, R1cs};
-use ark_ff::AdditiveGroup;
-use ark_ff::{BigInt, BigInteger};
+use ark_ff::BigInteger;
 use ark_relations::gr1cs::{ConstraintSystem, OptimizationGoal, SynthesisMode};
-use depin_crypto::babyjubjub::{Point, SUBORDER};
-use depin_crypto::geo::{check_path_loss, PathLoss, MAX_COORD};
+use depin_crypto::babyjubjub::SUBORDER;
+use depin_crypto::geo::MAX_COORD;
+use depin_statements::records::beacon_id;
+use depin_statements::sample::coverage::{
+    east, honest_epoch as honest, random_epoch, sample_key as device_key, sample_policy as policy,
+    sign_report as sign, witness_key as key, CoverageEpoch as Epoch, SAMPLE_EPOCH, SAMPLE_HOME,
+    SAMPLE_RSSI_DBM,
+};
 use depin_statements::{Evaluation, RejectReason, Verdict};
 use proptest::prelude::*;
 use proptest::test_runner::TestRunner;
-use rand::{Rng, SeedableRng};
+use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 use std::collections::BTreeMap;
 
-const EPOCH: u32 = 20_250;
-const HOME: Location = Location {
-    x: 1_000_000,
-    y: 2_000_000,
-};
-/// 110 dB of loss at 27 dBm: plausible up to about 8.2 km at 915 MHz.
-const RSSI: i32 = 27 - 110;
+const EPOCH: u32 = SAMPLE_EPOCH;
+const HOME: Location = SAMPLE_HOME;
+const RSSI: i32 = SAMPLE_RSSI_DBM;
 /// Small capacity of the tests.
 const CAP: usize = 4;
-
-fn beacon() -> Fr {
-    Fr::from(918_273_645_546_372_819u64)
-}
-
-fn device_key() -> PrivateKey {
-    PrivateKey::from_bytes([7; 32])
-}
-
-fn key(i: u32) -> PrivateKey {
-    let mut b = [0xa5u8; 32];
-    b[..4].copy_from_slice(&i.to_le_bytes());
-    PrivateKey::from_bytes(b)
-}
-
-/// 3 witnesses minimum, 10 each, cap 1000, 300 m..20 km, 27 dBm at
-/// 915 MHz, 4 km cells (the sample's policy).
-fn policy() -> CoveragePolicy {
-    CoveragePolicy {
-        min_witnesses: 3,
-        reward_per_witness: 10,
-        reward_cap: 1000,
-        min_distance_m: 300,
-        max_distance_m: 20_000,
-        eirp_dbm: 27,
-        k_q32: k_q32_for_mhz(915),
-        cell_bits: 12,
-    }
-}
-
-/// An epoch the tests own.
-#[derive(Clone, Debug)]
-struct Epoch {
-    device: PublicKey,
-    epoch: u32,
-    beacon: Fr,
-    policy: CoveragePolicy,
-    claim: CoverageClaim,
-    claim_signature: Signature,
-    reports: Vec<SignedWitnessReport>,
-}
-
-impl Epoch {
-    fn input(&self) -> CoverageInput<'_> {
-        CoverageInput {
-            device: self.device,
-            epoch: self.epoch,
-            beacon: self.beacon,
-            policy: self.policy,
-            claim: self.claim,
-            claim_signature: self.claim_signature,
-            reports: &self.reports,
-        }
-    }
-
-    fn device_id(&self) -> Fr {
-        self.device.id()
-    }
-
-    fn beacon_id(&self) -> Fr {
-        beacon_id(self.beacon, self.device_id())
-    }
-
-    /// A report signed by `k` with this epoch's beacon id and epoch.
-    fn report(&self, k: &PrivateKey, location: Location, rssi_dbm: i32) -> SignedWitnessReport {
-        sign(
-            k,
-            WitnessReport {
-                witness: k.public_key(),
-                location,
-                rssi_dbm,
-                beacon_id: self.beacon_id(),
-                epoch: self.epoch,
-            },
-        )
-    }
-
-    /// Re-signs the claim with the device key.
-    fn resign_claim(&mut self) {
-        self.claim_signature = device_key().sign(&self.claim.message());
-    }
-}
-
-fn sign(k: &PrivateKey, report: WitnessReport) -> SignedWitnessReport {
-    SignedWitnessReport {
-        report,
-        signature: k.sign(&report.message()),
-    }
-}
-
-fn east(m: u32) -> Location {
-    Location {
-        x: HOME.x + m,
-        y: HOME.y,
-    }
-}
-
-/// An epoch with no report at `HOME`.
-fn empty_epoch() -> Epoch {
-    let dev = device_key();
-    let id = dev.public_key().id();
-    let mut e = Epoch {
-        device: dev.public_key(),
-        epoch: EPOCH,
-        beacon: beacon(),
-        policy: policy(),
-        claim: CoverageClaim {
-            device_id: id,
-            epoch: EPOCH,
-            location: HOME,
-            beacon_id: beacon_id(beacon(), id),
-        },
-        claim_signature: dev.sign(&Fr::ZERO),
-        reports: Vec::new(),
-    };
-    e.resign_claim();
-    e
-}
-
-/// `n` honest witnesses, 1 km to 4 km east.
-fn honest(n: u32) -> Epoch {
-    let mut e = empty_epoch();
-    e.reports = (0..n)
-        .map(|i| e.report(&key(i), east(1000 + 200 * i), RSSI))
-        .collect();
-    e
-}
 
 fn reward_header(public: &PublicInputs, reward: u64) -> Fr {
     PublicInputs { reward, ..*public }.header()
@@ -418,7 +292,7 @@ fn coverage_circuit_pays_nothing_for_claim_of_wrong_device() {
     assert_claim_rejected(
         |e| {
             e.claim.device_id = Fr::from(1u64);
-            e.resign_claim();
+            e.resign_claim(&device_key());
         },
         RejectReason::WrongDevice,
     );
@@ -429,7 +303,7 @@ fn coverage_circuit_pays_nothing_for_claim_out_of_epoch() {
     assert_claim_rejected(
         |e| {
             e.claim.epoch = EPOCH - 1;
-            e.resign_claim();
+            e.resign_claim(&device_key());
         },
         RejectReason::OutOfEpoch,
     );
@@ -440,7 +314,7 @@ fn coverage_circuit_pays_nothing_for_claim_with_wrong_beacon() {
     assert_claim_rejected(
         |e| {
             e.claim.beacon_id = beacon_id(e.beacon + Fr::ONE, e.device_id());
-            e.resign_claim();
+            e.resign_claim(&device_key());
         },
         RejectReason::WrongBeacon,
     );
@@ -469,7 +343,7 @@ fn coverage_circuit_pays_nothing_for_claim_location_out_of_range() {
         assert_claim_rejected(
             |e| {
                 e.claim.location = location;
-                e.resign_claim();
+                e.resign_claim(&device_key());
             },
             RejectReason::LocationOutOfRange,
         );
@@ -522,7 +396,7 @@ fn coverage_circuit_cell_is_coarse_location() {
         ] {
             e.policy.cell_bits = bits;
             e.claim.location = location;
-            e.resign_claim();
+            e.resign_claim(&device_key());
             let eval = check_with(&mut template, &e, 0);
             assert_eq!(eval.public.cell, Some(location.cell(bits)));
         }
@@ -746,7 +620,7 @@ fn coverage_circuit_constrains_every_witness() {
         x: u32::MAX,
         y: u32::MAX,
     };
-    e.resign_claim();
+    e.resign_claim(&device_key());
     assert_only_eddsa_free(&CoverageCircuit::with_capacity(&e.input(), 2).unwrap());
 }
 
@@ -800,346 +674,7 @@ fn coverage_circuit_cost_per_slot() {
 }
 
 // -----------------------------------------------------------------
-// Random epochs.
-
-/// How a random report is made.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
-enum Kind {
-    Honest,
-    OutOfEpoch,
-    BadSignature,
-    SelfWitness,
-    WrongBeacon,
-    LocationOutOfRange,
-    RssiOutOfRange,
-    TooClose,
-    TooFar,
-    TooStrong,
-    TooWeak,
-    Duplicate,
-}
-
-const KINDS: [Kind; 12] = [
-    Kind::Honest,
-    Kind::OutOfEpoch,
-    Kind::BadSignature,
-    Kind::SelfWitness,
-    Kind::WrongBeacon,
-    Kind::LocationOutOfRange,
-    Kind::RssiOutOfRange,
-    Kind::TooClose,
-    Kind::TooFar,
-    Kind::TooStrong,
-    Kind::TooWeak,
-    Kind::Duplicate,
-];
-
-fn random_policy(rng: &mut ChaCha8Rng) -> CoveragePolicy {
-    let min_witnesses = if rng.gen_bool(0.85) {
-        rng.gen_range(1..=3)
-    } else {
-        rng.gen_range(1..=16)
-    };
-    let reward_per_witness = match rng.gen_range(0..4) {
-        0 => rng.gen_range(1..=100),
-        1 => rng.gen::<u64>().max(1),
-        2 => u64::MAX,
-        _ => rng.gen_range(1..=1 << 40),
-    };
-    let reward_cap = match rng.gen_range(0..4) {
-        0 => rng.gen_range(1..=300),
-        1 => rng.gen::<u64>().max(1),
-        2 => u64::MAX,
-        _ => rng.gen_range(1..=1 << 42),
-    };
-    let (min_distance_m, max_distance_m) = match rng.gen_range(0..4) {
-        0 => (300, 20_000),
-        1 => {
-            let lo = rng.gen_range(0..5_000);
-            (lo, lo + rng.gen_range(1..=60_000))
-        }
-        2 => {
-            let lo = rng.gen_range(0..MAX_COORD - 1);
-            (lo, rng.gen_range(lo + 1..=MAX_COORD))
-        }
-        _ => {
-            let lo = rng.gen_range(0..2_000);
-            (lo, lo + rng.gen_range(1..=3))
-        }
-    };
-    let k_q32 = match rng.gen_range(0..4) {
-        0 => k_q32_for_mhz(915),
-        1 => k_q32_for_mhz(rng.gen_range(100..=6000)),
-        2 => rng.gen::<u32>().max(1),
-        _ => [1, u32::MAX][rng.gen_range(0..2)],
-    };
-    CoveragePolicy {
-        min_witnesses,
-        reward_per_witness,
-        reward_cap,
-        min_distance_m,
-        max_distance_m,
-        eirp_dbm: if rng.gen_bool(0.5) {
-            27
-        } else {
-            rng.gen_range(-100..=100)
-        },
-        k_q32,
-        cell_bits: rng.gen_range(8..=31),
-    }
-}
-
-/// A point about `d` metres from `from` in a random direction (axis
-/// aligned, so exactly `d`, half of the time; otherwise the rounding
-/// brings it a little closer).
-fn around(rng: &mut ChaCha8Rng, from: Location, d: u64) -> Location {
-    let (dx, dy) = if rng.gen_bool(0.5) {
-        (d, 0)
-    } else {
-        let dx = rng.gen_range(0..=d);
-        let rest = d * d - dx * dx;
-        let mut dy = (rest as f64).sqrt() as u64;
-        while dy * dy > rest {
-            dy -= 1;
-        }
-        (dx, dy)
-    };
-    let (dx, dy) = if rng.gen_bool(0.5) {
-        (dx, dy)
-    } else {
-        (dy, dx)
-    };
-    // A random direction on each axis, turned back from the grid's edge
-    // (clamped only if both ways leave the grid).
-    let shift = |c: u32, v: u64, rng: &mut ChaCha8Rng| {
-        let v = i64::try_from(v).unwrap_or(i64::MAX);
-        let c = i64::from(c);
-        let max = i64::from(MAX_COORD);
-        let (up, down) = (c.saturating_add(v), c.saturating_sub(v));
-        let moved = match (up <= max, down >= 0) {
-            (true, true) if rng.gen_bool(0.5) => up,
-            (true, true) => down,
-            (true, false) => up,
-            (false, true) => down,
-            (false, false) => up,
-        };
-        moved.clamp(0, max) as u32
-    };
-    Location {
-        x: shift(from.x, dx, rng),
-        y: shift(from.y, dy, rng),
-    }
-}
-
-/// The smallest plausible loss at `d2`, if any.
-fn min_loss(d2: u64, p: &CoveragePolicy) -> Option<i32> {
-    (0..=199)
-        .find(|l| check_path_loss(d2, p.eirp_dbm, p.eirp_dbm - l, p.k_q32) == PathLoss::Plausible)
-}
-
-fn d2(a: Location, b: Location) -> u64 {
-    depin_crypto::geo::distance_sq((a.x, a.y), (b.x, b.y)).unwrap_or(u64::MAX)
-}
-
-/// An honest report from `k`: strictly between the distance bounds,
-/// with a plausible signal (when one exists at that distance).
-fn honest_report(rng: &mut ChaCha8Rng, e: &Epoch, k: &PrivateKey) -> SignedWitnessReport {
-    let p = e.policy;
-    let (lo, hi) = (u64::from(p.min_distance_m), u64::from(p.max_distance_m));
-    let d = if hi > lo + 1 {
-        rng.gen_range(lo + 1..hi)
-    } else {
-        hi
-    };
-    let at = around(rng, e.claim.location, d);
-    let rssi = plausible_rssi(rng, e, at);
-    e.report(k, at, rssi)
-}
-
-/// The weakest-but-two plausible signal at `at`, or a random one.
-fn plausible_rssi(rng: &mut ChaCha8Rng, e: &Epoch, at: Location) -> i32 {
-    let p = e.policy;
-    match min_loss(d2(e.claim.location, at), &p) {
-        Some(l) => p.eirp_dbm - (l + rng.gen_range(0..=2)).min(199),
-        None => p.eirp_dbm - rng.gen_range(0..=199),
-    }
-}
-
-/// A report meant to be of kind `kind` (the reference has the last
-/// word), from a fresh key unless it is a duplicate or a self-witness.
-/// `seeds` are the key seeds of the earlier reports; returns the
-/// report and its key's seed.
-fn random_report(
-    rng: &mut ChaCha8Rng,
-    e: &Epoch,
-    seeds: &[u32],
-    kind: Kind,
-) -> (SignedWitnessReport, Option<u32>) {
-    let p = e.policy;
-    let home = e.claim.location;
-    let seed: u32 = rng.gen();
-    let k = key(seed);
-    let (lo, hi) = (u64::from(p.min_distance_m), u64::from(p.max_distance_m));
-    let mut r = honest_report(rng, e, &k);
-    let mut resign = true;
-    match kind {
-        Kind::Honest => resign = false,
-        Kind::OutOfEpoch => {
-            r.report.epoch = match rng.gen_range(0..3) {
-                0 => e.epoch.wrapping_add(1),
-                1 => e.epoch.wrapping_sub(1),
-                _ => rng.gen(),
-            };
-        }
-        Kind::BadSignature => {
-            resign = false;
-            match rng.gen_range(0..8) {
-                0 => r.report.location.x ^= 1,
-                1 => r.report.rssi_dbm = r.report.rssi_dbm.wrapping_sub(1),
-                2 => {
-                    r.signature.s.add_with_carry(&BigInt::from(1u64));
-                }
-                3 => {
-                    r.signature.s.add_with_carry(&SUBORDER);
-                }
-                4 => r.signature.s = BigInt([u64::MAX; 4]),
-                5 => r.signature = key(rng.gen()).sign(&r.report.message()),
-                6 => {
-                    // A witness key off the curve, or of small order.
-                    r.report.witness = if rng.gen_bool(0.5) {
-                        PublicKey(Point {
-                            x: r.report.witness.0.x,
-                            y: r.report.witness.0.y + Fr::ONE,
-                        })
-                    } else {
-                        PublicKey(Point {
-                            x: Fr::ZERO,
-                            y: -Fr::ONE,
-                        })
-                    };
-                    r.signature = k.sign(&r.report.message());
-                }
-                _ => r.signature.r8.x += Fr::ONE,
-            }
-        }
-        Kind::SelfWitness => {
-            let r = honest_report(rng, e, &device_key());
-            return (r, None);
-        }
-        Kind::WrongBeacon => {
-            r.report.beacon_id = match rng.gen_range(0..3) {
-                0 => beacon_id(e.beacon + Fr::ONE, e.device_id()),
-                1 => beacon_id(e.beacon, Fr::from(rng.gen::<u64>())),
-                _ => Fr::from(rng.gen::<u64>()),
-            };
-        }
-        Kind::LocationOutOfRange => {
-            let out = [1 << 31, u32::MAX, rng.gen_range(1 << 31..=u32::MAX)][rng.gen_range(0..3)];
-            if rng.gen_bool(0.5) {
-                r.report.location.x = out;
-            } else {
-                r.report.location.y = out;
-            }
-        }
-        Kind::RssiOutOfRange => {
-            r.report.rssi_dbm = [
-                -(1 << 15) - 1,
-                1 << 15,
-                i32::MIN,
-                i32::MAX,
-                -(1 << 15),
-                (1 << 15) - 1,
-                rng.gen(),
-            ][rng.gen_range(0..7)];
-        }
-        Kind::TooClose | Kind::TooFar => {
-            let d = match (kind, rng.gen_bool(0.5)) {
-                (Kind::TooClose, true) => lo,
-                (Kind::TooClose, false) => rng.gen_range(0..=lo),
-                (_, true) => hi,
-                _ => rng.gen_range(hi..=hi + 1000),
-            };
-            r.report.location = around(rng, home, d);
-            r.report.rssi_dbm = plausible_rssi(rng, e, r.report.location);
-        }
-        Kind::TooStrong => {
-            r.report.rssi_dbm = match min_loss(d2(home, r.report.location), &p) {
-                Some(l) if l > 0 && rng.gen_bool(0.7) => p.eirp_dbm - rng.gen_range(0..l),
-                _ => p.eirp_dbm + rng.gen_range(1..=50),
-            };
-        }
-        Kind::TooWeak => r.report.rssi_dbm = p.eirp_dbm - rng.gen_range(200..=400),
-        Kind::Duplicate => {
-            if let Some(&earlier) = seeds.get(rng.gen_range(0..seeds.len().max(1))) {
-                return (honest_report(rng, e, &key(earlier)), Some(earlier));
-            }
-            resign = false;
-        }
-    }
-    if resign {
-        r = sign(&k, r.report);
-    }
-    (r, Some(seed))
-}
-
-/// A random epoch of at most `capacity` reports: a random valid
-/// policy, location, epoch and beacon, each report honest with
-/// probability 0.55 and otherwise breaking one rule, and the claim
-/// broken with probability 0.15.
-fn random_epoch(rng: &mut ChaCha8Rng, capacity: usize) -> Epoch {
-    let mut e = empty_epoch();
-    e.policy = random_policy(rng);
-    e.epoch = match rng.gen_range(0..4) {
-        0 => 0,
-        1 => u32::MAX,
-        _ => rng.gen(),
-    };
-    e.beacon = Fr::from(rng.gen::<u128>());
-    let coord = |rng: &mut ChaCha8Rng| match rng.gen_range(0..6) {
-        0 => 0,
-        1 => MAX_COORD,
-        _ => rng.gen_range(0..=MAX_COORD),
-    };
-    e.claim = CoverageClaim {
-        device_id: e.device_id(),
-        epoch: e.epoch,
-        location: Location {
-            x: coord(rng),
-            y: coord(rng),
-        },
-        beacon_id: e.beacon_id(),
-    };
-    e.resign_claim();
-    let n = rng.gen_range(0..=capacity);
-    let mut seeds = Vec::new();
-    for _ in 0..n {
-        let kind = if rng.gen_bool(0.55) {
-            Kind::Honest
-        } else {
-            KINDS[rng.gen_range(1..KINDS.len())]
-        };
-        let (r, seed) = random_report(rng, &e, &seeds, kind);
-        e.reports.push(r);
-        seeds.extend(seed);
-    }
-    if rng.gen_bool(0.15) {
-        match rng.gen_range(0..7) {
-            0 => e.claim.device_id = Fr::from(rng.gen::<u64>()),
-            1 => e.claim.epoch = e.epoch.wrapping_add(1),
-            2 => e.claim.beacon_id = beacon_id(e.beacon + Fr::ONE, e.device_id()),
-            3 => e.claim.location.x = rng.gen_range(1 << 31..=u32::MAX),
-            4 => e.claim.location.y = u32::MAX,
-            5 => e.claim_signature = key(rng.gen()).sign(&e.claim.message()),
-            _ => {}
-        }
-        match rng.gen_range(0..3) {
-            0 => e.claim.location.x ^= 1, // moved after signing
-            1 => {}
-            _ => e.resign_claim(),
-        }
-    }
-    e
-}
+// Random epochs (depin_statements::sample::coverage).
 
 #[test]
 fn random_epochs_break_every_rule() {
