@@ -14,6 +14,10 @@ echo "[regen] golden Groth16 verifying keys and proofs (about 3 minutes)"
 cargo run --locked -q -p depin-prover --bin depin-prover -- golden --out prover/golden/v1
 echo "[regen] Solidity verifiers (statements from the golden keys, batches from the development batch keys) and forge fixtures"
 DEPIN_REGEN=1 cargo test --locked -q -p depin-evm --test solidity
+echo "[regen] golden halo2 keys and proofs (keys deterministic, proofs new; about 2 minutes)"
+cargo run --locked -q --release -p depin-prover --bin depin-prover -- golden --backend halo2 --out prover/golden/halo2
+echo "[regen] halo2 Solidity verifiers and forge fixtures from the golden halo2 keys and proofs"
+DEPIN_REGEN=1 cargo test --locked -q -p depin-halo2-prover --test golden
 echo "[regen] cbindgen header of the device SDK's C interface"
 DEPIN_REGEN=1 cargo test --locked -q -p depin-device-ffi --test header
 echo "[regen] forge gas snapshot"

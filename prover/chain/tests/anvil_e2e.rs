@@ -241,7 +241,7 @@ async fn golden_proofs_pay_once() {
 
     for (i, kind) in KINDS.into_iter().enumerate() {
         let proof = golden_proof(kind);
-        let calldata = claim_calldata(&proof);
+        let calldata = claim_calldata(&proof).expect("a Groth16 proof");
         let claim = Claim::from_calldata(&calldata).expect("prover calldata decodes");
         // Our encoding of the same proof is byte for byte the service's.
         let ours = Claim::from_field(
@@ -378,7 +378,7 @@ async fn fresh_uptime_proof_pays_once() {
         .expect("prover thread");
     let Some(net) = net().await else { return };
     let kind = StatementKind::Uptime;
-    let calldata = claim_calldata(&proof);
+    let calldata = claim_calldata(&proof).expect("a Groth16 proof");
     let claim = Claim::from_calldata(&calldata).expect("calldata");
     let header = claim.header().expect("header");
     assert_eq!(header.reward, 2025, "examples/epochs/README.md");
@@ -456,7 +456,7 @@ async fn batch_pays_valid_claims_and_reports_the_rest() {
     let Some(net) = net().await else { return };
     let claims: Vec<Claim> = KINDS
         .iter()
-        .map(|&k| Claim::from_calldata(&claim_calldata(&golden_proof(k))).unwrap())
+        .map(|&k| Claim::from_calldata(&claim_calldata(&golden_proof(k)).unwrap()).unwrap())
         .collect();
 
     // Before the operator accepts anything, a claim is refused.

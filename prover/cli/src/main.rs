@@ -30,6 +30,7 @@ use rand_chacha::rand_core::SeedableRng;
 use rand_chacha::ChaCha20Rng;
 
 mod ceremony;
+mod halo2;
 
 /// Groth16 (BN254) keys, proofs and snarkjs exports for the uptime,
 /// bandwidth and coverage statements.
@@ -64,6 +65,15 @@ impl From<Statement> for StatementKind {
     }
 }
 
+/// A proof system.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum BackendArg {
+    /// Groth16 (circuit-specific setup).
+    Groth16,
+    /// halo2 with KZG (one universal setup; docs/halo2.md).
+    Halo2,
+}
+
 /// A verifying key export format.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 enum VkFormat {
@@ -94,6 +104,10 @@ enum Command {
         /// verifying key equals prover/golden/v1's).
         #[arg(long, default_value_t = golden::SETUP_SEED)]
         seed: u64,
+        /// The proof system (halo2: DIR/params.kzg, made from the seed when
+        /// missing, DIR/verifying_key.bin, DIR/shape.json, DIR/vk.json).
+        #[arg(long, value_enum, default_value = "groth16")]
+        backend: BackendArg,
     },
     /// Prove an epoch: writes OUT/proof.json and OUT/public.json (snarkjs)
     /// and OUT/proof.bin (with --keys); prints the reward and the verdicts.
@@ -121,6 +135,10 @@ enum Command {
         /// did not make).
         #[arg(long)]
         validate_key: bool,
+        /// The proof system of the key directory (halo2 writes proof.bin
+        /// and public.json).
+        #[arg(long, value_enum, default_value = "groth16")]
+        backend: BackendArg,
     },
     /// Verify the proofs in a proof directory (proof.bin, and/or proof.json
     /// with public.json): prints "valid" (exit 0) or "invalid" (exit 1).
@@ -134,6 +152,9 @@ enum Command {
         /// The proof directory.
         #[arg(long)]
         proof: PathBuf,
+        /// The proof system of the key directory.
+        #[arg(long, value_enum, default_value = "groth16")]
+        backend: BackendArg,
     },
     /// Export the verifying key.
     ExportVk {
@@ -165,6 +186,10 @@ enum Command {
         /// The `.sol` file to write.
         #[arg(long)]
         out: PathBuf,
+        /// The proof system (halo2: the verifier snark-verifier generates
+        /// from the key directory's verifying key).
+        #[arg(long, value_enum, default_value = "groth16")]
+        backend: BackendArg,
     },
     /// Write a statement's example epoch (JSON), signed by the example keys.
     Example {
@@ -188,6 +213,10 @@ enum Command {
         /// Only this statement (default: all three).
         #[arg(long, value_enum)]
         statement: Option<Statement>,
+        /// The proof system (halo2: normally into prover/golden/halo2; its
+        /// keys are deterministic, its proofs are new ones).
+        #[arg(long, value_enum, default_value = "groth16")]
+        backend: BackendArg,
     },
     /// Write a statement's constraint system as an iden3 `.r1cs` (what
     /// snarkjs and the ceremony tools read).
@@ -349,7 +378,11 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             out,
             insecure_dev_setup,
             seed,
-        } => setup(statement.into(), &out, insecure_dev_setup, seed),
+            backend,
+        } => match backend {
+            BackendArg::Groth16 => setup(statement.into(), &out, insecure_dev_setup, seed),
+            BackendArg::Halo2 => halo2::setup(statement.into(), &out, insecure_dev_setup, seed),
+        },
         Command::Prove {
             statement,
             keys,
@@ -358,15 +391,24 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             out,
             seed,
             validate_key,
-        } => match (keys, zkey) {
-            (_, Some(zkey)) => {
+            backend,
+        } => match (backend, keys, zkey) {
+            (BackendArg::Halo2, Some(keys), None) => {
+                prove_halo2(statement.into(), &keys, &input, &out, seed)
+            }
+            (BackendArg::Halo2, _, _) => {
+                bail!("prove --backend halo2 needs --keys (a .zkey is Groth16's)")
+            }
+            (BackendArg::Groth16, _, Some(zkey)) => {
                 if seed.is_some() {
                     bail!("--seed is not supported with --zkey (its proofs draw their blinding from the operating system)");
                 }
                 ceremony::prove(statement.into(), &zkey, &input, &out)
             }
-            (Some(keys), None) => prove(statement.into(), &keys, &input, &out, seed, validate_key),
-            (None, None) => bail!("prove needs --keys or --zkey"),
+            (BackendArg::Groth16, Some(keys), None) => {
+                prove(statement.into(), &keys, &input, &out, seed, validate_key)
+            }
+            (BackendArg::Groth16, None, None) => bail!("prove needs --keys or --zkey"),
         },
         Command::ExportR1cs { statement, out } => ceremony::export_r1cs(statement.into(), &out),
         Command::ExportWtns {
@@ -380,7 +422,11 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             statement,
             keys,
             proof,
-        } => verify(statement.into(), &keys, &proof),
+            backend,
+        } => match backend {
+            BackendArg::Groth16 => verify(statement.into(), &keys, &proof),
+            BackendArg::Halo2 => halo2::verify(statement.into(), &keys, &proof),
+        },
         Command::ExportVk {
             statement,
             keys,
@@ -398,7 +444,18 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             keys,
             zkey,
             out,
-        } => export_verifier(statement.into(), keys.as_deref(), zkey.as_deref(), &out),
+            backend,
+        } => match (backend, keys.as_deref()) {
+            (BackendArg::Groth16, keys) => {
+                export_verifier(statement.into(), keys, zkey.as_deref(), &out)
+            }
+            (BackendArg::Halo2, Some(keys)) if zkey.is_none() => {
+                halo2::export_verifier(statement.into(), keys, &out)
+            }
+            (BackendArg::Halo2, _) => {
+                bail!("export-verifier --backend halo2 needs --keys (a .zkey is Groth16's)")
+            }
+        },
         Command::Example {
             statement,
             keys,
@@ -409,27 +466,41 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             println!("wrote {}", out.display());
             Ok(ExitCode::SUCCESS)
         }
-        Command::Golden { out, statement } => {
-            let kinds: Vec<StatementKind> = match statement {
-                Some(s) => vec![s.into()],
-                None => golden::ALL_KINDS.to_vec(),
-            };
-            for kind in kinds {
-                let r = golden::generate(kind, &out)?;
-                println!(
-                    "{}: {} constraints, setup {:.1} s, prove {:.2} s, verify {:.1} ms, proving key {} bytes (not written) -> {}",
-                    kind.as_str(),
-                    r.shape.constraints,
-                    r.setup.as_secs_f64(),
-                    r.prove.as_secs_f64(),
-                    r.verify.as_secs_f64() * 1e3,
-                    r.proving_key_bytes,
-                    out.join(kind.as_str()).display()
-                );
-            }
-            Ok(ExitCode::SUCCESS)
-        }
+        Command::Golden {
+            out,
+            statement,
+            backend,
+        } => golden_cmd(&out, statement, backend),
     }
+}
+
+/// `golden`: the golden keys and proofs of one statement or all three.
+fn golden_cmd(
+    out: &Path,
+    statement: Option<Statement>,
+    backend: BackendArg,
+) -> anyhow::Result<ExitCode> {
+    let kinds: Vec<StatementKind> = match statement {
+        Some(s) => vec![s.into()],
+        None => golden::ALL_KINDS.to_vec(),
+    };
+    if backend == BackendArg::Halo2 {
+        return halo2::golden(&kinds, out);
+    }
+    for kind in kinds {
+        let r = golden::generate(kind, out)?;
+        println!(
+                "{}: {} constraints, setup {:.1} s, prove {:.2} s, verify {:.1} ms, proving key {} bytes (not written) -> {}",
+                kind.as_str(),
+                r.shape.constraints,
+                r.setup.as_secs_f64(),
+                r.prove.as_secs_f64(),
+                r.verify.as_secs_f64() * 1e3,
+                r.proving_key_bytes,
+                out.join(kind.as_str()).display()
+            );
+    }
+    Ok(ExitCode::SUCCESS)
 }
 
 /// `export-verifier`: the Solidity verifier of a key directory's or a
@@ -569,6 +640,25 @@ fn prove(
         out.join(PUBLIC_JSON_FILE).display(),
         out.join(PROOF_BIN_FILE).display()
     );
+    Ok(ExitCode::SUCCESS)
+}
+
+fn prove_halo2(
+    kind: StatementKind,
+    keys: &Path,
+    input: &Path,
+    out: &Path,
+    seed: Option<u64>,
+) -> anyhow::Result<ExitCode> {
+    let epoch = EpochInput::from_file(input)
+        .and_then(|e| e.expect_kind(kind))
+        .with_context(|| format!("{}", input.display()))?;
+    let evaluation = epoch
+        .evaluate()
+        .with_context(|| format!("{}", input.display()))?;
+    halo2::prove(kind, keys, &epoch, out, seed)
+        .with_context(|| format!("proving {}", input.display()))?;
+    print_evaluation(kind, &evaluation);
     Ok(ExitCode::SUCCESS)
 }
 

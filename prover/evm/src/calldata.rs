@@ -9,7 +9,7 @@
 //! its length and its elements, every word 32 bytes big-endian.
 
 use ark_ff::{BigInteger, PrimeField};
-use depin_proving::{Proof, StatementProof};
+use depin_proving::{Backend, Proof, StatementProof};
 use tiny_keccak::{Hasher, Keccak};
 
 use crate::solidity::proof_words;
@@ -69,15 +69,77 @@ pub fn encode_claim(proof: &[Word; 8], public: &[Word]) -> Vec<u8> {
 
 /// ABI-encoded `claim` of a proof: the eight proof words in the verifier's
 /// order ([`proof_words`]) and the public inputs.
-pub fn claim_calldata(proof: &StatementProof) -> Vec<u8> {
-    let Proof::Groth16(p) = &proof.proof;
+///
+/// A halo2 proof has its own claim ([`halo2_claim_calldata`]); this one
+/// refuses it.
+pub fn claim_calldata(proof: &StatementProof) -> Result<Vec<u8>, CalldataError> {
+    let Proof::Groth16(p) = &proof.proof else {
+        return Err(CalldataError::Backend {
+            function: CLAIM_FUNCTION,
+            found: proof.proof.backend(),
+        });
+    };
     let words = proof_words(p).map(|w| word_of(w.into_bigint().to_bytes_be()));
     let public: Vec<Word> = proof
         .public
         .iter()
         .map(|x| word_of(x.into_bigint().to_bytes_be()))
         .collect();
-    encode_claim(&words, &public)
+    Ok(encode_claim(&words, &public))
+}
+
+/// The function [`halo2_claim_calldata`] calls.
+pub const HALO2_CLAIM_FUNCTION: &str = "claimHalo2(uint256[],bytes)";
+
+/// Why a proof has no calldata for a function.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum CalldataError {
+    /// The function takes another proof system's proofs.
+    #[error("{function} takes no {found} proof")]
+    Backend {
+        /// The function.
+        function: &'static str,
+        /// The proof's system.
+        found: Backend,
+    },
+}
+
+/// ABI-encoded `claimHalo2(uint256[] publicInputs, bytes proof)` of a halo2
+/// proof: the public inputs and the transcript's bytes (a multiple of 32
+/// bytes, so no padding). The contract hands the verifier the inputs as
+/// words followed by the proof, the layout the generated verifier reads.
+pub fn halo2_claim_calldata(proof: &StatementProof) -> Result<Vec<u8>, CalldataError> {
+    let Proof::Halo2(bytes) = &proof.proof else {
+        return Err(CalldataError::Backend {
+            function: HALO2_CLAIM_FUNCTION,
+            found: proof.proof.backend(),
+        });
+    };
+    let n = proof.public.len();
+    let padded = bytes.len().div_ceil(32) * 32;
+    let mut out = Vec::with_capacity(4 + 32 * (4 + n) + padded);
+    out.extend_from_slice(&selector(HALO2_CLAIM_FUNCTION));
+    out.extend_from_slice(&word_u64(64));
+    out.extend_from_slice(&word_u64(64 + 32 * (1 + n as u64)));
+    out.extend_from_slice(&word_u64(n as u64));
+    for x in &proof.public {
+        out.extend_from_slice(&word_fr(x));
+    }
+    out.extend_from_slice(&word_u64(bytes.len() as u64));
+    out.extend_from_slice(bytes);
+    out.resize(out.len() + padded - bytes.len(), 0);
+    Ok(out)
+}
+
+/// The bytes the generated halo2 verifier reads: the public inputs as
+/// 32-byte big-endian words, then the proof.
+pub fn halo2_verifier_calldata(public: &[ark_bn254::Fr], proof: &[u8]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(32 * public.len() + proof.len());
+    for x in public {
+        out.extend_from_slice(&word_fr(x));
+    }
+    out.extend_from_slice(proof);
+    out
 }
 
 /// The word of a field element.
@@ -163,7 +225,7 @@ mod tests {
                 c: G1Affine::generator(),
             },
         );
-        let data = claim_calldata(&proof);
+        let data = claim_calldata(&proof).expect("a Groth16 proof");
         assert_eq!(data.len(), 4 + 32 * (8 + 2 + 5));
         assert_eq!(data[..4], claim_selector());
         // A.x = 1, A.y = 2.
@@ -176,5 +238,56 @@ mod tests {
             let at = 4 + 32 * (10 + i);
             assert_eq!(data[at..at + 32], word_u64(i as u64 + 1));
         }
+    }
+
+    #[test]
+    fn halo2_claim_layout_is_the_abi_and_refuses_groth16() {
+        let transcript: Vec<u8> = (0..96u8).collect();
+        let proof = StatementProof::halo2(
+            StatementKind::Uptime,
+            (1..=5u64).map(Fr::from).collect(),
+            transcript.clone(),
+        );
+        let data = halo2_claim_calldata(&proof).expect("a halo2 proof");
+        // `cast sig "claimHalo2(uint256[],bytes)"`.
+        assert_eq!(data[..4], selector(HALO2_CLAIM_FUNCTION));
+        // Offsets: the array at 64, the bytes after the array's 1 + 5 words.
+        assert_eq!(data[4..36], word_u64(64));
+        assert_eq!(data[36..68], word_u64(64 + 32 * 6));
+        assert_eq!(data[68..100], word_u64(5));
+        for i in 0..5 {
+            let at = 100 + 32 * i;
+            assert_eq!(data[at..at + 32], word_u64(i as u64 + 1));
+        }
+        assert_eq!(data[260..292], word_u64(96));
+        assert_eq!(data[292..], transcript[..]);
+        // The verifier's own calldata: the words, then the proof.
+        let raw = halo2_verifier_calldata(&proof.public, &transcript);
+        assert_eq!(raw[..32], word_u64(1));
+        assert_eq!(raw[32 * 5..], transcript[..]);
+        // Each claim refuses the other system's proofs.
+        let groth16 = StatementProof::groth16(
+            StatementKind::Uptime,
+            proof.public.clone(),
+            ark_groth16::Proof::<Bn254> {
+                a: G1Affine::generator(),
+                b: G2Affine::generator(),
+                c: G1Affine::generator(),
+            },
+        );
+        assert_eq!(
+            halo2_claim_calldata(&groth16).unwrap_err(),
+            CalldataError::Backend {
+                function: HALO2_CLAIM_FUNCTION,
+                found: Backend::Groth16
+            }
+        );
+        assert_eq!(
+            claim_calldata(&proof).unwrap_err(),
+            CalldataError::Backend {
+                function: CLAIM_FUNCTION,
+                found: Backend::Halo2
+            }
+        );
     }
 }

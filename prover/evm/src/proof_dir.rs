@@ -14,14 +14,16 @@ use crate::snarkjs;
 pub const PROOF_BIN_FILE: &str = "proof.bin";
 
 /// Writes a proof directory (created if missing): [`PROOF_BIN_FILE`],
-/// [`PROOF_JSON_FILE`] and [`PUBLIC_JSON_FILE`].
+/// [`PUBLIC_JSON_FILE`] and, for a Groth16 proof, [`PROOF_JSON_FILE`]
+/// (snarkjs has no halo2 format; a halo2 proof directory's `public.json` is
+/// the same file as a Groth16 one's, so the two backends' public inputs for
+/// one epoch compare as files).
 pub fn write_proof_dir(proof: &StatementProof, dir: &Path) -> Result<(), FileError> {
     std::fs::create_dir_all(dir).map_err(|source| FileError::Io {
         path: dir.to_path_buf(),
         source,
     })?;
     proof.write(&dir.join(PROOF_BIN_FILE))?;
-    let Proof::Groth16(groth16) = &proof.proof;
     let json = |path: PathBuf, text: Result<String, serde_json::Error>| {
         let text = text.map_err(|source| FileError::Json {
             path: path.clone(),
@@ -29,7 +31,9 @@ pub fn write_proof_dir(proof: &StatementProof, dir: &Path) -> Result<(), FileErr
         })?;
         write_file(&path, text.as_bytes())
     };
-    json(dir.join(PROOF_JSON_FILE), snarkjs::proof_to_json(groth16))?;
+    if let Proof::Groth16(groth16) = &proof.proof {
+        json(dir.join(PROOF_JSON_FILE), snarkjs::proof_to_json(groth16))?;
+    }
     json(
         dir.join(PUBLIC_JSON_FILE),
         snarkjs::public_to_json(&proof.public),
@@ -88,6 +92,12 @@ pub enum ProofDirError {
         /// The file that is there.
         present: PathBuf,
     },
+    /// `public.json` beside a halo2 `proof.bin` holds other inputs.
+    #[error("{}: other public inputs than {PROOF_BIN_FILE}'s", path.display())]
+    PublicMismatch {
+        /// The file.
+        path: PathBuf,
+    },
     /// No proof at all.
     #[error("{}: no {PROOF_BIN_FILE} and no {PROOF_JSON_FILE} with {PUBLIC_JSON_FILE}", dir.display())]
     Empty {
@@ -107,8 +117,26 @@ impl ProofDir {
         };
         let proof_path = dir.join(PROOF_JSON_FILE);
         let public_path = dir.join(PUBLIC_JSON_FILE);
+        let halo2_bin = bin.as_ref().filter(|b| b.proof.as_halo2().is_some());
         let json = match (proof_path.exists(), public_path.exists()) {
             (false, false) => None,
+            // A halo2 proof directory: public.json repeats proof.bin's inputs.
+            (false, true) if halo2_bin.is_some() => {
+                let text =
+                    std::fs::read_to_string(&public_path).map_err(|source| FileError::Io {
+                        path: public_path.clone(),
+                        source,
+                    })?;
+                let public =
+                    snarkjs::public_from_json(&text).map_err(|source| ProofDirError::Snarkjs {
+                        path: public_path.clone(),
+                        source,
+                    })?;
+                if halo2_bin.is_some_and(|b| b.public != public) {
+                    return Err(ProofDirError::PublicMismatch { path: public_path });
+                }
+                None
+            }
             (true, false) => {
                 return Err(ProofDirError::Incomplete {
                     missing: public_path,

@@ -252,7 +252,12 @@ pub fn check(kind: StatementKind, out: &Path) -> Result<StatementProof, GoldenEr
             detail: "proof.bin and proof.json/public.json hold different proofs".into(),
         });
     }
-    let depin_proving::Proof::Groth16(proof) = &bin.proof;
+    let depin_proving::Proof::Groth16(proof) = &bin.proof else {
+        return Err(GoldenError::Mismatch {
+            path: dir.join(PROOF_BIN_FILE),
+            detail: format!("a {} proof, not a Groth16 one", bin.proof.backend()),
+        });
+    };
     let valid =
         ark_groth16::Groth16::<ark_bn254::Bn254>::verify_proof(vk.prepared(), proof, &bin.public)
             .map_err(ProverError::from)?;

@@ -38,6 +38,9 @@ use crate::keys::{KeyError, ProvingKey, VerifyingKey};
 /// Why a proof could not be made or checked.
 #[derive(Debug, thiserror::Error)]
 pub enum ProverError {
+    /// The proof is another proof system's.
+    #[error("a {0} proof, not a Groth16 one")]
+    Backend(depin_proving::Backend),
     /// The key is for another statement.
     #[error("the key is for statement {}, the circuit is {}", key.as_str(), circuit.as_str())]
     WrongStatement {
@@ -393,6 +396,8 @@ pub fn verify(
 /// statement; the proof must be a Groth16 one).
 pub fn verify_statement(vk: &VerifyingKey, proof: &StatementProof) -> Result<bool, ProverError> {
     same_statement(vk.kind(), proof.kind)?;
-    let Proof::Groth16(p) = &proof.proof;
+    let Proof::Groth16(p) = &proof.proof else {
+        return Err(ProverError::Backend(proof.proof.backend()));
+    };
     verify(vk, &proof.public, p)
 }

@@ -5,7 +5,7 @@
 //! | --- | --- | --- |
 //! | 0..4 | magic | `DPZK` |
 //! | 4..6 | format version | `u16` little-endian, the file type's ([`FileType::format_version`]) |
-//! | 6 | file type | 1 proving key, 2 verifying key, 3 proof ([`FileType`]) |
+//! | 6 | file type | 1 proving key, 2 verifying key, 3 Groth16 proof, 4 halo2 proof ([`FileType`]) |
 //! | 7 | statement kind | 1 uptime, 2 bandwidth, 3 coverage |
 //! | 8..12 | statement version | `u32` little-endian (`STATEMENT_VERSION`) |
 //! | 12..16 | public inputs | `u32` little-endian |
@@ -39,8 +39,11 @@ pub enum FileType {
     ProvingKey = 1,
     /// A Groth16 verifying key.
     VerifyingKey = 2,
-    /// A proof with its public inputs.
+    /// A Groth16 proof with its public inputs.
     Proof = 3,
+    /// A halo2 (KZG, SHPLONK, Keccak transcript) proof with its public
+    /// inputs.
+    Halo2Proof = 4,
 }
 
 impl FileType {
@@ -48,7 +51,7 @@ impl FileType {
     pub fn format_version(self) -> u16 {
         match self {
             FileType::ProvingKey => PROVING_KEY_FORMAT_VERSION,
-            FileType::VerifyingKey | FileType::Proof => FORMAT_VERSION,
+            FileType::VerifyingKey | FileType::Proof | FileType::Halo2Proof => FORMAT_VERSION,
         }
     }
 
@@ -58,6 +61,7 @@ impl FileType {
             1 => Some(FileType::ProvingKey),
             2 => Some(FileType::VerifyingKey),
             3 => Some(FileType::Proof),
+            4 => Some(FileType::Halo2Proof),
             _ => None,
         }
     }
@@ -69,6 +73,7 @@ impl fmt::Display for FileType {
             FileType::ProvingKey => "proving key",
             FileType::VerifyingKey => "verifying key",
             FileType::Proof => "proof",
+            FileType::Halo2Proof => "halo2 proof",
         })
     }
 }

@@ -18,17 +18,23 @@ use crate::proof::StatementProof;
 pub enum Backend {
     /// Groth16 over BN254 (Groth, EUROCRYPT 2016), a circuit-specific setup.
     Groth16,
+    /// halo2 (PLONKish arithmetisation, Gabizon, Williamson, Ciobotaru,
+    /// ePrint 2019/953, with lookups and custom gates) over BN254 with KZG
+    /// commitments and SHPLONK openings: one universal setup for every
+    /// circuit.
+    Halo2,
 }
 
 impl Backend {
     /// Every backend.
-    pub const ALL: [Backend; 1] = [Backend::Groth16];
+    pub const ALL: [Backend; 2] = [Backend::Groth16, Backend::Halo2];
 
-    /// A stable lowercase name (`groth16`), as configuration and the command
-    /// line spell it.
+    /// A stable lowercase name (`groth16`, `halo2`), as configuration and
+    /// the command line spell it.
     pub const fn as_str(self) -> &'static str {
         match self {
             Backend::Groth16 => "groth16",
+            Backend::Halo2 => "halo2",
         }
     }
 
@@ -98,7 +104,9 @@ pub trait ProofSystem: Send + Sync + fmt::Debug {
     fn kind(&self) -> StatementKind;
 
     /// Proves `epoch` (of this statement), drawing the proof's randomness
-    /// from `rng`: the same epoch, keys and rng state give the same proof.
+    /// from `rng`. For Groth16 the same epoch, keys and rng state give the
+    /// same proof; halo2 adds randomness of its own (two proofs of one
+    /// epoch differ in their bytes and prove the same public inputs).
     /// The public inputs are the native reference's; a witness the circuit
     /// does not accept is an error, never an invalid proof.
     fn prove(

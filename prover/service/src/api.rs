@@ -13,10 +13,11 @@ use tokio_stream::Stream;
 use tonic::{Request, Response, Status};
 
 use depin_evm::calldata::{
-    claim_calldata, submit_batch_calldata, BatchCallHeader, CLAIM_FUNCTION, SUBMIT_BATCH_FUNCTION,
+    claim_calldata, halo2_claim_calldata, submit_batch_calldata, BatchCallHeader, CLAIM_FUNCTION,
+    HALO2_CLAIM_FUNCTION, SUBMIT_BATCH_FUNCTION,
 };
 use depin_proto::convert::{self, fr_pb, kind_to_pb, reason_to_pb};
-use depin_proving::{Proof, StatementProof};
+use depin_proving::{Backend, Proof, StatementProof};
 use depin_store::{
     BatchRecord, ChainKey, Condition, EpochConfig, JobRecord, JobState, Mutation, Store,
     StoreError, WriteBatch,
@@ -331,32 +332,53 @@ impl ProverApi {
         })?;
         let proof = StatementProof::from_bytes(&bytes, key.kind)
             .map_err(|e| ServiceError::Internal(format!("stored proof: {e}")))?;
-        let Proof::Groth16(groth16) = &proof.proof;
-        let json = depin_evm::snarkjs::proof_to_json_value(groth16);
-        let proof_bytes = {
-            use ark_serialize::CanonicalSerialize;
-            let mut v = Vec::new();
-            groth16
-                .serialize_compressed(&mut v)
-                .map_err(|e| ServiceError::Internal(e.to_string()))?;
-            v
-        };
-        let [ax, ay, _] = json.pi_a;
-        let [[bx0, bx1], [by0, by1], _] = json.pi_b;
-        let [cx, cy, _] = json.pi_c;
-        Ok(pb::GetProofResponse {
-            job_id: req.job_id.clone(),
-            proof: Some(pb::Groth16Proof {
-                a: vec![ax, ay],
-                b: vec![bx0, bx1, by0, by1],
-                c: vec![cx, cy],
+        let public_inputs = proof.public.iter().map(fr_pb).collect();
+        match &proof.proof {
+            Proof::Groth16(groth16) => {
+                let json = depin_evm::snarkjs::proof_to_json_value(groth16);
+                let proof_bytes = {
+                    use ark_serialize::CanonicalSerialize;
+                    let mut v = Vec::new();
+                    groth16
+                        .serialize_compressed(&mut v)
+                        .map_err(|e| ServiceError::Internal(e.to_string()))?;
+                    v
+                };
+                let [ax, ay, _] = json.pi_a;
+                let [[bx0, bx1], [by0, by1], _] = json.pi_b;
+                let [cx, cy, _] = json.pi_c;
+                Ok(pb::GetProofResponse {
+                    job_id: req.job_id.clone(),
+                    proof: Some(pb::Groth16Proof {
+                        a: vec![ax, ay],
+                        b: vec![bx0, bx1, by0, by1],
+                        c: vec![cx, cy],
+                    }),
+                    public_inputs,
+                    proof_bytes,
+                    calldata: claim_calldata(&proof)
+                        .map_err(|e| ServiceError::Internal(e.to_string()))?,
+                    calldata_function: CLAIM_FUNCTION.into(),
+                    reward: job.reward,
+                    proof_system: pb::ProofSystem::Groth16.into(),
+                    halo2_proof: None,
+                })
+            }
+            Proof::Halo2(transcript) => Ok(pb::GetProofResponse {
+                job_id: req.job_id.clone(),
+                proof: None,
+                public_inputs,
+                proof_bytes: transcript.clone(),
+                calldata: halo2_claim_calldata(&proof)
+                    .map_err(|e| ServiceError::Internal(e.to_string()))?,
+                calldata_function: HALO2_CLAIM_FUNCTION.into(),
+                reward: job.reward,
+                proof_system: pb::ProofSystem::Halo2.into(),
+                halo2_proof: Some(pb::Halo2Proof {
+                    transcript: transcript.clone(),
+                }),
             }),
-            public_inputs: proof.public.iter().map(fr_pb).collect(),
-            proof_bytes,
-            calldata: claim_calldata(&proof),
-            calldata_function: CLAIM_FUNCTION.into(),
-            reward: job.reward,
-        })
+        }
     }
 
     fn batcher(&self) -> Result<&Arc<crate::batches::Batcher>> {
@@ -419,10 +441,15 @@ impl ProverApi {
         match self.keys.state(kind) {
             KeyState::Ready(k) => {
                 let vk = k.verifying_key();
+                let proof_system = match k.backend() {
+                    Backend::Groth16 => pb::ProofSystem::Groth16,
+                    Backend::Halo2 => pb::ProofSystem::Halo2,
+                };
                 Ok(pb::GetVerifyingKeyResponse {
                     kind: req.kind,
                     binary: vk.binary.clone(),
                     snarkjs_json: vk.json.clone(),
+                    proof_system: proof_system.into(),
                 })
             }
             KeyState::Loading => Err(ServiceError::KeysNotReady(kind)),

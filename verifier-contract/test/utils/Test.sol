@@ -46,6 +46,10 @@ interface Vm {
         external
         pure
         returns (bytes memory);
+    function parseJsonString(string calldata json, string calldata key)
+        external
+        pure
+        returns (string memory);
     function parseJsonBytes32(string calldata json, string calldata key)
         external
         pure
