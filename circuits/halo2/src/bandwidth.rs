@@ -193,7 +193,7 @@ impl BandwidthCircuit {
     /// (`depin_statements::sample::bandwidth::sample_epoch`), for key
     /// generation and benchmarks.
     pub fn sample() -> Result<Self, StatementError> {
-        Self::new(&sample_epoch(&sample_key()).input())
+        Self::new(&sample_epoch(&sample_key()).as_input())
     }
 
     /// Number of receipt slots.

@@ -173,7 +173,7 @@ impl CoverageCircuit {
     /// (`depin_statements::sample::coverage::sample_epoch`), for key
     /// generation and benchmarks.
     pub fn sample() -> Result<Self, StatementError> {
-        Self::new(&sample_epoch(&sample_key()).input())
+        Self::new(&sample_epoch(&sample_key()).as_input())
     }
 
     /// Number of report slots.

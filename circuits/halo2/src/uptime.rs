@@ -125,7 +125,7 @@ impl UptimeCircuit {
     /// (`depin_statements::sample::uptime::sample_epoch`), for key
     /// generation and benchmarks.
     pub fn sample() -> Result<Self, StatementError> {
-        Self::new(&sample_epoch(&sample_key()).input())
+        Self::new(&sample_epoch(&sample_key()).as_input())
     }
 
     /// Number of heartbeat slots.

@@ -60,7 +60,7 @@ fn sign_chain(e: &mut BandwidthEpoch) {
 /// the same public inputs, satisfied with them, and, when `tamper`, refused
 /// with the reward (header +- 2^72) or any other public input changed.
 fn check(e: &BandwidthEpoch, capacity: usize, tamper: bool) -> Evaluation {
-    let input = e.input();
+    let input = e.as_input();
     let eval = evaluate(&input).expect("valid input");
     let circuit = BandwidthCircuit::with_capacity(&input, capacity).expect("circuit");
     let expected = halo2_public(&eval);
@@ -97,9 +97,9 @@ fn check(e: &BandwidthEpoch, capacity: usize, tamper: bool) -> Evaluation {
 /// backends prove the same reward, nullifier and registry root.
 fn same_as_r1cs(e: &BandwidthEpoch, capacity: usize) {
     let r1cs =
-        depin_statements_r1cs::bandwidth::BandwidthCircuit::with_capacity(&e.input(), capacity)
+        depin_statements_r1cs::bandwidth::BandwidthCircuit::with_capacity(&e.as_input(), capacity)
             .expect("r1cs circuit");
-    let halo2 = BandwidthCircuit::with_capacity(&e.input(), capacity).expect("halo2 circuit");
+    let halo2 = BandwidthCircuit::with_capacity(&e.as_input(), capacity).expect("halo2 circuit");
     let r1cs_public: Vec<Fr> =
         depin_statements_r1cs::common::StatementCircuit::public_inputs(&r1cs)
             .iter()
@@ -142,7 +142,7 @@ fn assert_excludes(index: usize, reason: RejectReason, mutate: impl FnOnce(&mut 
         assert_eq!(*v, want, "receipt {i}");
     }
     assert!(eval.reward < HONEST_REWARD);
-    let circuit = BandwidthCircuit::with_capacity(&e.input(), CAPACITY).expect("circuit");
+    let circuit = BandwidthCircuit::with_capacity(&e.as_input(), CAPACITY).expect("circuit");
     let mut claim = halo2_public(&eval);
     claim[0] += Fr::from(HONEST_REWARD - eval.reward) * reward_unit();
     assert!(mock_check(&circuit, K, claim).expect("layout").is_err());
@@ -346,7 +346,7 @@ fn bandwidth_circuit_padding_must_be_a_suffix_and_is_ignored() {
     let mut e = honest();
     e.receipts.truncate(2);
     sign_chain(&mut e);
-    let mut circuit = BandwidthCircuit::with_capacity(&e.input(), CAPACITY).expect("circuit");
+    let mut circuit = BandwidthCircuit::with_capacity(&e.as_input(), CAPACITY).expect("circuit");
     let public = circuit.public_inputs();
     // A disabled slot's contents do not matter.
     circuit.slots_mut()[2].record = honest().receipts[2];
@@ -365,7 +365,7 @@ fn bandwidth_circuit_padding_must_be_a_suffix_and_is_ignored() {
 fn bandwidth_circuit_refuses_what_the_reference_refuses() {
     let e = honest();
     assert!(matches!(
-        BandwidthCircuit::with_capacity(&e.input(), 2),
+        BandwidthCircuit::with_capacity(&e.as_input(), 2),
         Err(StatementError::Capacity {
             records: 3,
             capacity: 2
@@ -375,8 +375,8 @@ fn bandwidth_circuit_refuses_what_the_reference_refuses() {
     let mut e = honest();
     e.receipts = vec![e.receipts[0]; BANDWIDTH_CAPACITY + 1];
     for circuit in [
-        BandwidthCircuit::new(&e.input()),
-        BandwidthCircuit::with_capacity(&e.input(), 40),
+        BandwidthCircuit::new(&e.as_input()),
+        BandwidthCircuit::with_capacity(&e.as_input(), 40),
     ] {
         assert!(matches!(
             circuit,
@@ -390,7 +390,7 @@ fn bandwidth_circuit_refuses_what_the_reference_refuses() {
     let mut e = honest();
     e.policy.rate_shift = 65;
     assert!(matches!(
-        BandwidthCircuit::with_capacity(&e.input(), CAPACITY),
+        BandwidthCircuit::with_capacity(&e.as_input(), CAPACITY),
         Err(StatementError::Eval(EvalError::Policy(
             PolicyError::RateShiftTooLarge { .. }
         )))
@@ -405,7 +405,7 @@ fn bandwidth_circuit_refuses_a_forged_invalid_policy() {
     let mut e = honest();
     e.receipts.truncate(1);
     sign_chain(&mut e);
-    let eval = evaluate(&e.input()).expect("valid input");
+    let eval = evaluate(&e.as_input()).expect("valid input");
     assert!(eval.reward > 0);
     for bad in [
         BandwidthPolicy {
@@ -429,7 +429,7 @@ fn bandwidth_circuit_refuses_a_forged_invalid_policy() {
             ..SAMPLE_POLICY
         },
     ] {
-        let mut circuit = BandwidthCircuit::with_capacity(&e.input(), 1).expect("circuit");
+        let mut circuit = BandwidthCircuit::with_capacity(&e.as_input(), 1).expect("circuit");
         *circuit.policy_mut() = bad;
         let mut public = halo2_public(&eval);
         public[0] -= Fr::from(eval.reward) * reward_unit();
@@ -449,7 +449,7 @@ fn bandwidth_cells_at_capacity() {
     assert_eq!(sample.capacity(), BANDWIDTH_CAPACITY);
     let cells = advice_cells(&sample).expect("layout");
     let small = advice_cells(
-        &BandwidthCircuit::with_capacity(&honest().input(), CAPACITY).expect("circuit"),
+        &BandwidthCircuit::with_capacity(&honest().as_input(), CAPACITY).expect("circuit"),
     )
     .expect("layout");
     eprintln!("bandwidth at capacity 32: {cells} advice cells ({small} at capacity {CAPACITY})");
@@ -458,7 +458,7 @@ fn bandwidth_cells_at_capacity() {
     let e = depin_statements::sample::bandwidth::sample_epoch(
         &depin_statements::sample::bandwidth::sample_key(),
     );
-    let eval = evaluate(&e.input()).expect("sample");
+    let eval = evaluate(&e.as_input()).expect("sample");
     assert_eq!(eval.accepted(), BANDWIDTH_CAPACITY);
     assert_eq!(
         eval.public,

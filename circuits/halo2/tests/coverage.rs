@@ -68,7 +68,7 @@ fn halo2_public(public: &PublicInputs) -> Vec<Fr> {
 /// the same public inputs, satisfied with them, and, when `tamper`, refused
 /// with the reward (header +- 2^72) or any other public input changed.
 fn check(e: &CoverageEpoch, capacity: usize, tamper: bool) -> Evaluation {
-    let input = e.input();
+    let input = e.as_input();
     let eval = evaluate(&input).expect("valid input");
     let circuit = CoverageCircuit::with_capacity(&input, capacity).expect("circuit");
     let expected = halo2_public(&eval.public);
@@ -109,7 +109,7 @@ fn check(e: &CoverageEpoch, capacity: usize, tamper: bool) -> Evaluation {
 /// The circuit of `e` refuses the reference's public inputs with the
 /// reward replaced by `reward`.
 fn refuses_reward(e: &CoverageEpoch, capacity: usize, reward: u64) {
-    let circuit = CoverageCircuit::with_capacity(&e.input(), capacity).expect("circuit");
+    let circuit = CoverageCircuit::with_capacity(&e.as_input(), capacity).expect("circuit");
     assert_ne!(circuit.expected().reward, reward);
     let other = PublicInputs {
         reward,
@@ -127,9 +127,9 @@ fn refuses_reward(e: &CoverageEpoch, capacity: usize, reward: u64) {
 /// backends prove the same reward, nullifier and cell.
 fn same_as_r1cs(e: &CoverageEpoch, capacity: usize) {
     let r1cs =
-        depin_statements_r1cs::coverage::CoverageCircuit::with_capacity(&e.input(), capacity)
+        depin_statements_r1cs::coverage::CoverageCircuit::with_capacity(&e.as_input(), capacity)
             .expect("r1cs circuit");
-    let halo2 = CoverageCircuit::with_capacity(&e.input(), capacity).expect("halo2 circuit");
+    let halo2 = CoverageCircuit::with_capacity(&e.as_input(), capacity).expect("halo2 circuit");
     let r1cs_public: Vec<Fr> =
         depin_statements_r1cs::common::StatementCircuit::public_inputs(&r1cs)
             .iter()
@@ -518,7 +518,7 @@ fn coverage_circuit_cell_is_coarse_location() {
 #[test]
 fn coverage_circuit_padding_must_be_a_suffix_and_is_ignored() {
     let e = honest_epoch(3);
-    let mut circuit = CoverageCircuit::with_capacity(&e.input(), 4).expect("circuit");
+    let mut circuit = CoverageCircuit::with_capacity(&e.as_input(), 4).expect("circuit");
     let public = circuit.public_inputs();
     // A valid report in the disabled slot never counts.
     circuit.slots_mut()[3].record = e.report(&witness_key(3), east(2000), RSSI);
@@ -534,7 +534,7 @@ fn coverage_circuit_padding_must_be_a_suffix_and_is_ignored() {
         .expect("layout")
         .is_err());
     // An enabled slot after a disabled one is refused, whatever it pays.
-    let mut circuit = CoverageCircuit::with_capacity(&e.input(), 4).expect("circuit");
+    let mut circuit = CoverageCircuit::with_capacity(&e.as_input(), 4).expect("circuit");
     circuit.slots_mut()[1].enabled = false;
     for reward in [0, 20, 30] {
         let other = PublicInputs {
@@ -553,7 +553,7 @@ fn coverage_circuit_padding_must_be_a_suffix_and_is_ignored() {
 #[test]
 fn coverage_circuit_refuses_invalid_policy() {
     let e = honest_epoch(0);
-    let circuit = CoverageCircuit::with_capacity(&e.input(), 0).expect("circuit");
+    let circuit = CoverageCircuit::with_capacity(&e.as_input(), 0).expect("circuit");
     let p = sample_policy();
     let bad = [
         CoveragePolicy {
@@ -626,7 +626,7 @@ fn coverage_circuit_refuses_invalid_policy() {
 fn coverage_circuit_refuses_what_the_reference_refuses() {
     let mut e = honest_epoch(4);
     assert!(matches!(
-        CoverageCircuit::with_capacity(&e.input(), 3),
+        CoverageCircuit::with_capacity(&e.as_input(), 3),
         Err(StatementError::Capacity {
             records: 4,
             capacity: 3
@@ -634,13 +634,13 @@ fn coverage_circuit_refuses_what_the_reference_refuses() {
     ));
     e.reports = vec![e.reports[0]; 17];
     assert!(matches!(
-        CoverageCircuit::new(&e.input()),
+        CoverageCircuit::new(&e.as_input()),
         Err(StatementError::Eval(EvalError::CapacityExceeded { .. }))
     ));
     let mut e = honest_epoch(1);
     e.policy.cell_bits = 7;
     assert!(matches!(
-        CoverageCircuit::new(&e.input()),
+        CoverageCircuit::new(&e.as_input()),
         Err(StatementError::Eval(EvalError::Policy(
             PolicyError::CellBitsOutOfRange { bits: 7 }
         )))
@@ -656,7 +656,7 @@ fn coverage_cells_at_capacity() {
     assert_eq!(sample.expected().reward, 160);
     let cells = depin_halo2::layout::advice_cells(&sample).expect("layout");
     let small = depin_halo2::layout::advice_cells(
-        &CoverageCircuit::with_capacity(&honest_epoch(4).input(), SMALL_CAPACITY).expect("circuit"),
+        &CoverageCircuit::with_capacity(&honest_epoch(4).as_input(), SMALL_CAPACITY).expect("circuit"),
     )
     .expect("layout");
     eprintln!("coverage at capacity 16: {cells} advice cells ({small} at capacity 4)");

@@ -63,7 +63,7 @@ fn small_epoch(hbs: Vec<Heartbeat>) -> UptimeEpoch {
 /// the same public inputs, satisfied with them, and, when `tamper`, refused
 /// with the reward (header +- 2^72) or any other public input changed.
 fn check(e: &UptimeEpoch, capacity: usize, tamper: bool) -> Evaluation {
-    let input = e.input();
+    let input = e.as_input();
     let eval = evaluate(&input).expect("valid input");
     let circuit = UptimeCircuit::with_capacity(&input, capacity).expect("circuit");
     let expected: Vec<Fr> = eval
@@ -102,9 +102,9 @@ fn check(e: &UptimeEpoch, capacity: usize, tamper: bool) -> Evaluation {
 /// The same public inputs as the R1CS circuit of the same epoch: both
 /// backends prove the same reward and nullifier.
 fn same_as_r1cs(e: &UptimeEpoch, capacity: usize) {
-    let r1cs = depin_statements_r1cs::uptime::UptimeCircuit::with_capacity(&e.input(), capacity)
+    let r1cs = depin_statements_r1cs::uptime::UptimeCircuit::with_capacity(&e.as_input(), capacity)
         .expect("r1cs circuit");
-    let halo2 = UptimeCircuit::with_capacity(&e.input(), capacity).expect("halo2 circuit");
+    let halo2 = UptimeCircuit::with_capacity(&e.as_input(), capacity).expect("halo2 circuit");
     let r1cs_public: Vec<Fr> =
         depin_statements_r1cs::common::StatementCircuit::public_inputs(&r1cs)
             .iter()
@@ -214,7 +214,7 @@ fn uptime_circuit_reward_floor_and_cap() {
 #[test]
 fn uptime_circuit_padding_must_be_a_suffix_and_is_ignored() {
     let e = small_epoch(honest(0..2));
-    let mut circuit = UptimeCircuit::with_capacity(&e.input(), SMALL_CAPACITY).expect("circuit");
+    let mut circuit = UptimeCircuit::with_capacity(&e.as_input(), SMALL_CAPACITY).expect("circuit");
     let public = circuit.public_inputs();
     // Disabled slots' contents do not matter.
     circuit.slots_mut()[2].record = honest([2])[0];
@@ -236,7 +236,7 @@ fn uptime_circuit_padding_must_be_a_suffix_and_is_ignored() {
 fn uptime_circuit_refuses_what_the_reference_refuses() {
     let e = small_epoch(honest(0..5));
     assert!(matches!(
-        UptimeCircuit::with_capacity(&e.input(), 4),
+        UptimeCircuit::with_capacity(&e.as_input(), 4),
         Err(StatementError::Capacity {
             records: 5,
             capacity: 4
@@ -244,13 +244,13 @@ fn uptime_circuit_refuses_what_the_reference_refuses() {
     ));
     let e = small_epoch(honest((0..97).map(|s| s % 16)));
     assert!(matches!(
-        UptimeCircuit::new(&e.input()),
+        UptimeCircuit::new(&e.as_input()),
         Err(StatementError::Eval(EvalError::CapacityExceeded { .. }))
     ));
     let mut e = small_epoch(honest(0..2));
     e.policy.floor_slots = 0;
     assert!(matches!(
-        UptimeCircuit::new(&e.input()),
+        UptimeCircuit::new(&e.as_input()),
         Err(StatementError::Eval(EvalError::Policy(
             PolicyError::ZeroFloor
         )))
@@ -265,7 +265,7 @@ fn uptime_cells_at_capacity() {
     assert_eq!(sample.capacity(), depin_statements::UPTIME_CAPACITY);
     let cells = depin_halo2::layout::advice_cells(&sample).expect("layout");
     let small = depin_halo2::layout::advice_cells(
-        &UptimeCircuit::with_capacity(&small_epoch(honest(0..4)).input(), SMALL_CAPACITY)
+        &UptimeCircuit::with_capacity(&small_epoch(honest(0..4)).as_input(), SMALL_CAPACITY)
             .expect("circuit"),
     )
     .expect("layout");

@@ -43,7 +43,7 @@ fn epoch(slots: u32) -> UptimeEpoch {
 }
 
 fn circuit(slots: u32) -> UptimeCircuit {
-    UptimeCircuit::with_capacity(&epoch(slots).input(), CAPACITY).expect("circuit")
+    UptimeCircuit::with_capacity(&epoch(slots).as_input(), CAPACITY).expect("circuit")
 }
 
 /// Development parameters, made once for the whole test binary.

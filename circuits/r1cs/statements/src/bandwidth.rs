@@ -235,7 +235,7 @@ impl BandwidthCircuit {
     pub fn sample_with_key(key: &PrivateKey) -> Self {
         let e = sample::sample_epoch(key);
         Self::from_parts(
-            &e.input(),
+            &e.as_input(),
             sample::sample_public_inputs(&e),
             BANDWIDTH_CAPACITY,
         )

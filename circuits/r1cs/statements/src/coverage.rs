@@ -199,7 +199,7 @@ impl CoverageCircuit {
     /// [`CoverageCircuit::sample`]'s epoch for the device of `device`
     /// (benchmarks of many distinct devices).
     pub fn sample_with_key(device: &PrivateKey) -> Result<Self, CircuitError> {
-        Self::new(&sample::sample_epoch(device).input())
+        Self::new(&sample::sample_epoch(device).as_input())
     }
 
     /// Number of report slots.

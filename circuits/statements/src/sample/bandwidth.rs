@@ -6,9 +6,10 @@
 //! fixed odds, so that every backend's circuit is checked against the
 //! reference on the same inputs.
 
+pub use crate::epoch::BandwidthEpoch;
 use alloc::vec::Vec;
 use ark_ff::AdditiveGroup;
-use depin_crypto::eddsa::{PrivateKey, PublicKey};
+use depin_crypto::eddsa::PrivateKey;
 use depin_crypto::poseidon::hash2;
 use depin_crypto::Fr;
 #[cfg(feature = "sample")]
@@ -20,9 +21,8 @@ use {
 };
 
 use super::uptime::sign_head;
-use crate::bandwidth::BandwidthInput;
 use crate::public::{PublicInputs, StatementKind};
-use crate::records::{CoSignedReceipt, HashChain, RegistryProof, SessionReceipt, SignedHead};
+use crate::records::{CoSignedReceipt, HashChain, RegistryProof, SessionReceipt};
 use crate::{BandwidthPolicy, BANDWIDTH_CAPACITY, REGISTRY_DEPTH};
 
 /// The policy of the sample epoch: at most 1 MB/s, a reward of one unit per
@@ -108,25 +108,8 @@ pub fn chain_head(device_id: Fr, epoch: u32, receipts: &[CoSignedReceipt]) -> Fr
     chain.head()
 }
 
-/// A bandwidth epoch as the prover holds it.
-#[derive(Clone, Debug)]
-pub struct BandwidthEpoch {
-    /// The device's key.
-    pub device: PublicKey,
-    /// The epoch number.
-    pub epoch: u32,
-    /// The epoch beacon.
-    pub beacon: Fr,
-    /// The network's policy.
-    pub policy: BandwidthPolicy,
-    /// The client registry's root.
-    pub registry_root: Fr,
-    /// Co-signed receipts in chain order.
-    pub receipts: Vec<CoSignedReceipt>,
-    /// The device's signed head.
-    pub signed_head: SignedHead,
-}
-
+/// Sample constructors of the owned epoch type
+/// ([`crate::epoch::BandwidthEpoch`]).
 impl BandwidthEpoch {
     /// `receipts` chained and signed by `key`.
     pub fn signed(
@@ -159,19 +142,6 @@ impl BandwidthEpoch {
     /// them).
     pub fn sign(&mut self, key: &PrivateKey) {
         self.signed_head = sign_head(key, self.chain_head());
-    }
-
-    /// The reference's input.
-    pub fn input(&self) -> BandwidthInput<'_> {
-        BandwidthInput {
-            device: self.device,
-            epoch: self.epoch,
-            beacon: self.beacon,
-            policy: self.policy,
-            registry_root: self.registry_root,
-            receipts: &self.receipts,
-            signed_head: self.signed_head,
-        }
     }
 }
 

@@ -6,19 +6,20 @@
 //! checks) with fixed odds, so that every backend's circuit is checked
 //! against the reference on the same inputs.
 
+pub use crate::epoch::CoverageEpoch;
 use alloc::vec::Vec;
-use depin_crypto::eddsa::{PrivateKey, PublicKey, Signature};
+use depin_crypto::eddsa::PrivateKey;
 use depin_crypto::geo::k_q32_for_mhz;
 use depin_crypto::Fr;
 #[cfg(feature = "sample")]
 use {
     ark_ff::{AdditiveGroup, BigInt, BigInteger, Field},
     depin_crypto::babyjubjub::{Point, SUBORDER},
+    depin_crypto::eddsa::PublicKey,
     depin_crypto::geo::{check_path_loss, PathLoss, MAX_COORD},
     rand::Rng,
 };
 
-use crate::coverage::CoverageInput;
 use crate::records::{beacon_id, CoverageClaim, Location, SignedWitnessReport, WitnessReport};
 use crate::{CoveragePolicy, COVERAGE_CAPACITY};
 
@@ -87,25 +88,8 @@ pub fn sign_report(key: &PrivateKey, report: WitnessReport) -> SignedWitnessRepo
     }
 }
 
-/// A coverage epoch as the prover holds it.
-#[derive(Clone, Debug)]
-pub struct CoverageEpoch {
-    /// The device's key.
-    pub device: PublicKey,
-    /// The epoch number.
-    pub epoch: u32,
-    /// The epoch beacon.
-    pub beacon: Fr,
-    /// The network's policy.
-    pub policy: CoveragePolicy,
-    /// The device's claim.
-    pub claim: CoverageClaim,
-    /// The device's signature on `claim.message()`.
-    pub claim_signature: Signature,
-    /// Witness reports in submission order.
-    pub reports: Vec<SignedWitnessReport>,
-}
-
+/// Sample constructors of the owned epoch type
+/// ([`crate::epoch::CoverageEpoch`]).
 impl CoverageEpoch {
     /// An epoch without reports: the device of `key` claims `location`
     /// with its beacon id for `beacon`, and signs the claim.
@@ -132,19 +116,6 @@ impl CoverageEpoch {
             claim,
             claim_signature: key.sign(&claim.message()),
             reports: Vec::new(),
-        }
-    }
-
-    /// The reference's input.
-    pub fn input(&self) -> CoverageInput<'_> {
-        CoverageInput {
-            device: self.device,
-            epoch: self.epoch,
-            beacon: self.beacon,
-            policy: self.policy,
-            claim: self.claim,
-            claim_signature: self.claim_signature,
-            reports: &self.reports,
         }
     }
 

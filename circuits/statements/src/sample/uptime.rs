@@ -5,8 +5,9 @@
 //! fixed odds, so that every backend's circuit is checked against the
 //! reference on the same inputs.
 
+pub use crate::epoch::UptimeEpoch;
 use alloc::vec::Vec;
-use depin_crypto::eddsa::{PrivateKey, PublicKey};
+use depin_crypto::eddsa::PrivateKey;
 use depin_crypto::Fr;
 #[cfg(feature = "sample")]
 use {
@@ -18,7 +19,6 @@ use {
 };
 
 use crate::records::{HashChain, Heartbeat, SignedHead};
-use crate::uptime::UptimeInput;
 use crate::{UptimePolicy, UPTIME_CAPACITY};
 
 /// The policy of the sample epoch: 96 slots, floor 10, 200 ms,
@@ -54,23 +54,6 @@ pub fn sample_epoch(key: &PrivateKey) -> UptimeEpoch {
     UptimeEpoch::signed(key, SAMPLE_EPOCH, SAMPLE_BEACON, SAMPLE_POLICY, heartbeats)
 }
 
-/// An uptime epoch as the prover holds it.
-#[derive(Clone, Debug)]
-pub struct UptimeEpoch {
-    /// The device's key.
-    pub device: PublicKey,
-    /// The epoch number.
-    pub epoch: u32,
-    /// The epoch beacon.
-    pub beacon: Fr,
-    /// The network's policy.
-    pub policy: UptimePolicy,
-    /// Heartbeats in chain order.
-    pub heartbeats: Vec<Heartbeat>,
-    /// The device's signed head.
-    pub signed_head: SignedHead,
-}
-
 /// The head of the uptime chain of `device_id` over `hbs`.
 pub fn chain_head(device_id: Fr, epoch: u32, hbs: &[Heartbeat]) -> Fr {
     let mut chain = HashChain::uptime(device_id, epoch);
@@ -88,6 +71,8 @@ pub fn sign_head(key: &PrivateKey, head: Fr) -> SignedHead {
     }
 }
 
+/// Sample constructors of the owned epoch type
+/// ([`crate::epoch::UptimeEpoch`]).
 impl UptimeEpoch {
     /// `hbs` chained and signed by `key`.
     pub fn signed(
@@ -106,18 +91,6 @@ impl UptimeEpoch {
             policy,
             heartbeats: hbs,
             signed_head: sign_head(key, head),
-        }
-    }
-
-    /// The reference's input.
-    pub fn input(&self) -> UptimeInput<'_> {
-        UptimeInput {
-            device: self.device,
-            epoch: self.epoch,
-            beacon: self.beacon,
-            policy: self.policy,
-            heartbeats: &self.heartbeats,
-            signed_head: self.signed_head,
         }
     }
 }

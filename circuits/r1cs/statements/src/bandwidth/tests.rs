@@ -43,11 +43,11 @@ impl EpochExt for Epoch {
     }
 
     fn evaluate(&self) -> Evaluation {
-        evaluate(&self.input()).unwrap()
+        evaluate(&self.as_input()).unwrap()
     }
 
     fn circuit(&self, capacity: usize) -> BandwidthCircuit {
-        BandwidthCircuit::with_capacity(&self.input(), capacity).unwrap()
+        BandwidthCircuit::with_capacity(&self.as_input(), capacity).unwrap()
     }
 }
 
@@ -395,7 +395,7 @@ fn bandwidth_circuit_binds_every_public_input() {
 fn bandwidth_circuit_refuses_too_many_receipts() {
     let e = Epoch::honest(3);
     assert!(matches!(
-        BandwidthCircuit::with_capacity(&e.input(), 2),
+        BandwidthCircuit::with_capacity(&e.as_input(), 2),
         Err(CircuitError::Capacity {
             records: 3,
             capacity: 2
@@ -404,7 +404,7 @@ fn bandwidth_circuit_refuses_too_many_receipts() {
     let mut e = Epoch::honest(1);
     e.receipts = vec![e.receipts[0]; 33];
     assert!(matches!(
-        BandwidthCircuit::new(&e.input()),
+        BandwidthCircuit::new(&e.as_input()),
         Err(CircuitError::Capacity {
             records: 33,
             capacity: 32
@@ -412,14 +412,14 @@ fn bandwidth_circuit_refuses_too_many_receipts() {
     ));
     // A larger circuit does not lift the statement's capacity.
     assert!(matches!(
-        BandwidthCircuit::with_capacity(&e.input(), 40),
+        BandwidthCircuit::with_capacity(&e.as_input(), 40),
         Err(CircuitError::Eval(_))
     ));
     // An invalid policy is refused like the reference refuses it.
     let mut e = Epoch::honest(1);
     e.policy.rate_shift = 65;
     assert!(matches!(
-        BandwidthCircuit::with_capacity(&e.input(), 1),
+        BandwidthCircuit::with_capacity(&e.as_input(), 1),
         Err(CircuitError::Eval(_))
     ));
 }
@@ -639,7 +639,7 @@ fn bandwidth_sample_is_satisfied_at_full_capacity() {
     // The sample's public inputs are the reference's.
     let e = sample_epoch(&sample_key());
     let public = sample_public_inputs(&e);
-    let eval = evaluate(&e.input()).unwrap();
+    let eval = evaluate(&e.as_input()).unwrap();
     assert_eq!(eval.public, public);
     assert_eq!(eval.accepted(), BANDWIDTH_CAPACITY);
     assert!(eval.reward > 0);

@@ -31,7 +31,7 @@ fn reward_header(public: &PublicInputs, reward: u64) -> Fr {
 /// reference: satisfied with exactly the reference's public inputs,
 /// unsatisfied with the reward, the nullifier or the cell changed.
 fn check(e: &Epoch, capacity: usize) -> (Evaluation, R1cs) {
-    let input = e.input();
+    let input = e.as_input();
     let eval = evaluate(&input).expect("valid input");
     let circuit = CoverageCircuit::with_capacity(&input, capacity).expect("circuit");
     let public = eval.public.to_field_elements();
@@ -380,7 +380,7 @@ fn coverage_circuit_cell_is_coarse_location() {
     // No report slot: only the claim, the policy and the cell.
     let mut e = honest(0);
     let mut template =
-        R1cs::synthesize(CoverageCircuit::with_capacity(&e.input(), 0).unwrap()).unwrap();
+        R1cs::synthesize(CoverageCircuit::with_capacity(&e.as_input(), 0).unwrap()).unwrap();
     for bits in 8..=31 {
         for location in [
             HOME,
@@ -406,7 +406,7 @@ fn coverage_circuit_cell_is_coarse_location() {
 #[test]
 fn coverage_circuit_ignores_disabled_slots() {
     let e = honest(3);
-    let input = e.input();
+    let input = e.as_input();
     let mut circuit = CoverageCircuit::with_capacity(&input, CAP).unwrap();
     let public = circuit.public_inputs();
     // A valid report in the disabled slot never counts.
@@ -423,7 +423,7 @@ fn coverage_circuit_ignores_disabled_slots() {
 #[test]
 fn coverage_circuit_refuses_padding_not_a_suffix() {
     let e = honest(4);
-    let input = e.input();
+    let input = e.as_input();
     let mut circuit = CoverageCircuit::with_capacity(&input, CAP + 1).unwrap();
     circuit.slots[1].enabled = false;
     let mut public = circuit.expected().to_owned();
@@ -438,7 +438,7 @@ fn coverage_circuit_refuses_padding_not_a_suffix() {
 #[test]
 fn coverage_circuit_refuses_invalid_policy() {
     let e = honest(3);
-    let input = e.input();
+    let input = e.as_input();
     let circuit = CoverageCircuit::with_capacity(&input, 3).unwrap();
     let p = policy();
     let bad = [
@@ -505,7 +505,7 @@ fn coverage_circuit_refuses_invalid_policy() {
 fn coverage_circuit_construction_errors() {
     let mut e = honest(4);
     assert!(matches!(
-        CoverageCircuit::with_capacity(&e.input(), 3),
+        CoverageCircuit::with_capacity(&e.as_input(), 3),
         Err(CircuitError::Capacity {
             records: 4,
             capacity: 3
@@ -513,13 +513,13 @@ fn coverage_circuit_construction_errors() {
     ));
     e.reports = vec![e.reports[0]; 17];
     assert!(matches!(
-        CoverageCircuit::new(&e.input()),
+        CoverageCircuit::new(&e.as_input()),
         Err(CircuitError::Eval(_))
     ));
     let mut e = honest(1);
     e.policy.cell_bits = 7;
     assert!(matches!(
-        CoverageCircuit::new(&e.input()),
+        CoverageCircuit::new(&e.as_input()),
         Err(CircuitError::Eval(_))
     ));
 }
@@ -597,7 +597,7 @@ fn assert_only_eddsa_free(circuit: &CoverageCircuit) {
 fn coverage_circuit_constrains_every_witness() {
     // Honest, with a disabled slot.
     let e = honest(2);
-    assert_only_eddsa_free(&CoverageCircuit::with_capacity(&e.input(), 3).unwrap());
+    assert_only_eddsa_free(&CoverageCircuit::with_capacity(&e.as_input(), 3).unwrap());
     // Rejected reports: bad signature, out-of-range location and RSSI
     // (the stand-ins), a duplicate.
     let mut e = honest(4);
@@ -611,9 +611,9 @@ fn coverage_circuit_constrains_every_witness() {
         i32::MIN,
     );
     e.reports[3] = e.report(&key(2), east(2500), RSSI);
-    let eval = evaluate(&e.input()).unwrap();
+    let eval = evaluate(&e.as_input()).unwrap();
     assert_eq!(eval.accepted(), 1);
-    assert_only_eddsa_free(&CoverageCircuit::with_capacity(&e.input(), 4).unwrap());
+    assert_only_eddsa_free(&CoverageCircuit::with_capacity(&e.as_input(), 4).unwrap());
     // A rejected claim out of range.
     let mut e = honest(2);
     e.claim.location = Location {
@@ -621,7 +621,7 @@ fn coverage_circuit_constrains_every_witness() {
         y: u32::MAX,
     };
     e.resign_claim(&device_key());
-    assert_only_eddsa_free(&CoverageCircuit::with_capacity(&e.input(), 2).unwrap());
+    assert_only_eddsa_free(&CoverageCircuit::with_capacity(&e.as_input(), 2).unwrap());
 }
 
 #[test]
@@ -646,7 +646,7 @@ fn coverage_circuit_sample_at_full_capacity() {
 fn coverage_circuit_cost_per_slot() {
     let count = |cap: usize| {
         let e = honest(0);
-        R1cs::synthesize(CoverageCircuit::with_capacity(&e.input(), cap).unwrap())
+        R1cs::synthesize(CoverageCircuit::with_capacity(&e.as_input(), cap).unwrap())
             .unwrap()
             .num_constraints()
     };
@@ -685,7 +685,7 @@ fn random_epochs_break_every_rule() {
     let (mut paid, mut capped, mut below) = (0, 0, 0);
     for _ in 0..1000 {
         let e = random_epoch(&mut rng, CAP);
-        let eval = evaluate(&e.input()).unwrap();
+        let eval = evaluate(&e.as_input()).unwrap();
         for v in &eval.verdicts {
             *seen.entry(v.reason()).or_default() += 1;
         }
@@ -741,7 +741,7 @@ fn assignment(circuit: CoverageCircuit) -> Vec<Fr> {
 /// circuit satisfies them with exactly the reference's public inputs and
 /// not with the reward, the nullifier or the cell changed.
 fn check_with(template: &mut R1cs, e: &Epoch, capacity: usize) -> Evaluation {
-    let input = e.input();
+    let input = e.as_input();
     let eval = evaluate(&input).expect("valid input");
     let circuit = CoverageCircuit::with_capacity(&input, capacity).expect("circuit");
     let public = eval.public.to_field_elements();
@@ -774,7 +774,7 @@ fn assignment_matches_full_synthesis() {
     let mut rng = ChaCha8Rng::seed_from_u64(2);
     for _ in 0..3 {
         let e = random_epoch(&mut rng, CAP);
-        let c = CoverageCircuit::with_capacity(&e.input(), CAP).unwrap();
+        let c = CoverageCircuit::with_capacity(&e.as_input(), CAP).unwrap();
         assert_eq!(assignment(c.clone()), R1cs::synthesize(c).unwrap().z);
     }
 }
@@ -786,7 +786,7 @@ const CASES: u32 = 500;
 #[test]
 fn coverage_circuit_matches_reference() {
     let template =
-        R1cs::synthesize(CoverageCircuit::with_capacity(&honest(0).input(), CAP).expect("circuit"))
+        R1cs::synthesize(CoverageCircuit::with_capacity(&honest(0).as_input(), CAP).expect("circuit"))
             .expect("synthesis");
     let template = std::cell::RefCell::new(template);
     let stats = std::cell::RefCell::new((0usize, 0usize, 0usize));

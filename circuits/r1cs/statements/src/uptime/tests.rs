@@ -33,7 +33,7 @@ fn reward_unit() -> Fr {
 /// reference: the same public inputs, satisfied with them, unsatisfied
 /// (with the same witness) when any public input changes.
 fn check(e: &Epoch, capacity: usize) -> (Evaluation, R1cs) {
-    let input = e.input();
+    let input = e.as_input();
     let eval = evaluate(&input).expect("valid input");
     let circuit = UptimeCircuit::with_capacity(&input, capacity).expect("circuit");
     let expected = eval.public.to_field_elements();
@@ -84,7 +84,7 @@ const PROPTEST_CAPACITY: usize = 4;
 /// same public inputs, each heartbeat's bit equal to its verdict, the
 /// epoch-wide bit and the reward.
 fn check_values(e: &Epoch, capacity: usize) {
-    let input = e.input();
+    let input = e.as_input();
     let eval = evaluate(&input).expect("valid input");
     let circuit = UptimeCircuit::with_capacity(&input, capacity).expect("circuit");
     let expected = eval.public.to_field_elements();
@@ -164,7 +164,7 @@ fn uptime_random_epochs_cover_every_rule() {
     for seed in 0..1000u64 {
         let mut rng = ChaCha20Rng::seed_from_u64(seed);
         let e = random_epoch(&mut rng, PROPTEST_CAPACITY);
-        let eval = evaluate(&e.input()).expect("valid");
+        let eval = evaluate(&e.as_input()).expect("valid");
         for v in &eval.verdicts {
             let name = v.reason().map_or("accepted", RejectReason::as_str);
             *seen.entry(name).or_default() += 1;
@@ -418,7 +418,7 @@ fn uptime_circuit_reward_floor_and_cap() {
 fn uptime_circuit_synthesizes_in_setup_mode() {
     // Key generation synthesizes without witness values.
     let circuit =
-        UptimeCircuit::with_capacity(&small_epoch(honest(0..3)).input(), 4).expect("circuit");
+        UptimeCircuit::with_capacity(&small_epoch(honest(0..3)).as_input(), 4).expect("circuit");
     let setup = ConstraintSystem::<Fr>::new_ref();
     setup.set_optimization_goal(OptimizationGoal::Constraints);
     setup.set_mode(ark_relations::gr1cs::SynthesisMode::Setup);
@@ -435,7 +435,7 @@ fn uptime_circuit_synthesizes_in_setup_mode() {
 #[test]
 fn uptime_circuit_padding_must_be_a_suffix() {
     let e = small_epoch(honest(0..3));
-    let mut circuit = UptimeCircuit::with_capacity(&e.input(), 5).expect("circuit");
+    let mut circuit = UptimeCircuit::with_capacity(&e.as_input(), 5).expect("circuit");
     assert!(R1cs::synthesize(circuit.clone())
         .expect("synthesis")
         .is_satisfied());
@@ -446,7 +446,7 @@ fn uptime_circuit_padding_must_be_a_suffix() {
 #[test]
 fn uptime_circuit_ignores_disabled_slot_contents() {
     let e = small_epoch(honest(0..3));
-    let mut circuit = UptimeCircuit::with_capacity(&e.input(), 5).expect("circuit");
+    let mut circuit = UptimeCircuit::with_capacity(&e.as_input(), 5).expect("circuit");
     circuit.slots[3].record = honest([3])[0];
     circuit.slots[4].record = Heartbeat {
         slot: u32::MAX,
@@ -461,7 +461,7 @@ fn uptime_circuit_ignores_disabled_slot_contents() {
 #[test]
 fn uptime_circuit_refuses_other_public_inputs() {
     let e = small_epoch(honest(0..4));
-    let circuit = UptimeCircuit::with_capacity(&e.input(), 4).expect("circuit");
+    let circuit = UptimeCircuit::with_capacity(&e.as_input(), 4).expect("circuit");
     let good = circuit.public_inputs();
     assert!(R1cs::synthesize(circuit.clone())
         .expect("synthesis")
@@ -480,7 +480,7 @@ fn uptime_circuit_refuses_other_public_inputs() {
 fn uptime_circuit_refuses_what_the_reference_refuses() {
     let e = small_epoch(honest(0..5));
     assert!(matches!(
-        UptimeCircuit::with_capacity(&e.input(), 4),
+        UptimeCircuit::with_capacity(&e.as_input(), 4),
         Err(CircuitError::Capacity {
             records: 5,
             capacity: 4
@@ -488,13 +488,13 @@ fn uptime_circuit_refuses_what_the_reference_refuses() {
     ));
     let e = small_epoch(honest((0..97).map(|s| s % 16)));
     assert!(matches!(
-        UptimeCircuit::new(&e.input()),
+        UptimeCircuit::new(&e.as_input()),
         Err(CircuitError::Eval(EvalError::CapacityExceeded { .. }))
     ));
     let mut e = small_epoch(honest(0..2));
     e.policy.floor_slots = 0;
     assert!(matches!(
-        UptimeCircuit::new(&e.input()),
+        UptimeCircuit::new(&e.as_input()),
         Err(CircuitError::Eval(EvalError::Policy(
             PolicyError::ZeroFloor
         )))
@@ -535,7 +535,7 @@ impl ConstraintSynthesizer<Fr> for BareVerify {
 /// hints of its equality tests that hold), shifted to where the circuit
 /// allocates it. Returns them as offsets in the gadget.
 fn free_witnesses_are_the_gadgets(e: &Epoch, capacity: usize) -> Vec<usize> {
-    let circuit = UptimeCircuit::with_capacity(&e.input(), capacity).expect("circuit");
+    let circuit = UptimeCircuit::with_capacity(&e.as_input(), capacity).expect("circuit");
     let head = chain_head(e.device.id(), e.epoch, &e.heartbeats);
     let range = Rc::new(Cell::new((0, 0)));
     let mut r1cs = R1cs::synthesize(Traced(circuit, range.clone())).expect("synthesis");
@@ -595,7 +595,7 @@ fn uptime_circuit_every_witness_is_constrained() {
     let mut hbs2 = honest([0, 2, 1, 3]);
     hbs2[3].latency_ms = 1000;
     for e in [small_epoch(hbs), small_epoch(hbs2)] {
-        let eval = evaluate(&e.input()).expect("valid");
+        let eval = evaluate(&e.as_input()).expect("valid");
         assert!(eval.accepted() < e.heartbeats.len());
         let free = free_witnesses_are_the_gadgets(&e, 4);
         println!("rejected heartbeats: free EdDSA witnesses at offsets {free:?}");
@@ -647,7 +647,7 @@ fn uptime_circuit_sample_at_full_capacity() {
 fn uptime_circuit_cost_per_heartbeat() {
     let e = small_epoch(honest(0..2));
     let count = |capacity| {
-        R1cs::synthesize(UptimeCircuit::with_capacity(&e.input(), capacity).expect("circuit"))
+        R1cs::synthesize(UptimeCircuit::with_capacity(&e.as_input(), capacity).expect("circuit"))
             .expect("synthesis")
             .num_constraints()
     };
