@@ -656,7 +656,8 @@ fn coverage_cells_at_capacity() {
     assert_eq!(sample.expected().reward, 160);
     let cells = depin_halo2::layout::advice_cells(&sample).expect("layout");
     let small = depin_halo2::layout::advice_cells(
-        &CoverageCircuit::with_capacity(&honest_epoch(4).as_input(), SMALL_CAPACITY).expect("circuit"),
+        &CoverageCircuit::with_capacity(&honest_epoch(4).as_input(), SMALL_CAPACITY)
+            .expect("circuit"),
     )
     .expect("layout");
     eprintln!("coverage at capacity 16: {cells} advice cells ({small} at capacity 4)");

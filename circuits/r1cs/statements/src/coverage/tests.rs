@@ -785,9 +785,10 @@ const CASES: u32 = 500;
 
 #[test]
 fn coverage_circuit_matches_reference() {
-    let template =
-        R1cs::synthesize(CoverageCircuit::with_capacity(&honest(0).as_input(), CAP).expect("circuit"))
-            .expect("synthesis");
+    let template = R1cs::synthesize(
+        CoverageCircuit::with_capacity(&honest(0).as_input(), CAP).expect("circuit"),
+    )
+    .expect("synthesis");
     let template = std::cell::RefCell::new(template);
     let stats = std::cell::RefCell::new((0usize, 0usize, 0usize));
     let mut runner = TestRunner::new(ProptestConfig::with_cases(CASES));
