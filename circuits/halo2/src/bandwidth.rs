@@ -81,7 +81,7 @@ use crate::eddsa::EddsaChip;
 use crate::field::to_halo2;
 use crate::merkle::MerkleChip;
 use crate::range::pow2;
-use crate::statement::{bit_width, Chips, PublicCells, StatementCircuit, StatementError};
+use crate::statement::{bit_width, padded, Chips, PublicCells, StatementCircuit, StatementError};
 
 /// Width of epochs, sessions, durations, `max_bytes_per_s` and `rate_num`
 /// (the native `u32`).
@@ -156,27 +156,7 @@ impl BandwidthCircuit {
         capacity: usize,
     ) -> Result<Self, StatementError> {
         let evaluation = evaluate(input)?;
-        if input.receipts.len() > capacity {
-            return Err(StatementError::Capacity {
-                records: input.receipts.len(),
-                capacity,
-            });
-        }
-        let mut slots: Vec<Slot<CoSignedReceipt>> = input
-            .receipts
-            .iter()
-            .map(|r| Slot {
-                enabled: true,
-                record: *r,
-            })
-            .collect();
-        slots.resize(
-            capacity,
-            Slot {
-                enabled: false,
-                record: CoSignedReceipt::PADDING,
-            },
-        );
+        let slots = padded(input.receipts, capacity, &CoSignedReceipt::PADDING)?;
         Ok(BandwidthCircuit {
             device: input.device,
             epoch: input.epoch,

@@ -86,7 +86,7 @@ use crate::eddsa::EddsaChip;
 use crate::field::to_halo2;
 use crate::geo::{GeoGates, COORD_BITS, K_BITS};
 use crate::range::{pow2, signed_to_fr};
-use crate::statement::{bit_width, Chips, PublicCells, StatementCircuit, StatementError};
+use crate::statement::{bit_width, padded, Chips, PublicCells, StatementCircuit, StatementError};
 
 /// Smallest and largest `cell_bits` (`CoveragePolicy::CELL_BITS_RANGE`).
 const CELL_BITS_MIN: usize = 8;
@@ -136,27 +136,7 @@ impl CoverageCircuit {
         capacity: usize,
     ) -> Result<Self, StatementError> {
         let evaluation = evaluate(input)?;
-        if input.reports.len() > capacity {
-            return Err(StatementError::Capacity {
-                records: input.reports.len(),
-                capacity,
-            });
-        }
-        let mut slots: Vec<Slot<SignedWitnessReport>> = input
-            .reports
-            .iter()
-            .map(|r| Slot {
-                enabled: true,
-                record: *r,
-            })
-            .collect();
-        slots.resize(
-            capacity,
-            Slot {
-                enabled: false,
-                record: SignedWitnessReport::PADDING,
-            },
-        );
+        let slots = padded(input.reports, capacity, &SignedWitnessReport::PADDING)?;
         Ok(CoverageCircuit {
             device: input.device,
             epoch: input.epoch,

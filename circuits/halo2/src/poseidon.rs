@@ -121,8 +121,7 @@ impl PoseidonChip {
             let (w, v) = sparse.split_at(t);
             let s0 = pow5_plus(ctx, gate, state[0], *c);
             state[0] = s0;
-            let first =
-                gate.inner_product(ctx, state.iter().copied(), w.iter().map(|x| Constant(*x)));
+            let first = dot(ctx, gate, &state, w);
             for (x, v) in state[1..].iter_mut().zip(v) {
                 *x = gate.mul_add(ctx, s0, Constant(*v), *x);
             }
@@ -137,11 +136,7 @@ impl PoseidonChip {
             state = mix(ctx, gate, &self.m, t, &sboxed);
         }
         let sboxed: Vec<_> = state.iter().map(|x| pow5(ctx, gate, *x)).collect();
-        Ok(gate.inner_product(
-            ctx,
-            sboxed.iter().copied(),
-            self.m[..t].iter().map(|x| Constant(*x)),
-        ))
+        Ok(dot(ctx, gate, &sboxed, &self.m[..t]))
     }
 
     /// `x^5 + c` for every element and its constant.
@@ -168,15 +163,24 @@ fn mix(
     t: usize,
     state: &[AssignedValue<Fr>],
 ) -> Vec<AssignedValue<Fr>> {
-    (0..t)
-        .map(|i| {
-            gate.inner_product(
-                ctx,
-                state.iter().map(|x| Existing(*x)),
-                matrix[i * t..(i + 1) * t].iter().map(|m| Constant(*m)),
-            )
-        })
+    matrix
+        .chunks_exact(t)
+        .map(|row| dot(ctx, gate, state, row))
         .collect()
+}
+
+/// `sum row[j] * state[j]` for a row of constants.
+fn dot(
+    ctx: &mut Context<Fr>,
+    gate: &impl GateInstructions<Fr>,
+    state: &[AssignedValue<Fr>],
+    row: &[Fr],
+) -> AssignedValue<Fr> {
+    gate.inner_product(
+        ctx,
+        state.iter().map(|x| Existing(*x)),
+        row.iter().map(|m| Constant(*m)),
+    )
 }
 
 /// `x^5`: three multiplications.

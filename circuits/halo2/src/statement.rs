@@ -12,6 +12,7 @@
 //! `Poseidon(NULLIFIER, device_id, epoch, kind)`. The same values, in the
 //! same order and meaning, as the R1CS circuits' (`depin-statements-r1cs`).
 
+use depin_statements::padding::{pad_to, Slot};
 use depin_statements::public::{
     PublicInputs, HEADER_EPOCH_SHIFT, HEADER_REWARD_SHIFT, HEADER_VERSION_SHIFT,
 };
@@ -185,6 +186,22 @@ impl<'g> Chips<'g> {
         out.extend(extra);
         Ok(out)
     }
+}
+
+/// `records` in exactly `capacity` slots, padding a disabled suffix of
+/// `filler`; more records than `capacity` is [`StatementError::Capacity`].
+pub fn padded<T: Clone>(
+    records: &[T],
+    capacity: usize,
+    filler: &T,
+) -> Result<Vec<Slot<T>>, StatementError> {
+    if records.len() > capacity {
+        return Err(StatementError::Capacity {
+            records: records.len(),
+            capacity,
+        });
+    }
+    Ok(pad_to(records, capacity, filler))
 }
 
 /// Bits needed to write `n` (0 for 0).

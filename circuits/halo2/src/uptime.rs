@@ -53,7 +53,7 @@ use halo2_base::{AssignedValue, Context, QuantumCell::Constant};
 
 use crate::eddsa::EddsaChip;
 use crate::field::to_halo2;
-use crate::statement::{bit_width, Chips, PublicCells, StatementCircuit, StatementError};
+use crate::statement::{bit_width, padded, Chips, PublicCells, StatementCircuit, StatementError};
 
 /// Width of a slot number and of a latency (the native `u32`).
 const U32_BITS: usize = 32;
@@ -89,27 +89,7 @@ impl UptimeCircuit {
     /// `capacity`.
     pub fn with_capacity(input: &UptimeInput<'_>, capacity: usize) -> Result<Self, StatementError> {
         let evaluation = evaluate(input)?;
-        if input.heartbeats.len() > capacity {
-            return Err(StatementError::Capacity {
-                records: input.heartbeats.len(),
-                capacity,
-            });
-        }
-        let mut slots: Vec<Slot<Heartbeat>> = input
-            .heartbeats
-            .iter()
-            .map(|hb| Slot {
-                enabled: true,
-                record: *hb,
-            })
-            .collect();
-        slots.resize(
-            capacity,
-            Slot {
-                enabled: false,
-                record: Heartbeat::PADDING,
-            },
-        );
+        let slots = padded(input.heartbeats, capacity, &Heartbeat::PADDING)?;
         Ok(UptimeCircuit {
             device: input.device,
             epoch: input.epoch,

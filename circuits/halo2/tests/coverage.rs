@@ -7,6 +7,8 @@
 //! the public cell, padding, invalid policies, and every other public input
 //! refused.
 
+mod common;
+
 use ark_ff::BigInteger;
 use depin_crypto::babyjubjub::SUBORDER;
 use depin_crypto::field::Fr as NativeFr;
@@ -25,7 +27,6 @@ use depin_statements::{
     CoveragePolicy, EvalError, Evaluation, PolicyError, PublicInputs, RejectReason, Verdict,
 };
 use halo2_base::halo2_proofs::halo2curves::bn256::Fr;
-use halo2_base::halo2_proofs::halo2curves::ff::Field;
 use proptest::prelude::*;
 use rand::SeedableRng;
 use rand_chacha::ChaCha20Rng;
@@ -74,35 +75,7 @@ fn check(e: &CoverageEpoch, capacity: usize, tamper: bool) -> Evaluation {
     let expected = halo2_public(&eval.public);
     assert_eq!(circuit.public_inputs(), expected);
     assert_eq!(circuit.expected(), &eval.public);
-    mock_check(&circuit, K, expected.clone())
-        .expect("layout")
-        .unwrap_or_else(|err| {
-            panic!(
-                "refused the reference's inputs ({:?}): {err}",
-                eval.verdicts
-            )
-        });
-    if tamper {
-        let unit = Fr::from(2u64).pow_vartime([72u64]);
-        let changes = [
-            (0, unit),
-            (0, -unit),
-            (1, Fr::ONE),
-            (2, Fr::ONE),
-            (3, Fr::ONE),
-            (4, Fr::ONE),
-            (5, Fr::ONE),
-            (5, -Fr::ONE),
-        ];
-        for (i, d) in changes {
-            let mut other = expected.clone();
-            other[i] += d;
-            assert!(
-                mock_check(&circuit, K, other).expect("layout").is_err(),
-                "public input {i} changed by {d:?} still accepted"
-            );
-        }
-    }
+    common::accepts_exactly(&circuit, K, &expected, &eval.verdicts, tamper);
     eval
 }
 
@@ -130,12 +103,7 @@ fn same_as_r1cs(e: &CoverageEpoch, capacity: usize) {
         depin_statements_r1cs::coverage::CoverageCircuit::with_capacity(&e.as_input(), capacity)
             .expect("r1cs circuit");
     let halo2 = CoverageCircuit::with_capacity(&e.as_input(), capacity).expect("halo2 circuit");
-    let r1cs_public: Vec<Fr> =
-        depin_statements_r1cs::common::StatementCircuit::public_inputs(&r1cs)
-            .iter()
-            .map(to_halo2)
-            .collect();
-    assert_eq!(halo2.public_inputs(), r1cs_public);
+    common::same_public(&halo2, &r1cs);
 }
 
 proptest! {

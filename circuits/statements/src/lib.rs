@@ -24,7 +24,8 @@
 //!   it is judged.
 //! - [`epoch`] (feature `alloc`): the one owned epoch type the prover
 //!   proves; with feature `json`, the epoch file format.
-//! - [`sample`] (feature `alloc`): the full-capacity sample epochs key
+//! - [`sample`]: the sample epochs' number and beacon; (feature `alloc`)
+//!   the full-capacity sample epochs key
 //!   generation uses, signed epochs, and (feature `sample`) random epochs
 //!   that break each rule, for the tests and benchmarks of every backend.
 //!
@@ -56,7 +57,6 @@ pub mod coverage;
 pub mod epoch;
 #[cfg(feature = "alloc")]
 pub mod padding;
-#[cfg(feature = "alloc")]
 pub mod sample;
 #[cfg(feature = "alloc")]
 pub mod uptime;

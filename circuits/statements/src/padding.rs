@@ -27,6 +27,14 @@ pub fn pad<T: Clone>(
     filler: &T,
 ) -> Result<Vec<Slot<T>>, EvalError> {
     check_capacity(kind, records.len())?;
+    Ok(pad_to(records, kind.capacity(), filler))
+}
+
+/// Lays `records` out in exactly `capacity` slots (a circuit's own
+/// capacity, which tests make small), the rest disabled and holding
+/// `filler`. The caller refuses more records than `capacity` first: extra
+/// records would be cut off.
+pub fn pad_to<T: Clone>(records: &[T], capacity: usize, filler: &T) -> Vec<Slot<T>> {
     let mut slots: Vec<Slot<T>> = records
         .iter()
         .map(|r| Slot {
@@ -35,13 +43,13 @@ pub fn pad<T: Clone>(
         })
         .collect();
     slots.resize(
-        kind.capacity(),
+        capacity,
         Slot {
             enabled: false,
             record: filler.clone(),
         },
     );
-    Ok(slots)
+    slots
 }
 
 /// The enabled records of exactly `kind.capacity()` slots, refusing a wrong

@@ -1,12 +1,10 @@
 //! Shared test fixtures (the references using some of them need `alloc`).
-#![cfg_attr(not(feature = "alloc"), allow(dead_code))]
+#![cfg_attr(not(feature = "alloc"), allow(dead_code, unused_imports))]
 
 use crate::policy::{BandwidthPolicy, CoveragePolicy, UptimePolicy};
 use depin_crypto::eddsa::PrivateKey;
-use depin_crypto::Fr;
 
-pub const EPOCH: u32 = 20_250;
-pub const BEACON: Fr = ark_ff::MontFp!("918273645546372819");
+pub use crate::sample::{SAMPLE_BEACON as BEACON, SAMPLE_EPOCH as EPOCH};
 
 pub fn device_key() -> PrivateKey {
     PrivateKey::from_bytes([7; 32])

@@ -12,10 +12,9 @@ use std::time::Instant;
 use anyhow::{bail, Context};
 use depin_evm::proof_dir::{write_proof_dir, ProofDir, PROOF_BIN_FILE, PUBLIC_JSON_FILE};
 use depin_halo2_prover::keys::{statement_k, VerifierKeys};
-use depin_halo2_prover::params::write_params;
 use depin_halo2_prover::solidity::verifier_source_of;
-use depin_halo2_prover::system::params_file;
-use depin_halo2_prover::{dev_params, read_params, Halo2System, StatementKeys};
+use depin_halo2_prover::system::{load_or_dev_params, params_file};
+use depin_halo2_prover::{read_params, Halo2System, StatementKeys};
 use depin_statements::epoch::EpochInput;
 use depin_statements::{Header, StatementKind};
 use rand_chacha::rand_core::SeedableRng;
@@ -32,8 +31,9 @@ sound as long as one participant destroyed their share.
 
 Pass --insecure-dev-setup to make development parameters anyway.";
 
-/// `setup --backend halo2`: development parameters (reused when `out`
-/// already holds `params.kzg`), the statement's keys, written into `out`.
+/// `setup --backend halo2`: development parameters of the statement's size
+/// (reused when `out` already holds them), the statement's keys, written
+/// into `out`.
 pub fn setup(
     kind: StatementKind,
     out: &Path,
@@ -41,19 +41,11 @@ pub fn setup(
     seed: u64,
 ) -> anyhow::Result<ExitCode> {
     let k = statement_k(kind);
-    let params_path = out.join(params_file(k));
+    if !insecure && !out.join(params_file(k)).exists() {
+        bail!("{INSECURE_SETUP}");
+    }
     let start = Instant::now();
-    let params = if params_path.exists() {
-        read_params(&params_path)?
-    } else {
-        if !insecure {
-            bail!("{INSECURE_SETUP}");
-        }
-        std::fs::create_dir_all(out).with_context(|| format!("{}", out.display()))?;
-        let params = dev_params(k, seed)?;
-        write_params(&params, &params_path)?;
-        params
-    };
+    let params = load_or_dev_params(out, k, Some(seed))?;
     let params_time = start.elapsed();
     let start = Instant::now();
     let keys = StatementKeys::generate(&params, kind)?;

@@ -21,7 +21,6 @@ use depin_groth16::golden::{self, CircuitVisitor};
 use depin_groth16::keys::{dev_setup, KeyDir, Trust, VerifyingKey};
 use depin_groth16::prover::{self as groth16, verify_statement, Prover};
 use depin_groth16::system::prove_epoch;
-use depin_statements::epoch::EpochInput;
 use depin_statements::Header;
 use depin_statements::{Evaluation, StatementKind};
 use depin_statements_r1cs::StatementCircuit;
@@ -597,9 +596,7 @@ fn prove(
     seed: Option<u64>,
     validate_key: bool,
 ) -> anyhow::Result<ExitCode> {
-    let epoch = EpochInput::from_file(input)
-        .and_then(|e| e.expect_kind(kind))
-        .with_context(|| format!("{}", input.display()))?;
+    let epoch = ceremony::read_epoch(kind, input)?;
     let evaluation = epoch
         .evaluate()
         .with_context(|| format!("{}", input.display()))?;
@@ -650,9 +647,7 @@ fn prove_halo2(
     out: &Path,
     seed: Option<u64>,
 ) -> anyhow::Result<ExitCode> {
-    let epoch = EpochInput::from_file(input)
-        .and_then(|e| e.expect_kind(kind))
-        .with_context(|| format!("{}", input.display()))?;
+    let epoch = ceremony::read_epoch(kind, input)?;
     let evaluation = epoch
         .evaluate()
         .with_context(|| format!("{}", input.display()))?;

@@ -38,10 +38,6 @@ pub const fn statement_k(kind: StatementKind) -> u32 {
     }
 }
 
-/// The largest [`statement_k`]: parameters of this size serve every
-/// statement.
-pub const MAX_STATEMENT_K: u32 = 19;
-
 /// The verifying key file of a halo2 key directory (halo2's raw encoding).
 pub const VERIFYING_KEY_FILE: &str = "verifying_key.bin";
 /// The circuit shape file (the configuration the verifying key is read

@@ -10,7 +10,6 @@
 //! reference's, is an error, never an invalid proof: every proof is
 //! verified before it is returned.
 
-use depin_halo2::field::to_halo2;
 use depin_halo2::layout::prover_builder;
 use depin_halo2::statement::{StatementCircuit, StatementError};
 use halo2_base::halo2_proofs::plonk::{
@@ -140,15 +139,4 @@ pub fn verify(
         Ok(()) => rest.is_empty(),
         Err(_) => false,
     })
-}
-
-/// The public inputs of `statement` as the native reference computes them,
-/// in halo2's field (what [`prove`] returns for an accepted witness).
-pub fn expected_public<S: StatementCircuit>(statement: &S) -> Vec<Fr> {
-    statement
-        .expected()
-        .to_field_elements()
-        .iter()
-        .map(to_halo2)
-        .collect()
 }

@@ -126,6 +126,7 @@ pub struct OptParams {
 macro_rules! opt_params_table {
     ($($inputs:literal => $c:ident, $s:ident, $p:ident, $m:ident;)*) => {
         /// The optimised tables for `n` inputs, or `None` outside `1..=16`.
+        #[inline(always)]
         pub fn opt_params(n: usize) -> Option<OptParams> {
             match n {
                 $($inputs => Some(OptParams {

@@ -22,61 +22,24 @@
 //! computes only the first state element, the hash output.
 
 use super::constants as k;
+use super::{opt_params, OptParams};
 use crate::field::Fr;
 use ark_ff::{AdditiveGroup, Field};
 
-/// The optimised constants of one state width.
-struct Tables {
-    rounds_p: usize,
-    /// `t` initial constants, `t` after each of the first four full rounds'
-    /// S-boxes, one per partial round, `t` after each of the last full rounds
-    /// but the final one.
-    c: &'static [Fr],
-    /// `2t - 1` per partial round: the row `w`, then the column `v`.
-    s: &'static [Fr],
-    /// Dense matrix before the partial rounds, row-major.
-    p: &'static [Fr],
-    /// The MDS matrix of the full rounds, row-major.
-    m: &'static [Fr],
-}
-
-macro_rules! tables {
-    ($($t:literal => $c:ident, $s:ident, $p:ident, $m:ident;)*) => {
-        /// The tables of width `T`; a constant after inlining, so a caller
-        /// of one width links only that width's tables.
-        #[inline(always)]
-        fn tables<const T: usize>() -> Tables {
-            match T {
-                $($t => Tables {
-                    rounds_p: k::N_ROUNDS_P[$t - 2],
-                    c: &k::$c,
-                    s: &k::$s,
-                    p: &k::$p,
-                    m: &k::$m,
-                },)*
-                _ => Tables { rounds_p: 0, c: &[], s: &[], p: &[], m: &[] },
-            }
-        }
-    };
-}
-
-tables! {
-    2 => OPT_C2, OPT_S2, OPT_P2, M2;
-    3 => OPT_C3, OPT_S3, OPT_P3, M3;
-    4 => OPT_C4, OPT_S4, OPT_P4, M4;
-    5 => OPT_C5, OPT_S5, OPT_P5, M5;
-    6 => OPT_C6, OPT_S6, OPT_P6, M6;
-    7 => OPT_C7, OPT_S7, OPT_P7, M7;
-    8 => OPT_C8, OPT_S8, OPT_P8, M8;
-    9 => OPT_C9, OPT_S9, OPT_P9, M9;
-    10 => OPT_C10, OPT_S10, OPT_P10, M10;
-    11 => OPT_C11, OPT_S11, OPT_P11, M11;
-    12 => OPT_C12, OPT_S12, OPT_P12, M12;
-    13 => OPT_C13, OPT_S13, OPT_P13, M13;
-    14 => OPT_C14, OPT_S14, OPT_P14, M14;
-    15 => OPT_C15, OPT_S15, OPT_P15, M15;
-    16 => OPT_C16, OPT_S16, OPT_P16, M16;
-    17 => OPT_C17, OPT_S17, OPT_P17, M17;
+/// The optimised tables of width `T` (`super::opt_params`, the one map from
+/// a width to its constants); a constant after inlining, so a caller of one
+/// width links only that width's tables.
+#[inline(always)]
+fn tables<const T: usize>() -> OptParams {
+    opt_params(T - 1).unwrap_or(OptParams {
+        t: T,
+        rounds_f: 0,
+        rounds_p: 0,
+        c: &[],
+        s: &[],
+        p: &[],
+        m: &[],
+    })
 }
 
 /// The `T` table entries starting at `at`.
@@ -119,12 +82,13 @@ fn mix<const T: usize>(m: &[Fr], state: &[Fr; T]) -> [Fr; T] {
 /// The Poseidon permutation of width `T` applied to `state`; returns the
 /// first element of the result.
 fn permute<const T: usize>(mut state: [Fr; T]) -> Fr {
-    let Tables {
+    let OptParams {
         rounds_p,
         c,
         s,
         p,
         m,
+        ..
     } = tables::<T>();
     let half = k::N_ROUNDS_F / 2;
 

@@ -1,5 +1,7 @@
-//! Points and scalars the chip tests share: random points of the whole
-//! curve and of the prime subgroup, the eight torsion points.
+//! What the chip and statement tests share: random points of the whole
+//! curve and of the prime subgroup, the eight torsion points; a statement
+//! circuit accepting exactly the reference's public inputs, and having the
+//! R1CS circuit's.
 
 #![allow(dead_code)]
 
@@ -57,4 +59,55 @@ pub fn off_curve(p: Point) -> Point {
         x: p.x,
         y: p.y + Fr::ONE,
     }
+}
+
+/// `circuit` accepts exactly `expected` (the reference's public inputs) at
+/// `k`: satisfied with them and, when `tamper`, refused with the reward
+/// moved (header +- 2^72) or any other input moved by one (the last also
+/// down by one). `verdicts` is printed when it refuses.
+pub fn accepts_exactly<S: depin_halo2::statement::StatementCircuit>(
+    circuit: &S,
+    k: u32,
+    expected: &[halo2_base::halo2_proofs::halo2curves::bn256::Fr],
+    verdicts: &dyn core::fmt::Debug,
+    tamper: bool,
+) {
+    use depin_halo2::layout::mock_check;
+    use halo2_base::halo2_proofs::halo2curves::bn256::Fr as H;
+    use halo2_base::halo2_proofs::halo2curves::ff::Field as _;
+    assert_eq!(circuit.public_inputs(), expected);
+    mock_check(circuit, k, expected.to_vec())
+        .expect("layout")
+        .unwrap_or_else(|e| panic!("refused the reference's inputs ({verdicts:?}): {e}"));
+    if !tamper {
+        return;
+    }
+    let unit = H::from(2u64).pow_vartime([72u64]);
+    let last = expected.len() - 1;
+    let changes = [(0, unit), (0, -unit)]
+        .into_iter()
+        .chain((1..expected.len()).map(|i| (i, H::ONE)))
+        .chain([(last, -H::ONE)]);
+    for (i, d) in changes {
+        let mut other = expected.to_vec();
+        other[i] += d;
+        assert!(
+            mock_check(circuit, k, other).expect("layout").is_err(),
+            "public input {i} changed by {d:?} still accepted"
+        );
+    }
+}
+
+/// The halo2 circuit's public inputs are the R1CS circuit's for the same
+/// epoch: both backends prove the same reward and nullifier.
+pub fn same_public<R: depin_statements_r1cs::common::StatementCircuit>(
+    halo2: &impl depin_halo2::statement::StatementCircuit,
+    r1cs: &R,
+) {
+    let r1cs_public: Vec<_> = r1cs
+        .public_inputs()
+        .iter()
+        .map(depin_halo2::field::to_halo2)
+        .collect();
+    assert_eq!(halo2.public_inputs(), r1cs_public);
 }

@@ -117,7 +117,7 @@ use depin_gadgets::eddsa::{self, PublicKeyVar, SignatureVar};
 use depin_gadgets::logic::{and, bit_width, enforce_nonzero, is_equal};
 use depin_gadgets::{merkle, poseidon, range};
 use depin_statements::bandwidth::{evaluate, BandwidthInput};
-use depin_statements::padding::Slot;
+use depin_statements::padding::{pad_to, Slot};
 use depin_statements::records::{CoSignedReceipt, SignedHead};
 use depin_statements::sample::bandwidth as sample;
 use depin_statements::{
@@ -197,21 +197,7 @@ impl BandwidthCircuit {
     }
 
     fn from_parts(input: &BandwidthInput<'_>, public: PublicInputs, capacity: usize) -> Self {
-        let mut slots: Vec<Slot<CoSignedReceipt>> = input
-            .receipts
-            .iter()
-            .map(|r| Slot {
-                enabled: true,
-                record: *r,
-            })
-            .collect();
-        slots.resize(
-            capacity,
-            Slot {
-                enabled: false,
-                record: CoSignedReceipt::PADDING,
-            },
-        );
+        let slots = pad_to(input.receipts, capacity, &CoSignedReceipt::PADDING);
         BandwidthCircuit {
             device: input.device,
             policy: input.policy,

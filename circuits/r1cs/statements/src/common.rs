@@ -16,6 +16,7 @@ use ark_r1cs_std::{
 };
 use ark_relations::gr1cs::{ConstraintSynthesizer, ConstraintSystemRef, SynthesisError};
 use depin_gadgets::{poseidon, range};
+use depin_statements::padding::{pad_to, Slot};
 use depin_statements::public::{
     PublicInputs, HEADER_EPOCH_SHIFT, HEADER_REWARD_SHIFT, HEADER_VERSION_SHIFT,
 };
@@ -211,6 +212,22 @@ impl PublicVars {
         .enforce_equal(nullifier)?;
         Ok(out)
     }
+}
+
+/// `records` in exactly `capacity` slots, padding a disabled suffix of
+/// `filler`; more records than `capacity` is [`CircuitError::Capacity`].
+pub fn padded<T: Clone>(
+    records: &[T],
+    capacity: usize,
+    filler: &T,
+) -> Result<Vec<Slot<T>>, CircuitError> {
+    if records.len() > capacity {
+        return Err(CircuitError::Capacity {
+            records: records.len(),
+            capacity,
+        });
+    }
+    Ok(pad_to(records, capacity, filler))
 }
 
 /// A `u64` as a field-element witness, range-checked to `bits`.

@@ -91,7 +91,7 @@
 //! gadget run on its own.
 
 use crate::common::{
-    witness_uint, CircuitError, PositionVars, PublicVars, SharedVars, StatementCircuit,
+    padded, witness_uint, CircuitError, PositionVars, PublicVars, SharedVars, StatementCircuit,
 };
 use ark_bn254::Fr;
 use ark_ff::Field;
@@ -156,27 +156,7 @@ impl CoverageCircuit {
     /// than `capacity`.
     pub fn with_capacity(input: &CoverageInput<'_>, capacity: usize) -> Result<Self, CircuitError> {
         let evaluation = evaluate(input)?;
-        if input.reports.len() > capacity {
-            return Err(CircuitError::Capacity {
-                records: input.reports.len(),
-                capacity,
-            });
-        }
-        let mut slots: Vec<Slot<SignedWitnessReport>> = input
-            .reports
-            .iter()
-            .map(|r| Slot {
-                enabled: true,
-                record: *r,
-            })
-            .collect();
-        slots.resize(
-            capacity,
-            Slot {
-                enabled: false,
-                record: SignedWitnessReport::PADDING,
-            },
-        );
+        let slots = padded(input.reports, capacity, &SignedWitnessReport::PADDING)?;
         Ok(CoverageCircuit {
             device: input.device,
             policy: input.policy,

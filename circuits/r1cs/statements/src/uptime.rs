@@ -132,7 +132,7 @@ use depin_statements::uptime::{evaluate, UptimeInput};
 use depin_statements::{tags, UptimePolicy, UPTIME_CAPACITY};
 
 use crate::common::{
-    witness_uint, CircuitError, PositionVars, PublicVars, SharedVars, StatementCircuit,
+    padded, witness_uint, CircuitError, PositionVars, PublicVars, SharedVars, StatementCircuit,
 };
 
 /// Constraints of the circuit at the statement capacity (96 heartbeats).
@@ -185,27 +185,7 @@ impl UptimeCircuit {
     /// [`UPTIME_CAPACITY`] heartbeats) and more heartbeats than `capacity`.
     pub fn with_capacity(input: &UptimeInput<'_>, capacity: usize) -> Result<Self, CircuitError> {
         let evaluation = evaluate(input)?;
-        if input.heartbeats.len() > capacity {
-            return Err(CircuitError::Capacity {
-                records: input.heartbeats.len(),
-                capacity,
-            });
-        }
-        let mut slots: Vec<Slot<Heartbeat>> = input
-            .heartbeats
-            .iter()
-            .map(|hb| Slot {
-                enabled: true,
-                record: *hb,
-            })
-            .collect();
-        slots.resize(
-            capacity,
-            Slot {
-                enabled: false,
-                record: Heartbeat::PADDING,
-            },
-        );
+        let slots = padded(input.heartbeats, capacity, &Heartbeat::PADDING)?;
         Ok(UptimeCircuit {
             device: input.device,
             policy: input.policy,

@@ -34,11 +34,8 @@ pub const SAMPLE_POLICY: BandwidthPolicy = BandwidthPolicy {
     reward_cap: 1_000_000_000,
 };
 
-/// The sample epoch's number.
-pub const SAMPLE_EPOCH: u32 = 20_250;
-
-/// The sample epoch's beacon.
-pub const SAMPLE_BEACON: Fr = ark_ff::MontFp!("918273645546372819");
+/// The sample epoch's number and beacon, shared by the three statements.
+pub use super::{SAMPLE_BEACON, SAMPLE_EPOCH};
 
 /// Registered clients of the sample epoch.
 pub const SAMPLE_CLIENTS: usize = 4;

@@ -23,11 +23,8 @@ use {
 use crate::records::{beacon_id, CoverageClaim, Location, SignedWitnessReport, WitnessReport};
 use crate::{CoveragePolicy, COVERAGE_CAPACITY};
 
-/// The sample epoch's number.
-pub const SAMPLE_EPOCH: u32 = 20_250;
-
-/// The sample epoch's beacon.
-pub const SAMPLE_BEACON: Fr = ark_ff::MontFp!("918273645546372819");
+/// The sample epoch's number and beacon, shared by the three statements.
+pub use super::{SAMPLE_BEACON, SAMPLE_EPOCH};
 
 /// The sample device's location.
 pub const SAMPLE_HOME: Location = Location {

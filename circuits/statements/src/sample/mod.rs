@@ -4,6 +4,17 @@
 //! and halo2 circuits are checked against the native references on the
 //! same inputs.
 
+use depin_crypto::Fr;
+
+/// The sample epochs' number.
+pub const SAMPLE_EPOCH: u32 = 20_250;
+
+/// The sample epochs' beacon.
+pub const SAMPLE_BEACON: Fr = ark_ff::MontFp!("918273645546372819");
+
+#[cfg(feature = "alloc")]
 pub mod bandwidth;
+#[cfg(feature = "alloc")]
 pub mod coverage;
+#[cfg(feature = "alloc")]
 pub mod uptime;

@@ -32,11 +32,8 @@ pub const SAMPLE_POLICY: UptimePolicy = UptimePolicy {
     reward_cap: 100_000,
 };
 
-/// The sample epoch's number.
-pub const SAMPLE_EPOCH: u32 = 20_250;
-
-/// The sample epoch's beacon.
-pub const SAMPLE_BEACON: Fr = ark_ff::MontFp!("918273645546372819");
+/// The sample epoch's number and beacon, shared by the three statements.
+pub use super::{SAMPLE_BEACON, SAMPLE_EPOCH};
 
 /// The sample device key.
 pub fn sample_key() -> PrivateKey {
