@@ -118,7 +118,11 @@ wait_keys() {
     [ "$want" -gt 0 ] || return 0
     echo "[cluster] node 1 makes or loads the keys ($want sets; minutes on a first start)"
     for _ in $(seq 1 1800); do
-        alive "$pid" || { echo "cluster.sh: node 1 exited; see $log" >&2; exit 1; }
+        alive "$pid" || {
+            echo "cluster.sh: node 1 exited; the end of $log:" >&2
+            tail -n 20 "$log" >&2
+            exit 1
+        }
         local got
         got="$(grep -c 'keys ready' "$log" || true)"
         [ "$got" -ge "$want" ] && return 0
@@ -226,7 +230,14 @@ EOF
     local waited=0
     until status >/dev/null 2>&1; do
         for pid in $pids; do
-            alive "$pid" || { echo "cluster.sh: a node exited; see $dir/node*/node.log" >&2; exit 1; }
+            alive "$pid" || {
+                echo "cluster.sh: a node exited; the end of its log:" >&2
+                for log in "$dir"/node*/node.log; do
+                    echo "== $log" >&2
+                    tail -n 20 "$log" >&2
+                done
+                exit 1
+            }
         done
         sleep 1
         waited=$((waited + 1))

@@ -10,6 +10,7 @@
 #   scripts/demo.sh --devices 60 --slots 48
 #   scripts/demo.sh --prover http://10.0.0.5:50051 --operator-token T --rpc http://10.0.0.6:8545
 #   scripts/demo.sh --cluster 3           # the same fleet through HAProxy to 3 nodes on PostgreSQL
+#   scripts/demo.sh --backend halo2       # halo2 proofs, one claimHalo2 per device-epoch
 #   scripts/demo.sh --help
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -19,9 +20,12 @@ cd "$root"
 # instead of the in-process prover.
 cluster=""
 batch=4
+backend=groth16
 args=()
 while [ $# -gt 0 ]; do
     case "$1" in
+        --backend) backend="${2:?--backend needs groth16 or halo2}"; args+=("$1" "$2"); shift 2 ;;
+        --backend=*) backend="${1#--backend=}"; args+=("$1"); shift ;;
         --cluster) cluster="${2:?--cluster needs a number of nodes}"; shift 2 ;;
         --cluster=*) cluster="${1#--cluster=}"; shift ;;
         # The cluster's nodes batch as the demo does.
@@ -30,6 +34,11 @@ while [ $# -gt 0 ]; do
         *) args+=("$1"); shift ;;
     esac
 done
+
+if [ -n "$cluster" ] && [ "$backend" != groth16 ]; then
+    echo "demo.sh: --cluster runs Groth16 nodes; set backends in the nodes' configuration for $backend (docs/operations.md)" >&2
+    exit 2
+fi
 
 "$root/scripts/setup.sh"
 echo "[demo] building the contracts"

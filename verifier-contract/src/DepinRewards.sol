@@ -4,16 +4,22 @@ pragma solidity ^0.8.24;
 import {IGroth16Verifier} from "./interfaces/IGroth16Verifier.sol";
 
 /// @title DepinRewards
-/// @notice Pays DePIN devices for proven work. A claim is a Groth16 proof of
-/// one statement (uptime, bandwidth, coverage) for one device and epoch, with
-/// the public inputs of docs/statements.md:
+/// @notice Pays DePIN devices for proven work. A claim is a proof of one
+/// statement (uptime, bandwidth, coverage) for one device and epoch, Groth16
+/// (`claim`) or halo2 (`claimHalo2`), with the public inputs of
+/// docs/statements.md:
 /// `[header, device_id, policy_hash, beacon, nullifier, (registry_root | cell)]`,
 /// `header = kind + version * 2^8 + epoch * 2^40 + reward * 2^72`.
 /// The contract checks the header, the policy hash, the epoch's beacon, the
 /// client registry root (bandwidth), the device's registration and the
-/// nullifier, verifies the proof with the kind's verifier, marks the
-/// nullifier and pays `reward` units of `token` (held by this contract) to
-/// the device's registered payout address.
+/// nullifier, verifies the proof with the kind's verifier of that proof
+/// system, marks the nullifier and pays `reward` units of `token` (held by
+/// this contract) to the device's registered payout address.
+///
+/// Each kind has a Groth16 verifier (`setStatement`) and a halo2 verifier
+/// (`setHalo2Statement`), each enabled or not on its own. Both backends
+/// prove the same public inputs for a device-epoch, nullifier included, so
+/// a device-epoch is paid once whichever backend proves it.
 ///
 /// Roles: the owner sets operators, verifiers and withdraws funds; operators
 /// (and the owner) register devices, accept policy hashes and registry roots
@@ -109,6 +115,9 @@ contract DepinRewards {
     event OperatorSet(address indexed operator, bool enabled);
     /// A kind's verifier and accepted version changed (zero disables).
     event StatementSet(uint8 indexed kind, address verifier, uint32 version);
+    /// A kind's halo2 verifier, accepted version and verification gas
+    /// changed (zero disables halo2 claims of the kind).
+    event Halo2StatementSet(uint8 indexed kind, address verifier, uint32 version, uint32 verifyGas);
     /// A policy hash was accepted or revoked for a kind.
     event PolicySet(uint8 indexed kind, uint256 policyHash, bool accepted);
     /// An epoch's beacon was published.
@@ -173,6 +182,22 @@ contract DepinRewards {
         bytes4 selector;
     }
 
+    /// A halo2 claim: the statement's public inputs and the proof's bytes
+    /// (the transcript `depin-prover` and `GetProof` return).
+    struct Halo2Claim {
+        uint256[] publicInputs;
+        bytes proof;
+    }
+
+    /// A kind's halo2 verifier (one storage slot). `verifyGas` caps one
+    /// verification, as `verifyGas` does for Groth16.
+    struct Halo2Statement {
+        address verifier;
+        uint32 version;
+        uint8 nPublic;
+        uint32 verifyGas;
+    }
+
     /// The reward token, held by this contract.
     address public immutable token;
     /// Gas given to one proof verification (EIP-1108 prices it near
@@ -195,8 +220,10 @@ contract DepinRewards {
     mapping(uint256 => bool) public registryRootAccepted;
     /// Payout address of each registered device id.
     mapping(uint256 => address) public payoutOf;
-    /// Spent nullifiers.
+    /// Spent nullifiers (of both backends' claims).
     mapping(uint256 => bool) public nullifierUsed;
+    /// halo2 verifier, accepted version, input count and gas cap per kind.
+    mapping(uint8 => Halo2Statement) public halo2Statements;
 
     /// A kind's batch verifier (one storage slot).
     struct BatchConfig {
@@ -258,13 +285,7 @@ contract DepinRewards {
     /// the device's registered payout address. Reverts with the reason a
     /// claim is refused.
     function claim(uint256[8] calldata proof, uint256[] calldata publicInputs) external {
-        bytes4 err = _claim(proof, publicInputs);
-        if (err != 0) {
-            assembly ("memory-safe") {
-                mstore(0x00, err)
-                revert(0x00, 0x04)
-            }
-        }
+        _revertIf(_claim(proof, publicInputs));
     }
 
     /// @notice Claims every claim of `claims` that passes, skipping (and
@@ -275,6 +296,45 @@ contract DepinRewards {
         for (uint256 i; i < n;) {
             Claim calldata c = claims[i];
             bytes4 err = _claim(c.proof, c.publicInputs);
+            if (err == 0) {
+                unchecked {
+                    ++paid;
+                }
+            } else {
+                emit ClaimRejected(i, err);
+            }
+            unchecked {
+                ++i;
+            }
+        }
+    }
+
+    /// @notice Claims the reward proven by the halo2 proof `proof` for
+    /// `publicInputs` (the same inputs, checks and payment as `claim`, with
+    /// the kind's halo2 verifier). Reverts with the reason a claim is
+    /// refused; an input not below the field modulus is `MalformedInput`.
+    function claimHalo2(uint256[] calldata publicInputs, bytes calldata proof) external {
+        _revertIf(_claimHalo2(publicInputs, proof));
+    }
+
+    /// Reverts with the error whose selector is `err`, unless it is zero.
+    function _revertIf(bytes4 err) private pure {
+        if (err != 0) {
+            assembly ("memory-safe") {
+                mstore(0x00, err)
+                revert(0x00, 0x04)
+            }
+        }
+    }
+
+    /// @notice `claimBatch` for halo2 claims: pays every claim that passes,
+    /// skipping (and reporting with `ClaimRejected`) those that do not.
+    /// @return paid Number of claims paid.
+    function claimBatchHalo2(Halo2Claim[] calldata claims) external returns (uint256 paid) {
+        uint256 n = claims.length;
+        for (uint256 i; i < n;) {
+            Halo2Claim calldata c = claims[i];
+            bytes4 err = _claimHalo2(c.publicInputs, c.proof);
             if (err == 0) {
                 unchecked {
                     ++paid;
@@ -303,46 +363,86 @@ contract DepinRewards {
         reward = header >> 72;
     }
 
-    /// Judges and, when it passes, pays one claim. Returns zero on success,
-    /// else the refusal's error selector with no state changed. Reverts only
-    /// for lack of gas.
-    function _claim(uint256[8] calldata proof, uint256[] calldata inputs) private returns (bytes4) {
-        if (inputs.length < 5) return MalformedInput.selector;
-        uint256 header = inputs[0];
+    /// Judges and, when it passes, pays one Groth16 claim. Returns zero on
+    /// success, else the refusal's error selector with no state changed.
+    /// Reverts only for lack of gas.
+    function _claim(uint256[8] calldata proof, uint256[] calldata inputs)
+        private
+        returns (bytes4 err)
+    {
         // kind (8 bits), version (32), epoch (32), reward (64): 136 bits.
-        if (header >> 136 != 0) return MalformedInput.selector;
+        if (inputs.length < 5 || inputs[0] >> 136 != 0) return MalformedInput.selector;
+        // Truncation is the decoding: the kind is the header's low byte.
+        // forge-lint: disable-next-line(unsafe-typecast)
+        Statement memory st = statements[uint8(inputs[0])];
+        if (st.verifier == address(0)) return UnknownStatement.selector;
+        address payout;
+        (err, payout) = _judge(inputs, st.nPublic, st.version);
+        if (err == 0) err = _verify(st, proof, inputs);
+        if (err == 0) err = _pay(inputs, payout);
+    }
+
+    /// `_claim` for a halo2 proof.
+    function _claimHalo2(uint256[] calldata inputs, bytes calldata proof)
+        private
+        returns (bytes4 err)
+    {
+        if (inputs.length < 5 || inputs[0] >> 136 != 0) return MalformedInput.selector;
+        // Truncation is the decoding: the kind is the header's low byte.
+        // forge-lint: disable-next-line(unsafe-typecast)
+        Halo2Statement memory st = halo2Statements[uint8(inputs[0])];
+        if (st.verifier == address(0)) return UnknownStatement.selector;
+        address payout;
+        (err, payout) = _judge(inputs, st.nPublic, st.version);
+        if (err == 0) err = _verifyHalo2(st, inputs, proof);
+        if (err == 0) err = _pay(inputs, payout);
+    }
+
+    /// Checks a claim's public inputs (whose header fits its 136 bits)
+    /// against the contract's state: input count, version, a nonzero
+    /// reward, the policy hash, the epoch's beacon, the registry root
+    /// (bandwidth), the device's registration and the nullifier. Returns
+    /// zero and the device's payout address, or the refusal's selector.
+    function _judge(uint256[] calldata inputs, uint8 nPublic, uint32 version)
+        private
+        view
+        returns (bytes4, address)
+    {
+        uint256 header = inputs[0];
+        if (inputs.length != nPublic) return (MalformedInput.selector, address(0));
         // Truncation is the decoding: each part is its bits of the header.
         // forge-lint: disable-start(unsafe-typecast)
+        if (uint32(header >> 8) != version) return (UnsupportedVersion.selector, address(0));
+        if (header >> 72 == 0) return (ZeroReward.selector, address(0));
         uint8 kind = uint8(header);
-        Statement memory st = statements[kind];
-        if (st.verifier == address(0)) return UnknownStatement.selector;
-        if (inputs.length != st.nPublic) return MalformedInput.selector;
-        if (uint32(header >> 8) != st.version) return UnsupportedVersion.selector;
-        uint256 reward = header >> 72;
-        if (reward == 0) return ZeroReward.selector;
-        if (!policyAccepted[kind][inputs[2]]) return PolicyNotAccepted.selector;
-        uint256 epoch = uint32(header >> 40);
+        if (!policyAccepted[kind][inputs[2]]) return (PolicyNotAccepted.selector, address(0));
+        uint256 beacon = beaconOf[uint32(header >> 40)];
         // forge-lint: disable-end(unsafe-typecast)
-        uint256 beacon = beaconOf[epoch];
-        if (beacon == 0 || beacon != inputs[3]) return BeaconMismatch.selector;
+        if (beacon == 0 || beacon != inputs[3]) return (BeaconMismatch.selector, address(0));
         if (kind == BANDWIDTH && !registryRootAccepted[inputs[5]]) {
-            return RegistryRootMismatch.selector;
+            return (RegistryRootMismatch.selector, address(0));
         }
-        uint256 deviceId = inputs[1];
-        address payout = payoutOf[deviceId];
-        if (payout == address(0)) return DeviceNotRegistered.selector;
+        address payout = payoutOf[inputs[1]];
+        if (payout == address(0)) return (DeviceNotRegistered.selector, address(0));
+        if (nullifierUsed[inputs[4]]) return (NullifierUsed.selector, address(0));
+        return (0, payout);
+    }
+
+    /// Spends the verified claim's nullifier and pays its reward to
+    /// `payout`; on a failed transfer, restores the nullifier and returns
+    /// `InsufficientFunds`.
+    function _pay(uint256[] calldata inputs, address payout) private returns (bytes4) {
+        uint256 header = inputs[0];
         uint256 nullifier = inputs[4];
-        if (nullifierUsed[nullifier]) return NullifierUsed.selector;
-
-        bytes4 err = _verify(st, proof, inputs);
-        if (err != 0) return err;
-
+        uint256 reward = header >> 72;
         nullifierUsed[nullifier] = true;
         if (!_transfer(payout, reward)) {
             nullifierUsed[nullifier] = false;
             return InsufficientFunds.selector;
         }
-        emit Claimed(deviceId, epoch, payout, kind, reward, nullifier);
+        // Truncation is the decoding: each part is its bits of the header.
+        // forge-lint: disable-next-line(unsafe-typecast)
+        emit Claimed(inputs[1], uint32(header >> 40), payout, uint8(header), reward, nullifier);
         return 0;
     }
 
@@ -387,6 +487,42 @@ contract DepinRewards {
                         err := reason
                     }
                 }
+            }
+        }
+    }
+
+    /// Calls `st.verifier` with the inputs as words followed by the proof,
+    /// with `st.verifyGas`. Returns zero when the call succeeded (the
+    /// verifier returns nothing and reverts on a bad proof),
+    /// `MalformedInput` for an input not below the field modulus (the
+    /// verifier would reduce it: `x + r` must not pass as `x`), else
+    /// `InvalidProof`.
+    function _verifyHalo2(Halo2Statement memory st, uint256[] calldata inputs, bytes calldata proof)
+        private
+        view
+        returns (bytes4 err)
+    {
+        uint256 n = inputs.length;
+        for (uint256 i; i < n;) {
+            if (inputs[i] >= R) return MalformedInput.selector;
+            unchecked {
+                ++i;
+            }
+        }
+        address verifier = st.verifier;
+        uint256 cap = st.verifyGas;
+        assembly ("memory-safe") {
+            let p := mload(0x40)
+            let inputBytes := shl(5, inputs.length)
+            calldatacopy(p, inputs.offset, inputBytes)
+            calldatacopy(add(p, inputBytes), proof.offset, proof.length)
+            // As in _verify: the verifier gets its whole cap.
+            if lt(gas(), add(add(cap, div(cap, 63)), 5000)) {
+                mstore(0x00, 0x1c26714c) // InsufficientGas()
+                revert(0x1c, 0x04)
+            }
+            if iszero(staticcall(cap, verifier, p, add(inputBytes, proof.length), 0x00, 0x00)) {
+                err := shl(224, 0x09bde339) // InvalidProof()
             }
         }
     }
@@ -620,6 +756,30 @@ contract DepinRewards {
             statements[kind] = Statement(verifier, version, n, selector);
         }
         emit StatementSet(kind, verifier, version);
+    }
+
+    /// @notice Sets `kind`'s halo2 verifier, the statement version its
+    /// claims must carry and the gas one verification may use; a zero
+    /// verifier disables halo2 claims of the kind. The verifier (generated
+    /// by depin-halo2-prover) must declare the kind's input count and
+    /// `version`, as a Groth16 verifier does.
+    function setHalo2Statement(uint8 kind, address verifier, uint32 version, uint32 verifyGas_)
+        external
+        onlyOwner
+    {
+        uint8 n = _inputCount(kind);
+        if (n == 0) revert UnknownStatement();
+        if (verifier == address(0)) {
+            delete halo2Statements[kind];
+        } else {
+            if (
+                IGroth16Verifier(verifier).N_PUBLIC() != n
+                    || IGroth16Verifier(verifier).VERSION() != version
+            ) revert VerifierMismatch();
+            if (verifyGas_ == 0) revert MalformedInput();
+            halo2Statements[kind] = Halo2Statement(verifier, version, n, verifyGas_);
+        }
+        emit Halo2StatementSet(kind, verifier, version, verifyGas_);
     }
 
     /// @notice Sends `amount` reward tokens to `to`.

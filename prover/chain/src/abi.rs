@@ -13,6 +13,11 @@ alloy::sol! {
             uint256[] publicInputs;
         }
 
+        struct Halo2Claim {
+            uint256[] publicInputs;
+            bytes proof;
+        }
+
         error NotOwner();
         error NotOperator();
         error ZeroAddress();
@@ -80,6 +85,12 @@ alloy::sol! {
 
         function claim(uint256[8] calldata proof, uint256[] calldata publicInputs) external;
         function claimBatch(Claim[] calldata claims) external returns (uint256 paid);
+        function claimHalo2(uint256[] calldata publicInputs, bytes calldata proof) external;
+        function claimBatchHalo2(Halo2Claim[] calldata claims) external returns (uint256 paid);
+        function halo2Statements(uint8 kind)
+            external
+            view
+            returns (address verifier, uint32 version, uint8 nPublic, uint32 verifyGas);
         function decodeHeader(uint256 header)
             external
             pure
@@ -88,6 +99,12 @@ alloy::sol! {
         function transferOwnership(address newOwner) external;
         function setOperator(address operator, bool enabled) external;
         function setStatement(uint8 kind, address verifier, uint32 version) external;
+        function setHalo2Statement(
+            uint8 kind,
+            address verifier,
+            uint32 version,
+            uint32 verifyGas_
+        ) external;
         function withdrawFunds(address to, uint256 amount) external;
         function setPolicy(uint8 kind, uint256 policyHash, bool accepted) external;
         function setBeacon(uint256 epoch, uint256 beacon) external;
@@ -140,7 +157,9 @@ alloy::sol! {
         function mint(address to, uint256 amount) external;
     }
 
-    /// A generated verifier (`prover/templates/Groth16Verifier.sol.tpl`).
+    /// A generated verifier (`prover/templates/Groth16Verifier.sol.tpl`, and
+    /// the halo2 verifiers of `depin_halo2_prover::solidity`, which declare
+    /// the same constants).
     #[derive(Debug, PartialEq, Eq)]
     contract IGroth16Verifier {
         function STATEMENT() external view returns (string memory);

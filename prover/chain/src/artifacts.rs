@@ -2,8 +2,10 @@
 //!
 //! `scripts/forge.sh build` writes `verifier-contract/out/<File>.sol/
 //! <Contract>.json`; [`Artifacts::load`] reads the creation and runtime
-//! bytecode of `DepinToken`, `DepinRewards` and the three generated
-//! verifiers (`src/generated/<Statement>Verifier.sol`). The artifacts are
+//! bytecode of `DepinToken`, `DepinRewards`, the three generated Groth16
+//! verifiers (`src/generated/<Statement>Verifier.sol`), their batch
+//! verifiers and the three generated halo2 verifiers
+//! (`src/generated/halo2/<Statement>Halo2Verifier.sol`). The artifacts are
 //! read at run time, so building this crate never needs forge.
 
 use std::path::{Path, PathBuf};
@@ -101,6 +103,8 @@ pub struct Artifacts {
     /// The generated batch verifiers (batches of
     /// `depin_batch::DEFAULT_BATCH_SIZE`), in [`KINDS`] order.
     pub batch_verifiers: Vec<(StatementKind, Artifact)>,
+    /// The generated halo2 verifiers, in [`KINDS`] order.
+    pub halo2_verifiers: Vec<(StatementKind, Artifact)>,
 }
 
 impl Artifacts {
@@ -121,6 +125,15 @@ impl Artifacts {
         }
         name.push_str("Verifier");
         name
+    }
+
+    /// The halo2 verifier contract's name for `kind`
+    /// (`UptimeHalo2Verifier`, ...), as
+    /// `depin_halo2_prover::solidity::contract_name` makes it.
+    pub fn halo2_verifier_name(kind: StatementKind) -> String {
+        let name = Self::verifier_name(kind);
+        let base = name.strip_suffix("Verifier").unwrap_or(&name);
+        format!("{base}Halo2Verifier")
     }
 
     /// The batch verifier contract's name for `kind`'s batches of
@@ -150,11 +163,13 @@ impl Artifacts {
         let verifiers = per_kind(&Self::verifier_name)?;
         let batch_verifiers =
             per_kind(&|kind| Self::batch_verifier_name(kind, depin_batch::DEFAULT_BATCH_SIZE))?;
+        let halo2_verifiers = per_kind(&Self::halo2_verifier_name)?;
         Ok(Artifacts {
             token: Artifact::load(out_dir, "DepinToken.sol", "DepinToken")?,
             rewards: Artifact::load(out_dir, "DepinRewards.sol", "DepinRewards")?,
             verifiers,
             batch_verifiers,
+            halo2_verifiers,
         })
     }
 
@@ -184,6 +199,10 @@ mod tests {
         assert_eq!(
             Artifacts::batch_verifier_name(StatementKind::Bandwidth, 4),
             "BandwidthBatch4Verifier"
+        );
+        assert_eq!(
+            Artifacts::halo2_verifier_name(StatementKind::Coverage),
+            "CoverageHalo2Verifier"
         );
     }
 

@@ -1,7 +1,9 @@
 //! Deploying and wiring the reward contracts, as the forge tests do
 //! (`verifier-contract/test/Golden.t.sol`): the token, one generated
 //! verifier per statement, the reward contract, each kind's verifier and
-//! statement version (`setStatement`), and optionally an operator.
+//! statement version (`setStatement`), optionally the batch verifiers
+//! (`setBatchVerifier`), the halo2 verifiers (`setHalo2Statement`) and an
+//! operator.
 
 use alloy::primitives::{Address, Bytes, TxHash, U256};
 use alloy::rpc::types::TransactionReceipt;
@@ -31,7 +33,14 @@ pub struct DeployConfig {
     /// Whether to deploy the batch verifiers and enable batches
     /// (`setBatchVerifier` with the empty rewards tree as genesis).
     pub batches: bool,
+    /// Gas given to one halo2 verification (`setHalo2Statement`'s
+    /// `verifyGas`); `None` deploys no halo2 verifier.
+    pub halo2_verify_gas: Option<u32>,
 }
+
+/// The default gas cap of one halo2 verification: the generated verifiers
+/// use 320,000 to 380,000 (BENCHMARKS.md).
+pub const DEFAULT_HALO2_VERIFY_GAS: u32 = 500_000;
 
 impl Default for DeployConfig {
     fn default() -> Self {
@@ -42,6 +51,7 @@ impl Default for DeployConfig {
             statement_version: STATEMENT_VERSION,
             operator: None,
             batches: true,
+            halo2_verify_gas: Some(DEFAULT_HALO2_VERIFY_GAS),
         }
     }
 }
@@ -80,6 +90,9 @@ pub struct Deployment {
     /// The generated batch verifiers, in kind order (none when
     /// [`DeployConfig::batches`] is off).
     pub batch_verifiers: Vec<(StatementKind, Deployed)>,
+    /// The generated halo2 verifiers, in kind order (none when
+    /// [`DeployConfig::halo2_verify_gas`] is `None`).
+    pub halo2_verifiers: Vec<(StatementKind, Deployed)>,
     /// The wiring transactions (`setStatement` per kind, `setOperator`).
     pub setup: Vec<(String, TxSummary)>,
 }
@@ -93,11 +106,21 @@ impl Deployment {
             .map(|(_, d)| d)
     }
 
-    /// Every deployed contract: token, verifiers, batch verifiers, rewards.
+    /// `kind`'s halo2 verifier.
+    pub fn halo2_verifier(&self, kind: StatementKind) -> Option<&Deployed> {
+        self.halo2_verifiers
+            .iter()
+            .find(|(k, _)| *k == kind)
+            .map(|(_, d)| d)
+    }
+
+    /// Every deployed contract: token, verifiers, batch verifiers, halo2
+    /// verifiers, rewards.
     pub fn contracts(&self) -> Vec<&Deployed> {
         let mut all = vec![&self.token];
         all.extend(self.verifiers.iter().map(|(_, d)| d));
         all.extend(self.batch_verifiers.iter().map(|(_, d)| d));
+        all.extend(self.halo2_verifiers.iter().map(|(_, d)| d));
         all.push(&self.rewards);
         all
     }
@@ -111,7 +134,8 @@ impl Deployment {
 
 /// Deploys `DepinToken`, the verifiers and `DepinRewards` from `artifacts`
 /// with `chain`'s account as owner, sets each kind's verifier and
-/// `config.statement_version`, and enables `config.operator`.
+/// `config.statement_version`, the batch and halo2 verifiers as `config`
+/// asks, and enables `config.operator`.
 ///
 /// # Errors
 ///
@@ -149,6 +173,16 @@ pub async fn deploy(
             let statement =
                 depin_batch::batch_statement_name(kind.as_str(), depin_batch::DEFAULT_BATCH_SIZE);
             batch_verifiers.push((*kind, deploy_verifier(chain, artifact, &statement).await?));
+        }
+    }
+
+    let mut halo2_verifiers = Vec::new();
+    if config.halo2_verify_gas.is_some() {
+        for (kind, artifact) in &artifacts.halo2_verifiers {
+            halo2_verifiers.push((
+                *kind,
+                deploy_verifier(chain, artifact, kind.as_str()).await?,
+            ));
         }
     }
 
@@ -194,6 +228,22 @@ pub async fn deploy(
             setup.push((format!("setBatchVerifier({})", kind.as_str()), (&r).into()));
         }
     }
+    if let Some(verify_gas) = config.halo2_verify_gas {
+        for (kind, v) in &halo2_verifiers {
+            let r = chain
+                .send_call(
+                    rewards.address,
+                    &DepinRewards::setHalo2StatementCall {
+                        kind: kind.code(),
+                        verifier: v.address,
+                        version: config.statement_version,
+                        verifyGas_: verify_gas,
+                    },
+                )
+                .await?;
+            setup.push((format!("setHalo2Statement({})", kind.as_str()), (&r).into()));
+        }
+    }
     if let Some(operator) = config.operator {
         let r = chain
             .send_call(
@@ -214,6 +264,7 @@ pub async fn deploy(
         rewards,
         verifiers,
         batch_verifiers,
+        halo2_verifiers,
         setup,
     })
 }

@@ -45,11 +45,11 @@ pub use artifacts::{Artifact, Artifacts};
 pub use batches::{BatchApplied, BatchSubmission, Withdrawal, WithdrawalReceipt};
 pub use chain::{Chain, TxSummary};
 pub use depin_statements::{StatementKind, STATEMENT_VERSION};
-pub use deploy::{deploy, DeployConfig, Deployed, Deployment};
+pub use deploy::{deploy, DeployConfig, Deployed, Deployment, DEFAULT_HALO2_VERIFY_GAS};
 pub use errors::{ChainError, ContractError, Revert};
 pub use field::{
     decimal_to_fr, decimal_to_u256, fq_to_u256, fr_to_u256, pack_header, u256_to_fr, unpack_header,
     ClaimHeader,
 };
 pub use indexer::AppliedBatch;
-pub use rewards::{BatchReceipt, Claim, ClaimReceipt, Payment, Rejection, Rewards};
+pub use rewards::{BatchReceipt, Claim, ClaimReceipt, Halo2Claim, Payment, Rejection, Rewards};

@@ -3,7 +3,9 @@
 //!
 //! [`Rewards::claim_calldata`] sends the prover service's
 //! `GetProofResponse.calldata` unchanged as the transaction input, after
-//! checking that it is canonical `claim(uint256[8],uint256[])` calldata. A
+//! checking that it is canonical `claim(uint256[8],uint256[])` calldata
+//! (for a halo2 proof, [`Rewards::claim_halo2_calldata`] and
+//! `claimHalo2(uint256[],bytes)`). A
 //! paid claim returns its `Claimed` event as a [`Payment`]; a refused one
 //! returns [`ChainError::Reverted`] whose [`ChainError::contract_error`] is
 //! the contract's reason ([`ContractError::NullifierUsed`],
@@ -111,6 +113,74 @@ impl Claim {
         DepinRewards::Claim {
             proof: self.proof,
             publicInputs: self.public_inputs.clone(),
+        }
+    }
+}
+
+/// A halo2 claim: the statement's public inputs and the proof's bytes (the
+/// transcript the prover returns).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Halo2Claim {
+    /// The public inputs, as for [`Claim`].
+    pub public_inputs: Vec<U256>,
+    /// The proof.
+    pub proof: Bytes,
+}
+
+impl Halo2Claim {
+    /// A claim from arkworks public inputs and the proof's bytes.
+    pub fn from_field(public_inputs: &[ark_bn254::Fr], proof: &[u8]) -> Self {
+        Halo2Claim {
+            public_inputs: public_inputs.iter().map(fr_to_u256).collect(),
+            proof: Bytes::copy_from_slice(proof),
+        }
+    }
+
+    /// Decodes `claimHalo2(uint256[],bytes)` calldata (the prover
+    /// service's `GetProofResponse.calldata` of a halo2 proof).
+    ///
+    /// # Errors
+    ///
+    /// [`ChainError::Calldata`] when the selector is another function's or
+    /// the bytes are not the canonical ABI encoding of the arguments.
+    pub fn from_calldata(calldata: &[u8]) -> Result<Self, ChainError> {
+        let call: DepinRewards::claimHalo2Call = decode_call(calldata, "claimHalo2")?;
+        let claim = Halo2Claim {
+            public_inputs: call.publicInputs,
+            proof: call.proof,
+        };
+        if claim.calldata().as_ref() != calldata {
+            return Err(ChainError::Calldata(
+                "not the canonical encoding of its arguments".into(),
+            ));
+        }
+        Ok(claim)
+    }
+
+    /// The `claimHalo2(uint256[],bytes)` calldata.
+    pub fn calldata(&self) -> Bytes {
+        DepinRewards::claimHalo2Call {
+            publicInputs: self.public_inputs.clone(),
+            proof: self.proof.clone(),
+        }
+        .abi_encode()
+        .into()
+    }
+
+    /// The unpacked header (public input 0), if well-formed.
+    pub fn header(&self) -> Option<ClaimHeader> {
+        self.public_inputs.first().copied().and_then(unpack_header)
+    }
+
+    /// The nullifier (public input 4).
+    pub fn nullifier(&self) -> Option<U256> {
+        self.public_inputs.get(4).copied()
+    }
+
+    fn to_abi(&self) -> DepinRewards::Halo2Claim {
+        DepinRewards::Halo2Claim {
+            publicInputs: self.public_inputs.clone(),
+            proof: self.proof.clone(),
         }
     }
 }
@@ -355,6 +425,44 @@ impl Rewards {
         self.claim_receipt(&receipt)
     }
 
+    /// `calldata` of a halo2 proof (`GetProofResponse.calldata`).
+    ///
+    /// # Errors
+    ///
+    /// [`ChainError::Calldata`] when the bytes are not canonical
+    /// `claimHalo2(uint256[],bytes)` calldata (nothing is sent);
+    /// [`ChainError::Reverted`] with the contract's reason when the claim
+    /// is refused.
+    pub async fn claim_halo2_calldata(&self, calldata: &[u8]) -> Result<ClaimReceipt, ChainError> {
+        Halo2Claim::from_calldata(calldata)?;
+        let receipt = self
+            .chain
+            .send(
+                DepinRewards::claimHalo2Call::SIGNATURE,
+                self.rewards,
+                Bytes::copy_from_slice(calldata),
+            )
+            .await?;
+        self.claim_receipt(&receipt)
+    }
+
+    /// Claims `claim` (`claimHalo2(publicInputs, proof)`).
+    ///
+    /// # Errors
+    ///
+    /// As [`Rewards::claim_halo2_calldata`].
+    pub async fn claim_halo2(&self, claim: &Halo2Claim) -> Result<ClaimReceipt, ChainError> {
+        let receipt = self
+            .chain
+            .send(
+                DepinRewards::claimHalo2Call::SIGNATURE,
+                self.rewards,
+                claim.calldata(),
+            )
+            .await?;
+        self.claim_receipt(&receipt)
+    }
+
     /// Claims every claim of `claims` that passes in one `claimBatch`
     /// transaction; the others are reported as [`Rejection`]s.
     ///
@@ -367,6 +475,31 @@ impl Rewards {
             claims: claims.iter().map(Claim::to_abi).collect(),
         };
         let receipt = self.chain.send_call(self.rewards, &call).await?;
+        self.batch_receipt(&receipt, claims.len())
+    }
+
+    /// [`Rewards::claim_batch`] for halo2 claims (`claimBatchHalo2`).
+    ///
+    /// # Errors
+    ///
+    /// As [`Rewards::claim_batch`].
+    pub async fn claim_batch_halo2(
+        &self,
+        claims: &[Halo2Claim],
+    ) -> Result<BatchReceipt, ChainError> {
+        let call = DepinRewards::claimBatchHalo2Call {
+            claims: claims.iter().map(Halo2Claim::to_abi).collect(),
+        };
+        let receipt = self.chain.send_call(self.rewards, &call).await?;
+        self.batch_receipt(&receipt, claims.len())
+    }
+
+    /// The payments and rejections a batch of `claims` claims logged.
+    fn batch_receipt(
+        &self,
+        receipt: &TransactionReceipt,
+        claims: usize,
+    ) -> Result<BatchReceipt, ChainError> {
         let mut paid = Vec::new();
         let mut rejected = Vec::new();
         for log in receipt
@@ -386,16 +519,15 @@ impl Rewards {
                 });
             }
         }
-        if paid.len() + rejected.len() != claims.len() {
+        if paid.len() + rejected.len() != claims {
             return Err(ChainError::Unexpected(format!(
-                "claimBatch of {} claims logged {} payments and {} rejections",
-                claims.len(),
+                "a batch of {claims} claims logged {} payments and {} rejections",
                 paid.len(),
                 rejected.len()
             )));
         }
         Ok(BatchReceipt {
-            tx: (&receipt).into(),
+            tx: receipt.into(),
             paid,
             rejected,
         })

@@ -12,6 +12,11 @@
 //!   then pays once.
 //! - `batch_pays_valid_claims_and_reports_the_rest`: `claimBatch` pays the
 //!   valid claims and reports a replay and a tampered proof.
+//! - `golden_halo2_proofs_pay_once`: the committed golden halo2 proofs,
+//!   as `depin_evm::calldata::halo2_claim_calldata` encodes them, pay
+//!   through the deployed halo2 verifiers: one with `claimHalo2` (a replay
+//!   is `NullifierUsed`, a raised reward `InvalidProof`), the others in one
+//!   `claimBatchHalo2` that reports a replay and a flipped proof byte.
 //! - `two_epochs_of_uptime_batches_with_withdrawals`: two epoch batches
 //!   of real uptime proofs (our prover, the development batch keys of the
 //!   committed `UptimeBatch4Verifier`, cached under the target directory),
@@ -37,11 +42,12 @@ use std::time::Instant;
 use alloy::primitives::{Address, U256};
 use alloy::providers::Provider;
 use depin_chain::anvil::DEV_KEYS;
+use depin_chain::Halo2Claim;
 use depin_chain::{
     deploy, Anvil, Artifacts, Chain, ChainError, Claim, ContractError, DeployConfig, Deployment,
     Revert, Rewards, StatementKind, STATEMENT_VERSION,
 };
-use depin_evm::calldata::claim_calldata;
+use depin_evm::calldata::{claim_calldata, halo2_claim_calldata};
 use depin_evm::proof_dir::PROOF_BIN_FILE;
 use depin_evm::solidity::{proof_words, render_verifier, verifier_path};
 use depin_groth16::golden::{committed_dir, SETUP_SEED};
@@ -223,8 +229,9 @@ async fn golden_proofs_pay_once() {
     }
     assert_eq!(d.verifiers.len(), 3);
     assert_eq!(d.batch_verifiers.len(), 3);
-    // setStatement and setBatchVerifier for each kind.
-    assert_eq!(d.setup.len(), 6);
+    assert_eq!(d.halo2_verifiers.len(), 3);
+    // setStatement, setBatchVerifier and setHalo2Statement for each kind.
+    assert_eq!(d.setup.len(), 9);
 
     // The development keys are anvil's accounts.
     let accounts = net
@@ -311,6 +318,109 @@ async fn golden_proofs_pay_once() {
         "golden_proofs_pay_once: {:.1} s",
         start.elapsed().as_secs_f64()
     );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn golden_halo2_proofs_pay_once() {
+    let Some(net) = net().await else { return };
+    let mut claims = Vec::new();
+    for (i, kind) in KINDS.into_iter().enumerate() {
+        let path = repo()
+            .join("prover/golden/halo2")
+            .join(kind.as_str())
+            .join(PROOF_BIN_FILE);
+        let proof =
+            StatementProof::load(&path, kind).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+        let calldata = halo2_claim_calldata(&proof).expect("a halo2 proof");
+        // Not Groth16 claim calldata, and the other way round.
+        assert!(matches!(
+            Claim::from_calldata(&calldata),
+            Err(ChainError::Calldata(_))
+        ));
+        let claim = Halo2Claim::from_calldata(&calldata).expect("prover calldata decodes");
+        let ours = Halo2Claim::from_field(&proof.public, proof.proof.as_halo2().expect("halo2"));
+        assert_eq!(ours, claim);
+        assert_eq!(&ours.calldata()[..], &calldata[..]);
+        assert_eq!(claim.header().expect("header").kind, kind.code());
+        let groth16_shaped = Claim {
+            proof: [U256::ZERO; 8],
+            public_inputs: claim.public_inputs.clone(),
+        };
+        accept_inputs(&net.owner, kind, &groth16_shaped).await;
+        net.owner
+            .register_devices(&[(claim.public_inputs[1], payout_address(i as u8))])
+            .await
+            .expect("registerDevices");
+        claims.push((kind, calldata, claim));
+    }
+
+    // Uptime alone, with the calldata unchanged.
+    let (_, calldata, uptime) = &claims[0];
+    let mut raised = uptime.clone();
+    raised.public_inputs[0] += U256::from(1u8) << 72;
+    expect_refused(
+        net.submitter.claim_halo2(&raised).await,
+        ContractError::InvalidProof,
+    );
+    let r = net
+        .submitter
+        .claim_halo2_calldata(calldata)
+        .await
+        .expect("the golden halo2 uptime claim pays");
+    let reward = uptime.header().expect("header").reward;
+    assert_eq!(r.payment.reward, U256::from(reward));
+    assert_eq!(r.payment.payout, payout_address(0));
+    assert_eq!(r.payment.nullifier, uptime.nullifier().unwrap());
+    eprintln!("halo2 uptime claim: gas {}", r.tx.gas_used);
+    expect_refused(
+        net.submitter.claim_halo2_calldata(calldata).await,
+        ContractError::NullifierUsed,
+    );
+
+    // The others in a batch, with a replay and a flipped proof byte.
+    let mut flipped = claims[2].2.clone();
+    let mut bytes = flipped.proof.to_vec();
+    bytes[40] ^= 1;
+    flipped.proof = bytes.into();
+    let batch = [
+        claims[1].2.clone(),
+        uptime.clone(),
+        flipped,
+        claims[2].2.clone(),
+    ];
+    let receipt = net
+        .submitter
+        .claim_batch_halo2(&batch)
+        .await
+        .expect("claimBatchHalo2");
+    eprintln!("claimBatchHalo2 of 4: gas {}", receipt.tx.gas_used);
+    let paid: Vec<u8> = receipt.paid.iter().map(|p| p.kind).collect();
+    assert_eq!(
+        paid,
+        [
+            StatementKind::Bandwidth.code(),
+            StatementKind::Coverage.code()
+        ]
+    );
+    let rejected: Vec<(usize, Option<ContractError>)> = receipt
+        .rejected
+        .iter()
+        .map(|r| (r.index, r.reason.contract_error()))
+        .collect();
+    assert_eq!(
+        rejected,
+        [
+            (1, Some(ContractError::NullifierUsed)),
+            (2, Some(ContractError::InvalidProof))
+        ]
+    );
+    for (i, (_, _, claim)) in claims.iter().enumerate() {
+        let reward = claim.header().expect("header").reward;
+        assert_eq!(
+            net.owner.balance_of(payout_address(i as u8)).await.unwrap(),
+            U256::from(reward)
+        );
+    }
 }
 
 /// The golden setup's uptime keys (the committed verifying key's proving

@@ -146,18 +146,10 @@ pub fn verify(kind: StatementKind, keys: &Path, proof_dir: &Path) -> anyhow::Res
 /// `export-verifier --backend halo2`: the generated Solidity verifier.
 pub fn export_verifier(kind: StatementKind, keys: &Path, out: &Path) -> anyhow::Result<ExitCode> {
     let verifier = VerifierKeys::read_dir(keys, kind)?;
-    let name = format!("{}Halo2Verifier", capitalized(kind.as_str()));
-    let source = verifier_source_of(&verifier.params, &verifier.vk, verifier.num_instance, &name);
+    let source = verifier_source_of(&verifier.params, &verifier.vk, kind, verifier.num_instance);
     std::fs::write(out, source).with_context(|| format!("{}", out.display()))?;
     println!("wrote {}", out.display());
     Ok(ExitCode::SUCCESS)
-}
-
-fn capitalized(s: &str) -> String {
-    let mut c = s.chars();
-    c.next()
-        .map(|f| f.to_uppercase().chain(c).collect())
-        .unwrap_or_default()
 }
 
 /// `golden --backend halo2`: the golden keys of `kinds`, and proofs where

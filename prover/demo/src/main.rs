@@ -33,6 +33,7 @@ use depin_device_sdk::client::{pb, ClientConfig, ClientError, ProverClient};
 use depin_fleet::{
     Behaviour, DeviceReport, Fleet, FleetConfig, Phase, Progress as FleetProgress, ProgressFn,
 };
+use depin_proving::Backend;
 use indicatif::{MultiProgress, ProgressBar, ProgressStyle};
 
 use report::{ClaimOutcome, DeviceOutcome, ProofOutcome, Report, Role};
@@ -87,9 +88,21 @@ struct Cli {
     /// device); 0 proves and claims every device-epoch on its own. The
     /// contracts carry verifiers for batches of 4; for another size the
     /// demo renders, compiles and deploys the three (the prover makes the
-    /// batch keys on its first run with that size: minutes).
-    #[arg(long, default_value_t = 4)]
-    batch: usize,
+    /// batch keys on its first run with that size: minutes). Default: 4
+    /// with Groth16, 0 with halo2 (batches are Groth16 proofs).
+    #[arg(long)]
+    batch: Option<usize>,
+    /// The proof system of every statement: `groth16`, or `halo2` (one
+    /// proof and one `claimHalo2` per device-epoch, verified by the
+    /// committed halo2 verifiers; the prover makes its halo2 keys at start,
+    /// about a minute).
+    #[arg(long, default_value = "groth16", value_parser = parse_backend)]
+    backend: Backend,
+}
+
+fn parse_backend(name: &str) -> Result<Backend, String> {
+    Backend::from_name(name)
+        .ok_or_else(|| format!("{name:?} is not a proof system (groth16, halo2)"))
 }
 
 fn main() -> ExitCode {
@@ -212,6 +225,14 @@ async fn prove_all(
 }
 
 impl Cli {
+    /// The batch size: `--batch`, else 4 with Groth16 and 0 with halo2.
+    fn batch(&self) -> usize {
+        self.batch.unwrap_or(match self.backend {
+            Backend::Groth16 => depin_batch::DEFAULT_BATCH_SIZE,
+            Backend::Halo2 => 0,
+        })
+    }
+
     /// The arguments checked; the repository root, canonical.
     fn check(&self) -> Result<PathBuf> {
         if !(0.0..=1.0).contains(&self.cheaters) {
@@ -220,12 +241,15 @@ impl Cli {
         if self.devices == 0 {
             bail!("--devices must be at least 1");
         }
-        if self.batch > depin_batch::public_data::MAX_BATCH {
+        if self.batch() > depin_batch::public_data::MAX_BATCH {
             bail!(
                 "--batch {} is above the largest batch ({})",
-                self.batch,
+                self.batch(),
                 depin_batch::public_data::MAX_BATCH
             );
+        }
+        if self.backend == Backend::Halo2 && self.batch() > 0 {
+            bail!("--backend halo2 proves every device-epoch on its own: epoch batches are Groth16 proofs (leave out --batch, or pass --batch 0)");
         }
         self.repo
             .canonicalize()
@@ -244,10 +268,10 @@ async fn run(cli: Cli) -> Result<Report> {
     // 1. The prover.
     progress.step(
         1,
-        if cli.prover.is_some() {
-            "prover: the one given (--prover)"
-        } else {
-            "prover: embedded store, development keys"
+        match (&cli.prover, cli.backend) {
+            (Some(_), _) => "prover: the one given (--prover)",
+            (None, Backend::Groth16) => "prover: embedded store, development keys",
+            (None, Backend::Halo2) => "prover: embedded store, halo2 with development parameters",
         },
     );
     let node = match &cli.prover {
@@ -258,19 +282,22 @@ async fn run(cli: Cli) -> Result<Report> {
                 .context("--prover needs --operator-token (or DEPIN_OPERATOR_TOKEN)")?;
             node::Node::connect(url, &token).await?
         }
-        None => node::Node::start(&cli.data, cli.batch).await?,
+        None => node::Node::start(&cli.data, cli.batch(), cli.backend).await?,
     };
-    let spinner = progress.spinner("verifying keys (made once, about a minute)");
-    node.wait_for_golden_keys(&repo).await?;
+    let spinner = progress.spinner(match cli.backend {
+        Backend::Groth16 => "verifying keys (made once, about a minute)",
+        Backend::Halo2 => "halo2 keys (made at every start, about a minute)",
+    });
+    node.wait_for_golden_keys(&repo, cli.backend).await?;
     spinner.finish_and_clear();
 
     // 2. The chain.
     progress.step(2, "chain: verifiers, reward contract, token");
     let mut chain =
         onchain::Chain::start(&repo, cli.rpc.as_deref(), cli.deployer_key.as_deref()).await?;
-    if cli.batch > 0 {
+    if cli.batch() > 0 {
         chain
-            .enable_batches(&repo, cli.batch)
+            .enable_batches(&repo, cli.batch())
             .await
             .context("verifiers for the batch size")?;
     }
@@ -327,12 +354,12 @@ async fn run(cli: Cli) -> Result<Report> {
     .await?;
     bar.finish();
 
-    if cli.batch > 0 {
+    if cli.batch() > 0 {
         batch_payouts(
             &chain,
             &mut client,
             (&fleet_report.devices, &epochs),
-            cli.batch,
+            cli.batch(),
             &progress,
             &mut report,
         )

@@ -7,9 +7,10 @@ use std::path::Path;
 
 use anyhow::{bail, Context, Result};
 use depin_chain::{
-    decimal_to_u256, deploy, fr_to_u256, pack_header, Address, Anvil, Artifacts, BatchSubmission,
-    Chain as Node, ChainError, Claim, DeployConfig, Deployment, FixedBytes, Rewards, StatementKind,
-    Withdrawal, STATEMENT_VERSION, U256,
+    decimal_to_u256, deploy, fr_to_u256, pack_header, unpack_header, Address, Anvil, Artifacts,
+    BatchSubmission, Bytes, Chain as Node, ChainError, Claim, ClaimHeader, DeployConfig,
+    Deployment, FixedBytes, Halo2Claim, Rewards, StatementKind, Withdrawal, STATEMENT_VERSION,
+    U256,
 };
 
 use depin_crypto::Fr;
@@ -20,6 +21,61 @@ use crate::report::ClaimOutcome;
 
 /// Tokens minted to the reward contract: far more than a demo pays.
 const FUNDING: u64 = 1_000_000_000_000;
+
+/// A claim of either proof system, as the prover's calldata encodes it
+/// (`claim` for Groth16, `claimHalo2` for halo2).
+#[derive(Debug, Clone)]
+enum AnyClaim {
+    Groth16(Box<Claim>),
+    Halo2(Halo2Claim),
+}
+
+impl AnyClaim {
+    fn from_calldata(calldata: &[u8]) -> Result<Self> {
+        let halo2 = depin_evm::calldata::selector(depin_evm::calldata::HALO2_CLAIM_FUNCTION);
+        Ok(if calldata.get(..4) == Some(&halo2[..]) {
+            AnyClaim::Halo2(Halo2Claim::from_calldata(calldata)?)
+        } else {
+            AnyClaim::Groth16(Box::new(Claim::from_calldata(calldata)?))
+        })
+    }
+
+    fn public_inputs(&self) -> &[U256] {
+        match self {
+            AnyClaim::Groth16(c) => &c.public_inputs,
+            AnyClaim::Halo2(c) => &c.public_inputs,
+        }
+    }
+
+    fn public_inputs_mut(&mut self) -> &mut Vec<U256> {
+        match self {
+            AnyClaim::Groth16(c) => &mut c.public_inputs,
+            AnyClaim::Halo2(c) => &mut c.public_inputs,
+        }
+    }
+
+    fn header(&self) -> Result<ClaimHeader> {
+        self.public_inputs()
+            .first()
+            .copied()
+            .and_then(unpack_header)
+            .context("claim without a header")
+    }
+
+    fn device_id(&self) -> Result<U256> {
+        self.public_inputs()
+            .get(1)
+            .copied()
+            .context("claim without a device id")
+    }
+
+    fn calldata(&self) -> Bytes {
+        match self {
+            AnyClaim::Groth16(c) => c.calldata(),
+            AnyClaim::Halo2(c) => c.calldata(),
+        }
+    }
+}
 
 /// A chain with the contracts deployed.
 pub struct Chain {
@@ -166,19 +222,23 @@ impl Chain {
         Ok(())
     }
 
-    /// Sends a claim with the prover's calldata, unchanged. Paid only when
-    /// the device's payout balance grew by exactly the reward the proof
-    /// shows.
+    /// Sends a claim with the prover's calldata (`claim` or
+    /// `claimHalo2`), unchanged. Paid only when the device's payout balance
+    /// grew by exactly the reward the proof shows.
     pub async fn claim(&self, calldata: &[u8]) -> Result<ClaimOutcome> {
-        let claim = Claim::from_calldata(calldata)?;
-        let device = claim.device_id().context("claim without a device id")?;
-        let reward = claim.header().context("claim without a header")?.reward;
+        let claim = AnyClaim::from_calldata(calldata)?;
+        let device = claim.device_id()?;
+        let reward = claim.header()?.reward;
         let payout = *self
             .payouts
             .get(&device)
             .context("a proof for a device the demo did not register")?;
         let before = self.rewards.balance_of(payout).await?;
-        match self.rewards.claim_calldata(calldata).await {
+        let sent = match claim {
+            AnyClaim::Groth16(_) => self.rewards.claim_calldata(calldata).await,
+            AnyClaim::Halo2(_) => self.rewards.claim_halo2_calldata(calldata).await,
+        };
+        match sent {
             Ok(receipt) => {
                 let after = self.rewards.balance_of(payout).await?;
                 let paid = after - before;
@@ -206,20 +266,20 @@ impl Chain {
         others: &[Fr],
     ) -> Result<Vec<(String, Option<String>)>> {
         let mut out = Vec::new();
-        let claim = Claim::from_calldata(calldata)?;
+        let claim = AnyClaim::from_calldata(calldata)?;
         let mut inflated = claim.clone();
-        let mut header = claim.header().context("claim without a header")?;
+        let mut header = claim.header()?;
         header.reward += 1;
-        inflated.public_inputs[0] = pack_header(&header);
+        inflated.public_inputs_mut()[0] = pack_header(&header);
         out.push((
             "the reward raised by one".to_string(),
             refusal(self.claim(&inflated.calldata()).await?),
         ));
 
-        let device = claim.device_id().context("claim without a device id")?;
+        let device = claim.device_id()?;
         if let Some(other) = others.iter().map(fr_to_u256).find(|o| *o != device) {
             let mut stolen = claim.clone();
-            stolen.public_inputs[1] = other;
+            stolen.public_inputs_mut()[1] = other;
             out.push((
                 "the proof presented for another device".to_string(),
                 refusal(self.claim(&stolen.calldata()).await?),

@@ -14,7 +14,7 @@ use std::path::{Path, PathBuf};
 use depin_evm::calldata::{halo2_claim_calldata, halo2_verifier_calldata};
 use depin_halo2::field::to_halo2;
 use depin_halo2_prover::golden::{golden_dir, golden_params, sample_public};
-use depin_halo2_prover::solidity::verifier_source;
+use depin_halo2_prover::solidity::{contract_name, verifier_source};
 use depin_halo2_prover::{verify, StatementKeys};
 use depin_proving::StatementProof;
 use depin_statements::StatementKind;
@@ -52,12 +52,6 @@ fn hex(bytes: &[u8]) -> String {
         s.push_str(&format!("{b:02x}"));
     }
     s
-}
-
-/// The verifier contract's name for `kind`.
-pub fn contract_name(kind: StatementKind) -> String {
-    let name = kind.as_str();
-    format!("{}{}Halo2Verifier", name[..1].to_uppercase(), &name[1..])
 }
 
 #[test]
@@ -99,7 +93,7 @@ fn golden_keys_proofs_verifiers_and_fixtures_are_current() {
         let name = contract_name(kind);
         generated(
             &contracts().join(format!("src/generated/halo2/{name}.sol")),
-            verifier_source(&keys, &name).as_bytes(),
+            verifier_source(&keys).as_bytes(),
         );
         let mut wrong_input = proof.public.clone();
         wrong_input[1] += depin_crypto::field::Fr::from(1u64);
@@ -110,6 +104,8 @@ fn golden_keys_proofs_verifiers_and_fixtures_are_current() {
             kind.as_str().into(),
             json!({
                 "contract": name,
+                "inputs": proof.public.iter().map(ToString::to_string).collect::<Vec<_>>(),
+                "proof": hex(bytes),
                 "verifierCalldata": hex(&halo2_verifier_calldata(&proof.public, bytes)),
                 "wrongInputCalldata": hex(&halo2_verifier_calldata(&wrong_input, bytes)),
                 "flippedProofCalldata": hex(&halo2_verifier_calldata(&proof.public, &flipped)),

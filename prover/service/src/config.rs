@@ -18,9 +18,11 @@
 //! `handshake_timeout_s` for the first request and an HTTP/2 keepalive
 //! (`http2_keepalive_interval_s`, `http2_keepalive_timeout_s`).
 
+use std::collections::BTreeMap;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 
+use depin_proving::Backend;
 use depin_statements::StatementKind;
 use figment::providers::{Env, Format, Serialized, Toml};
 use figment::Figment;
@@ -73,6 +75,18 @@ pub struct Config {
     pub dev_seed: u64,
     /// Statements this node proves (`uptime`, `bandwidth`, `coverage`).
     pub statements: Vec<String>,
+    /// The proof system of a statement, by statement name: `groth16` (the
+    /// default for a statement not named) or `halo2`. In the file
+    /// `backends = { uptime = "halo2" }`, in the environment
+    /// `DEPIN_PROVER_BACKENDS='{uptime="halo2"}'`. A halo2 statement's key
+    /// directory is `<keys_dir>/<kind>/halo2/`, laid out as
+    /// `depin-prover setup --backend halo2` writes it (KZG parameters
+    /// `params-k<k>.kzg`, verifying key, shape); the proving key is made at
+    /// start from the parameters, development parameters from `dev_seed`
+    /// with `dev_keys`. Epoch batches are Groth16 proofs: a halo2
+    /// statement needs `batch_size = 0`. The nodes of a cluster share one
+    /// setting.
+    pub backends: BTreeMap<String, String>,
     /// Bearer token of the operator RPCs (at least 16 characters, visible
     /// ASCII only). Without one they are refused.
     pub operator_token: Option<String>,
@@ -153,6 +167,7 @@ impl Default for Config {
             dev_keys: true,
             dev_seed: 1,
             statements: vec!["uptime".into(), "bandwidth".into(), "coverage".into()],
+            backends: BTreeMap::new(),
             operator_token: None,
             allow_insecure: false,
             handshake_timeout_s: 10.0,
@@ -332,6 +347,17 @@ impl Config {
             ));
         }
         self.kinds()?;
+        let halo2 = self
+            .backends()?
+            .into_iter()
+            .find(|(_, b)| *b == Backend::Halo2);
+        if let (Some((kind, _)), true) = (halo2, self.batch_size > 0) {
+            return Err(ConfigError::Invalid(format!(
+                "backends.{} = \"halo2\" needs batch_size = 0 (epoch batches are Groth16 proofs), got {}",
+                kind.as_str(),
+                self.batch_size
+            )));
+        }
         if !self.metrics_listen.is_empty() {
             self.metrics_addr()?;
         }
@@ -342,15 +368,46 @@ impl Config {
     pub fn kinds(&self) -> Result<Vec<StatementKind>, ConfigError> {
         self.statements
             .iter()
-            .map(|s| match s.as_str() {
-                "uptime" => Ok(StatementKind::Uptime),
-                "bandwidth" => Ok(StatementKind::Bandwidth),
-                "coverage" => Ok(StatementKind::Coverage),
-                other => Err(ConfigError::Invalid(format!(
-                    "unknown statement {other:?} (uptime, bandwidth, coverage)"
-                ))),
-            })
+            .map(|s| statement_named(s).map_err(ConfigError::Invalid))
             .collect()
+    }
+
+    /// The proof system of every statement, in statement order: `backends`
+    /// where it names one, else Groth16.
+    pub fn backends(&self) -> Result<Vec<(StatementKind, Backend)>, ConfigError> {
+        let mut out: Vec<(StatementKind, Backend)> = StatementKind::ALL
+            .iter()
+            .map(|&k| (k, Backend::Groth16))
+            .collect();
+        for (statement, backend) in &self.backends {
+            let kind = statement_named(statement)
+                .map_err(|e| ConfigError::Invalid(format!("backends: {e}")))?;
+            let backend = Backend::from_name(backend).ok_or_else(|| {
+                ConfigError::Invalid(format!(
+                    "backends.{statement}: unknown proof system {backend:?} (groth16, halo2)"
+                ))
+            })?;
+            if let Some(slot) = out.iter_mut().find(|(k, _)| *k == kind) {
+                slot.1 = backend;
+            }
+        }
+        Ok(out)
+    }
+
+    /// The statements this node proves, each with its proof system.
+    pub fn kinds_and_backends(&self) -> Result<Vec<(StatementKind, Backend)>, ConfigError> {
+        let backends = self.backends()?;
+        Ok(self
+            .kinds()?
+            .into_iter()
+            .map(|kind| {
+                let backend = backends
+                    .iter()
+                    .find(|(k, _)| *k == kind)
+                    .map_or(Backend::Groth16, |(_, b)| *b);
+                (kind, backend)
+            })
+            .collect())
     }
 
     /// Whether the gRPC address is reachable from other machines (not
@@ -389,6 +446,18 @@ impl Config {
         self.keys_dir
             .clone()
             .unwrap_or_else(|| self.data_dir.join("keys"))
+    }
+}
+
+/// The statement of a configured name.
+fn statement_named(name: &str) -> Result<StatementKind, String> {
+    match name {
+        "uptime" => Ok(StatementKind::Uptime),
+        "bandwidth" => Ok(StatementKind::Bandwidth),
+        "coverage" => Ok(StatementKind::Coverage),
+        other => Err(format!(
+            "unknown statement {other:?} (uptime, bandwidth, coverage)"
+        )),
     }
 }
 
@@ -459,6 +528,49 @@ mod tests {
         .validate()
         .unwrap_err();
         assert!(e.to_string().contains("handshake_timeout_s"), "{e}");
+    }
+
+    #[test]
+    fn backends_per_statement() {
+        let dir = tempfile::tempdir().unwrap();
+        let f = dir.path().join("c.toml");
+        std::fs::write(
+            &f,
+            "statements = [\"uptime\", \"coverage\"]\nbackends = { uptime = \"halo2\" }\n",
+        )
+        .unwrap();
+        let c = Config::load_with_env(Some(&f), "DPTEST_NONE_").unwrap();
+        assert_eq!(
+            c.kinds_and_backends().unwrap(),
+            [
+                (StatementKind::Uptime, Backend::Halo2),
+                (StatementKind::Coverage, Backend::Groth16)
+            ]
+        );
+        // The environment names the map as figment's dictionaries.
+        std::env::set_var("DPTEST_BACKENDS_BACKENDS", "{coverage=\"halo2\"}");
+        let c = Config::load_with_env(None, "DPTEST_BACKENDS_").unwrap();
+        assert_eq!(
+            c.backends().unwrap()[2],
+            (StatementKind::Coverage, Backend::Halo2)
+        );
+
+        std::fs::write(&f, "backends = { uptime = \"plonky\" }\n").unwrap();
+        let e = Config::load_with_env(Some(&f), "DPTEST_NONE_").unwrap_err();
+        assert!(
+            e.to_string().contains("unknown proof system \"plonky\""),
+            "{e}"
+        );
+        std::fs::write(&f, "backends = { uptme = \"halo2\" }\n").unwrap();
+        let e = Config::load_with_env(Some(&f), "DPTEST_NONE_").unwrap_err();
+        assert!(
+            e.to_string()
+                .contains("backends: unknown statement \"uptme\""),
+            "{e}"
+        );
+        std::fs::write(&f, "batch_size = 4\nbackends = { bandwidth = \"halo2\" }\n").unwrap();
+        let e = Config::load_with_env(Some(&f), "DPTEST_NONE_").unwrap_err();
+        assert!(e.to_string().contains("needs batch_size = 0"), "{e}");
     }
 
     #[test]

@@ -216,7 +216,7 @@ async fn build_node(
     let registries = Arc::new(Registries::default());
     let keys = KeyStore::start(
         config.keys_path(),
-        &kinds,
+        &config.kinds_and_backends()?,
         config.dev_keys.then_some(config.dev_seed),
     );
     let ingest = Arc::new(Ingest::new(

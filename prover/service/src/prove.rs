@@ -2,11 +2,15 @@
 //! the one epoch type (`depin_statements::epoch::EpochInput`), the
 //! reference's evaluation, and the proof by the statement's proof system,
 //! whose keys are loaded once and shared by every worker behind
-//! `depin_proving::ProofSystem`.
+//! `depin_proving::ProofSystem`: Groth16 (a ceremony's `final.zkey`, or the
+//! packed key) or halo2 (`<kind>/halo2/`, the proving key made at start
+//! from the KZG parameters), as the configuration says per statement.
 //!
 //! Proof randomness is derived from a secret of the node and the job (like
-//! deterministic signature nonces), so a job retried after a crash or a
-//! restart produces the very same proof.
+//! deterministic signature nonces), so a Groth16 job retried after a crash
+//! or a restart produces the very same proof (a halo2 proof draws part of
+//! its blinding from the operating system: a retried job gives another
+//! proof of the same public inputs).
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -17,8 +21,11 @@ use depin_crypto::eddsa::{PublicKey, Signature};
 use depin_crypto::field::fr_to_le_bytes;
 use depin_crypto::merkle::MerkleTree;
 use depin_groth16::Groth16System;
+use depin_halo2_prover::keys::statement_k;
+use depin_halo2_prover::system::load_or_dev_params;
+use depin_halo2_prover::Halo2System;
 use depin_proto::convert::fr_pb;
-use depin_proving::{ProofSystem, ProvingError};
+use depin_proving::{Backend, ProofSystem, ProvingError};
 use depin_statements::coverage::CoverageInput;
 use depin_statements::epoch::{BandwidthEpoch, CoverageEpoch, EpochInput, UptimeEpoch};
 use depin_statements::records::{
@@ -263,11 +270,16 @@ pub enum KeyState {
 }
 
 impl KeyStore {
-    /// Starts loading the keys of `kinds` from `dir/<kind>/`, making
-    /// development keys from `dev_seed` where missing if `dev_seed` is set.
-    pub fn start(dir: PathBuf, kinds: &[StatementKind], dev_seed: Option<u64>) -> Arc<Self> {
+    /// Starts loading the keys of `kinds`, each for its proof system, from
+    /// `dir/<kind>/` (Groth16) or `dir/<kind>/halo2/`, making development
+    /// keys from `dev_seed` where missing if `dev_seed` is set.
+    pub fn start(
+        dir: PathBuf,
+        kinds: &[(StatementKind, Backend)],
+        dev_seed: Option<u64>,
+    ) -> Arc<Self> {
         let ks = Arc::new(KeyStore {
-            slots: Mutex::new(kinds.iter().map(|k| (*k, Slot::Loading)).collect()),
+            slots: Mutex::new(kinds.iter().map(|(k, _)| (*k, Slot::Loading)).collect()),
             ready: Condvar::new(),
         });
         let kinds = kinds.to_vec();
@@ -275,9 +287,14 @@ impl KeyStore {
         let spawned = std::thread::Builder::new()
             .name("key-loader".into())
             .spawn(move || {
-                for kind in kinds {
+                for (kind, backend) in kinds {
                     let started = std::time::Instant::now();
-                    let slot = match load_or_make(&dir.join(kind.as_str()), kind, dev_seed) {
+                    let dir = dir.join(kind.as_str());
+                    let loaded = match backend {
+                        Backend::Groth16 => load_or_make(&dir, kind, dev_seed),
+                        Backend::Halo2 => load_or_make_halo2(&dir.join("halo2"), kind, dev_seed),
+                    };
+                    let slot = match loaded {
                         Ok(k) => {
                             tracing::info!(
                                 statement = kind.as_str(),
@@ -369,6 +386,52 @@ fn load_or_make(
         );
     }
     let system = Groth16System::load_or_dev(dir, kind, dev_seed).map_err(|e| e.to_string())?;
+    Ok(Arc::new(system))
+}
+
+/// `kind`'s halo2 keys from the key directory `dir` (as `depin-prover
+/// setup --backend halo2` writes it): the KZG parameters of the
+/// statement's size, development ones made from `dev_seed` where missing;
+/// the keys generated from them. A directory that already holds a
+/// verifying key must hold this one (else the parameters or the circuit
+/// changed, and the deployed verifier would refuse every proof); one that
+/// does not gets the verifying key, shape and summary written, for
+/// `depin-prover export-verifier --backend halo2`.
+fn load_or_make_halo2(
+    dir: &Path,
+    kind: StatementKind,
+    dev_seed: Option<u64>,
+) -> Result<Arc<dyn ProofSystem>, String> {
+    let k = statement_k(kind);
+    let params_path = dir.join(depin_halo2_prover::system::params_file(k));
+    if dev_seed.is_some() && !params_path.exists() {
+        tracing::warn!(
+            statement = kind.as_str(),
+            dir = %dir.display(),
+            "no KZG parameters: making INSECURE development parameters (dev_keys = true)"
+        );
+    }
+    let params = load_or_dev_params(dir, k, dev_seed).map_err(|e| e.to_string())?;
+    let system = Halo2System::from_params(&params, kind).map_err(|e| e.to_string())?;
+    let vk_path = dir.join(depin_halo2_prover::keys::VERIFYING_KEY_FILE);
+    match std::fs::read(&vk_path) {
+        Ok(committed) if committed == system.keys().verifying_key_bytes() => {}
+        Ok(_) => {
+            return Err(format!(
+                "{}: the parameters give another verifying key (keys of other parameters, or of \
+                 another circuit version): remove the directory's keys to make them again, and \
+                 deploy their verifier",
+                vk_path.display()
+            ))
+        }
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            system
+                .keys()
+                .write_dir(dir)
+                .map_err(|e| format!("{}: {e}", dir.display()))?;
+        }
+        Err(e) => return Err(format!("{}: {e}", vk_path.display())),
+    }
     Ok(Arc::new(system))
 }
 

@@ -5,7 +5,9 @@ pragma solidity ^0.8.24;
 /// @notice What the reward contract needs from a generated verifier
 /// (prover/templates/Groth16Verifier.sol.tpl). `verifyProof` itself takes
 /// `uint256[N_PUBLIC]` and so has one selector per input count; the reward
-/// contract computes it from `N_PUBLIC`.
+/// contract computes it from `N_PUBLIC`. The generated halo2 verifiers
+/// (depin-halo2-prover) declare the same three constants beside their
+/// fallback, and the reward contract checks them the same way.
 interface IGroth16Verifier {
     /// The statement name the key proves (`uptime`, `bandwidth`, ...).
     function STATEMENT() external view returns (string memory);

@@ -3,7 +3,21 @@
 
 pragma solidity ^0.8.19;
 
+/// @title CoverageHalo2Verifier
+/// @notice Verifies halo2 proofs (KZG over BN254, SHPLONK, Keccak transcript) of
+/// the `coverage` statement, version 1. Generated from its verifying key by
+/// depin-halo2-prover (snark-verifier's EVM loader); do not edit. The fallback
+/// takes the 6 public inputs as 32-byte words, then the proof; it returns
+/// nothing when the proof verifies and reverts otherwise. It reduces the
+/// inputs modulo the scalar field: callers refuse inputs not below it.
 contract CoverageHalo2Verifier {
+    /// The statement name the key proves.
+    string public constant STATEMENT = "coverage";
+    /// The statement version the key was made for.
+    uint32 public constant VERSION = 1;
+    /// Number of public inputs.
+    uint256 public constant N_PUBLIC = 6;
+
     fallback(bytes calldata) external returns (bytes memory) {
         assembly ("memory-safe") {
             // Enforce that Solidity memory layout is respected

@@ -3,7 +3,21 @@
 
 pragma solidity ^0.8.19;
 
+/// @title UptimeHalo2Verifier
+/// @notice Verifies halo2 proofs (KZG over BN254, SHPLONK, Keccak transcript) of
+/// the `uptime` statement, version 1. Generated from its verifying key by
+/// depin-halo2-prover (snark-verifier's EVM loader); do not edit. The fallback
+/// takes the 5 public inputs as 32-byte words, then the proof; it returns
+/// nothing when the proof verifies and reverts otherwise. It reduces the
+/// inputs modulo the scalar field: callers refuse inputs not below it.
 contract UptimeHalo2Verifier {
+    /// The statement name the key proves.
+    string public constant STATEMENT = "uptime";
+    /// The statement version the key was made for.
+    uint32 public constant VERSION = 1;
+    /// Number of public inputs.
+    uint256 public constant N_PUBLIC = 5;
+
     fallback(bytes calldata) external returns (bytes memory) {
         assembly ("memory-safe") {
             // Enforce that Solidity memory layout is respected
