@@ -141,9 +141,20 @@ contract Halo2ClaimsTest is Test {
         rewards.claimHalo2(x, p);
     }
 
+    /// Each state check refuses before the proof is looked at: the same
+    /// errors with a valid and with a flipped proof.
     function test_halo2_claim_checks_the_state_first() public {
-        uint256[] memory x = inputs("uptime");
+        stateChecks(proof("uptime"));
+    }
+
+    function test_halo2_claim_checks_the_state_before_the_proof() public {
         bytes memory p = proof("uptime");
+        p[100] ^= 0x01;
+        stateChecks(p);
+    }
+
+    function stateChecks(bytes memory p) internal {
+        uint256[] memory x = inputs("uptime");
         vm.expectRevert(DepinRewards.UnknownStatement.selector);
         rewards.claimHalo2(x, p);
         open("uptime", 1);
@@ -168,15 +179,33 @@ contract Halo2ClaimsTest is Test {
     /// The golden Groth16 and halo2 proofs of uptime prove the same sample
     /// epoch: the same public inputs, so one nullifier between them.
     function test_one_nullifier_across_backends() public {
-        uint256[] memory x = open("uptime", 1);
+        (uint256[] memory x, uint256[8] memory gproof, uint256[] memory gx) = bothBackends();
+        rewards.claim(gproof, gx);
+        vm.expectRevert(DepinRewards.NullifierUsed.selector);
+        rewards.claimHalo2(x, proof("uptime"));
+    }
+
+    function test_one_nullifier_across_backends_halo2_first() public {
+        (uint256[] memory x, uint256[8] memory gproof, uint256[] memory gx) = bothBackends();
+        rewards.claimHalo2(x, proof("uptime"));
+        vm.expectRevert(DepinRewards.NullifierUsed.selector);
+        rewards.claim(gproof, gx);
+    }
+
+    /// Uptime open for both backends; the halo2 inputs, and the golden
+    /// Groth16 proof and inputs (checked equal to the halo2 ones).
+    function bothBackends()
+        internal
+        returns (uint256[] memory x, uint256[8] memory gproof, uint256[] memory gx)
+    {
+        x = open("uptime", 1);
         string memory g = vm.readFile(GROTH16);
-        uint256[] memory gx = vm.parseJsonUintArray(g, ".uptime.inputs");
+        gx = vm.parseJsonUintArray(g, ".uptime.inputs");
         vm.assertEq(gx.length, x.length, "input count");
         for (uint256 i; i < x.length; i++) {
             vm.assertEq(gx[i], x[i], "the backends' public inputs differ");
         }
         uint256[] memory gp = vm.parseJsonUintArray(g, ".uptime.proof");
-        uint256[8] memory gproof;
         for (uint256 k; k < 8; k++) {
             gproof[k] = gp[k];
         }
@@ -184,10 +213,6 @@ contract Halo2ClaimsTest is Test {
         (, uint32 version,,) = rewards.decodeHeader(x[0]);
         vm.prank(owner);
         rewards.setStatement(1, g16, version);
-
-        rewards.claim(gproof, gx);
-        vm.expectRevert(DepinRewards.NullifierUsed.selector);
-        rewards.claimHalo2(x, proof("uptime"));
     }
 
     function test_set_halo2_statement_checks_the_verifier() public {

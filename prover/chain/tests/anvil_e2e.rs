@@ -42,11 +42,11 @@ use std::time::Instant;
 use alloy::primitives::{Address, U256};
 use alloy::providers::Provider;
 use depin_chain::anvil::DEV_KEYS;
-use depin_chain::Halo2Claim;
 use depin_chain::{
     deploy, Anvil, Artifacts, Chain, ChainError, Claim, ContractError, DeployConfig, Deployment,
     Revert, Rewards, StatementKind, STATEMENT_VERSION,
 };
+use depin_chain::{Halo2Claim, DEFAULT_HALO2_VERIFY_GAS};
 use depin_evm::calldata::{claim_calldata, halo2_claim_calldata};
 use depin_evm::proof_dir::PROOF_BIN_FILE;
 use depin_evm::solidity::{proof_words, render_verifier, verifier_path};
@@ -139,12 +139,14 @@ struct Net {
 }
 
 async fn net() -> Option<Net> {
+    net_with(&DeployConfig::default()).await
+}
+
+async fn net_with(config: &DeployConfig) -> Option<Net> {
     let anvil = anvil()?;
     let artifacts = artifacts();
     let chain = Chain::connect(anvil.endpoint(), anvil.key(0)).expect("connect");
-    let deployment = deploy(&chain, &artifacts, &DeployConfig::default())
-        .await
-        .expect("deploy");
+    let deployment = deploy(&chain, &artifacts, config).await.expect("deploy");
     let owner = Rewards::new(chain, &deployment);
     let submitter =
         owner.with_chain(Chain::connect(anvil.endpoint(), anvil.key(1)).expect("connect"));
@@ -229,9 +231,10 @@ async fn golden_proofs_pay_once() {
     }
     assert_eq!(d.verifiers.len(), 3);
     assert_eq!(d.batch_verifiers.len(), 3);
-    assert_eq!(d.halo2_verifiers.len(), 3);
-    // setStatement, setBatchVerifier and setHalo2Statement for each kind.
-    assert_eq!(d.setup.len(), 9);
+    // halo2 claims are off unless asked for.
+    assert!(d.halo2_verifiers.is_empty());
+    // setStatement and setBatchVerifier for each kind.
+    assert_eq!(d.setup.len(), 6);
 
     // The development keys are anvil's accounts.
     let accounts = net
@@ -322,7 +325,24 @@ async fn golden_proofs_pay_once() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn golden_halo2_proofs_pay_once() {
-    let Some(net) = net().await else { return };
+    let Some(net) = net_with(&DeployConfig {
+        batches: false,
+        halo2_verify_gas: Some(DEFAULT_HALO2_VERIFY_GAS),
+        ..DeployConfig::default()
+    })
+    .await
+    else {
+        return;
+    };
+    let d = &net.deployment;
+    assert_eq!(d.halo2_verifiers.len(), 3);
+    // setStatement and setHalo2Statement for each kind.
+    assert_eq!(d.setup.len(), 6);
+    for kind in KINDS {
+        assert!(d
+            .halo2_verifier(kind)
+            .is_some_and(|v| v.code_size <= 24_576));
+    }
     let mut claims = Vec::new();
     for (i, kind) in KINDS.into_iter().enumerate() {
         let path = repo()

@@ -293,8 +293,13 @@ async fn run(cli: Cli) -> Result<Report> {
 
     // 2. The chain.
     progress.step(2, "chain: verifiers, reward contract, token");
-    let mut chain =
-        onchain::Chain::start(&repo, cli.rpc.as_deref(), cli.deployer_key.as_deref()).await?;
+    let mut chain = onchain::Chain::start(
+        &repo,
+        cli.rpc.as_deref(),
+        cli.deployer_key.as_deref(),
+        cli.backend == Backend::Halo2,
+    )
+    .await?;
     if cli.batch() > 0 {
         chain
             .enable_batches(&repo, cli.batch())

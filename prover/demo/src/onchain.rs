@@ -9,8 +9,8 @@ use anyhow::{bail, Context, Result};
 use depin_chain::{
     decimal_to_u256, deploy, fr_to_u256, pack_header, unpack_header, Address, Anvil, Artifacts,
     BatchSubmission, Bytes, Chain as Node, ChainError, Claim, ClaimHeader, DeployConfig,
-    Deployment, FixedBytes, Halo2Claim, Rewards, StatementKind, Withdrawal, STATEMENT_VERSION,
-    U256,
+    Deployment, FixedBytes, Halo2Claim, Rewards, StatementKind, Withdrawal,
+    DEFAULT_HALO2_VERIFY_GAS, STATEMENT_VERSION, U256,
 };
 
 use depin_crypto::Fr;
@@ -90,8 +90,14 @@ pub struct Chain {
 
 impl Chain {
     /// Starts anvil (or connects to `rpc` with `key`), deploys the three
-    /// verifiers, the token and the reward contract, and funds it.
-    pub async fn start(repo: &Path, rpc: Option<&str>, key: Option<&str>) -> Result<Self> {
+    /// verifiers (and with `halo2` the three halo2 verifiers, claims
+    /// enabled), the token and the reward contract, and funds it.
+    pub async fn start(
+        repo: &Path,
+        rpc: Option<&str>,
+        key: Option<&str>,
+        halo2: bool,
+    ) -> Result<Self> {
         let (anvil, url, key) = match rpc {
             None => {
                 let anvil = Anvil::spawn(repo).context("starting anvil")?;
@@ -106,7 +112,11 @@ impl Chain {
         };
         let node = Node::connect(&url, &key).with_context(|| format!("connecting to {url}"))?;
         let artifacts = Artifacts::load(&Artifacts::out_dir(repo))?;
-        let deployment = deploy(&node, &artifacts, &DeployConfig::default())
+        let config = DeployConfig {
+            halo2_verify_gas: halo2.then_some(DEFAULT_HALO2_VERIFY_GAS),
+            ..DeployConfig::default()
+        };
+        let deployment = deploy(&node, &artifacts, &config)
             .await
             .context("deploying the contracts")?;
         let rewards = Rewards::new(node, &deployment);

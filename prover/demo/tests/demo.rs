@@ -4,6 +4,11 @@
 //! run must pay every honest device and no cheater, and refuse the attacks
 //! on the contract: a batch on a stale root, a replayed batch and forged
 //! withdrawals; a replayed and tampered claims.
+//!
+//! `halo2_fleet_pays_the_honest_and_refuses_the_cheaters` runs the main job
+//! with `--backend halo2` (about two minutes here: the halo2 keys are made
+//! at every start and a proof takes 13 to 35 s); it is opt-in, outside CI:
+//! `cargo test -p depin-demo -- --ignored`.
 
 use std::path::Path;
 use std::process::Command;
@@ -61,6 +66,38 @@ fn small_fleets_pay_the_honest_and_refuse_the_cheaters_in_batches_and_alone() {
         stdout.contains("InvalidProof"),
         "a tampered claim was not refused:\n{stdout}"
     );
+}
+
+#[test]
+#[ignore = "two minutes of halo2 proving: cargo test -p depin-demo -- --ignored"]
+fn halo2_fleet_pays_the_honest_and_refuses_the_cheaters() {
+    let repo = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+    let forge = Command::new(repo.join("scripts/forge.sh"))
+        .args(["build", "--quiet"])
+        .status()
+        .expect("run scripts/forge.sh (scripts/setup.sh installs forge)");
+    assert!(forge.success(), "scripts/forge.sh build failed");
+    let data = Path::new(env!("CARGO_TARGET_TMPDIR")).join("depin-demo-halo2");
+    let stdout = demo(
+        &data,
+        &["--backend", "halo2", "--devices", "6", "--cheaters", "0.34"],
+    );
+    assert!(stdout.contains("honest devices paid: 4/4"), "{stdout}");
+    assert!(stdout.contains("cheaters refused: 2/2"), "{stdout}");
+    assert!(stdout.contains("contract attacks refused: 3/3"), "{stdout}");
+    for refusal in ["InvalidProof", "NullifierUsed"] {
+        assert!(stdout.contains(refusal), "no {refusal}:\n{stdout}");
+    }
+    for verifier in [
+        "UptimeHalo2Verifier",
+        "BandwidthHalo2Verifier",
+        "CoverageHalo2Verifier",
+    ] {
+        assert!(
+            stdout.contains(verifier),
+            "{verifier} not deployed:\n{stdout}"
+        );
+    }
 }
 
 /// Runs the demo with `args` (24 slots an epoch, quiet) on `data`; it must

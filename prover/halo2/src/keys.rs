@@ -152,12 +152,23 @@ impl StatementKeys {
     }
 
     /// Writes [`StatementKeys::files`] into `dir` (the parameters file is
-    /// written by whoever made the parameters).
+    /// written by whoever made the parameters), each whole or not at all:
+    /// written beside, synced, then renamed, the verifying key last, so a
+    /// directory with a verifying key has the rest.
     pub fn write_dir(&self, dir: &Path) -> Result<(), Halo2Error> {
         std::fs::create_dir_all(dir).map_err(|e| io_error(dir, e))?;
-        for (name, bytes) in self.files() {
+        let mut files = self.files();
+        files.sort_by_key(|(name, _)| *name == VERIFYING_KEY_FILE);
+        for (name, bytes) in files {
             let path = dir.join(name);
-            std::fs::write(&path, bytes).map_err(|e| io_error(&path, e))?;
+            let tmp = dir.join(format!("{name}.partial"));
+            let write = || -> std::io::Result<()> {
+                let mut f = std::fs::File::create(&tmp)?;
+                std::io::Write::write_all(&mut f, &bytes)?;
+                f.sync_all()?;
+                std::fs::rename(&tmp, &path)
+            };
+            write().map_err(|e| io_error(&path, e))?;
         }
         Ok(())
     }

@@ -5,8 +5,9 @@
 //! A node keeps its parameters in its halo2 key directory, one file per
 //! circuit size ([`params_file`]) shared by the statements of that size.
 //! With a development seed (the insecure flag) a missing file is made from
-//! the seed and published (written beside, then renamed); without one, a
-//! missing file is an error.
+//! the seed and published (written beside, then renamed), and the directory
+//! is marked ([`DEV_MARKER_FILE`]); without one, a missing file is an
+//! error.
 
 use std::path::Path;
 
@@ -32,6 +33,16 @@ use crate::Bn256;
 /// (a group FFT, minutes), so a node keeps one file per size.
 pub fn params_file(k: u32) -> String {
     format!("params-k{k}.kzg")
+}
+
+/// The file that marks a key directory whose parameters were made from a
+/// development seed (the name the Groth16 development keys' marker has).
+pub const DEV_MARKER_FILE: &str = "INSECURE-DEV-KEYS";
+
+/// Whether `dir` holds parameters made from a development seed
+/// ([`load_or_dev_params`] marks it).
+pub fn is_dev(dir: &Path) -> bool {
+    dir.join(DEV_MARKER_FILE).exists()
 }
 
 /// Why a node's halo2 parameters could not be made ready.
@@ -64,6 +75,20 @@ pub fn load_or_dev_params(
     std::fs::create_dir_all(dir).map_err(|source| {
         Halo2Error::Params(crate::params::ParamsError::Io {
             path: dir.to_path_buf(),
+            source,
+        })
+    })?;
+    let marker = dir.join(DEV_MARKER_FILE);
+    let text = format!(
+        "These KZG parameters were made by an INSECURE development setup from seed {seed}: \
+         anyone who knows the seed can forge proofs for them. Use parameters from a \
+         powers-of-tau ceremony in production.\n"
+    );
+    // The marker first: a start killed between the two leaves a marked
+    // directory without parameters, never unmarked development parameters.
+    std::fs::write(&marker, text).map_err(|source| {
+        Halo2Error::Params(crate::params::ParamsError::Io {
+            path: marker.clone(),
             source,
         })
     })?;

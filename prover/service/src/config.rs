@@ -347,8 +347,10 @@ impl Config {
             ));
         }
         self.kinds()?;
+        // Entries for statements this node does not prove are checked for
+        // names only: nodes of a cluster may share one file.
         let halo2 = self
-            .backends()?
+            .kinds_and_backends()?
             .into_iter()
             .find(|(_, b)| *b == Backend::Halo2);
         if let (Some((kind, _)), true) = (halo2, self.batch_size > 0) {
@@ -571,6 +573,17 @@ mod tests {
         std::fs::write(&f, "batch_size = 4\nbackends = { bandwidth = \"halo2\" }\n").unwrap();
         let e = Config::load_with_env(Some(&f), "DPTEST_NONE_").unwrap_err();
         assert!(e.to_string().contains("needs batch_size = 0"), "{e}");
+        // A node that does not prove bandwidth batches the rest.
+        std::fs::write(
+            &f,
+            "statements = [\"uptime\"]\nbatch_size = 4\nbackends = { bandwidth = \"halo2\" }\n",
+        )
+        .unwrap();
+        let c = Config::load_with_env(Some(&f), "DPTEST_NONE_").unwrap();
+        assert_eq!(
+            c.kinds_and_backends().unwrap(),
+            [(StatementKind::Uptime, Backend::Groth16)]
+        );
     }
 
     #[test]

@@ -17,6 +17,9 @@ use std::path::Path;
 use std::time::Duration;
 
 use depin_groth16::keys::{is_dev, PROVING_KEY_FILE, VERIFYING_KEY_FILE};
+use depin_halo2_prover::keys::statement_k;
+use depin_halo2_prover::system::params_file;
+use depin_proving::Backend;
 
 use super::config::Config;
 use super::ServeError;
@@ -30,16 +33,28 @@ pub const WARNING_INTERVAL: Duration = Duration::from_secs(300);
 /// again every [`WARNING_INTERVAL`]). Logs the warnings.
 pub fn preflight(config: &Config) -> Result<Vec<String>, ServeError> {
     let mut allowed = Vec::new();
-    let kinds = config.kinds()?;
+    let kinds = config.kinds_and_backends()?;
     let keys = config.keys_path();
     let mut dev = Vec::new();
-    for kind in &kinds {
-        let dir = keys.join(kind.as_str());
-        for f in [PROVING_KEY_FILE, VERIFYING_KEY_FILE] {
+    for (kind, backend) in &kinds {
+        // The files whose absence makes development keys, and those a
+        // stranger must not replace.
+        let (dir, found, key_file) = match backend {
+            Backend::Groth16 => {
+                let dir = keys.join(kind.as_str());
+                let found = is_dev(&dir);
+                (dir, found, PROVING_KEY_FILE.to_string())
+            }
+            Backend::Halo2 => {
+                let dir = keys.join(kind.as_str()).join("halo2");
+                let found = depin_halo2_prover::system::is_dev(&dir);
+                (dir, found, params_file(statement_k(*kind)))
+            }
+        };
+        for f in [key_file.as_str(), VERIFYING_KEY_FILE] {
             allowed.extend(check_not_writable(&dir.join(f), config.allow_insecure)?);
         }
-        let found = is_dev(&dir);
-        let made = config.dev_keys && !dir.join(PROVING_KEY_FILE).exists();
+        let made = config.dev_keys && !dir.join(&key_file).exists();
         if found {
             tracing::warn!(
                 statement = kind.as_str(),
@@ -202,6 +217,41 @@ mod tests {
         })
         .unwrap();
         assert_eq!(allowed.len(), 1, "{allowed:?}");
+    }
+
+    #[test]
+    fn halo2_development_parameters_on_a_public_address_are_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let public = |dev_keys| Config {
+            listen: "0.0.0.0:50051".parse().unwrap(),
+            dev_keys,
+            backends: [("uptime".to_string(), "halo2".to_string())].into(),
+            ..config(dir.path())
+        };
+        // A real Groth16 key does not stand for halo2's parameters: with
+        // none, development parameters would be made.
+        let kd = dir.path().join("keys/uptime");
+        std::fs::create_dir_all(&kd).unwrap();
+        std::fs::write(kd.join(PROVING_KEY_FILE), b"k").unwrap();
+        let e = preflight(&public(true)).unwrap_err().to_string();
+        assert!(e.contains("INSECURE development keys for uptime"), "{e}");
+        // Made on an earlier start (marked): refused with dev_keys off too.
+        let hd = kd.join("halo2");
+        std::fs::create_dir_all(&hd).unwrap();
+        let params = hd.join(params_file(statement_k(
+            depin_statements::StatementKind::Uptime,
+        )));
+        std::fs::write(&params, b"p").unwrap();
+        let marker = hd.join(depin_halo2_prover::system::DEV_MARKER_FILE);
+        std::fs::write(&marker, b"m").unwrap();
+        assert!(preflight(&public(false)).is_err());
+        // Parameters of a ceremony: served.
+        std::fs::remove_file(&marker).unwrap();
+        assert!(preflight(&public(false)).unwrap().is_empty());
+        // And not replaceable by other users.
+        depin_durable::set_mode(&params, 0o666).unwrap();
+        let e = preflight(&public(false)).unwrap_err().to_string();
+        assert!(e.contains("chmod go-w"), "{e}");
     }
 
     #[test]

@@ -13,7 +13,8 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use depin_chain::{
-    deploy, Anvil, Artifacts, Chain, ChainError, ContractError, DeployConfig, Rewards, U256,
+    deploy, Anvil, Artifacts, Chain, ChainError, ContractError, DeployConfig, Rewards,
+    DEFAULT_HALO2_VERIFY_GAS, U256,
 };
 use depin_crypto::field::fr_from_decimal;
 use depin_device_sdk::client::{pb, UptimeChain};
@@ -168,6 +169,7 @@ async fn pays_once_on_anvil(proof: &pb::GetProofResponse) {
         &artifacts(),
         &DeployConfig {
             batches: false,
+            halo2_verify_gas: Some(DEFAULT_HALO2_VERIFY_GAS),
             ..DeployConfig::default()
         },
     )
