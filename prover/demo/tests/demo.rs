@@ -15,13 +15,7 @@ use std::process::Command;
 
 #[test]
 fn small_fleets_pay_the_honest_and_refuse_the_cheaters_in_batches_and_alone() {
-    // The contracts' artifacts (offline, nothing to do when current).
-    let repo = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
-    let forge = Command::new(repo.join("scripts/forge.sh"))
-        .args(["build", "--quiet"])
-        .status()
-        .expect("run scripts/forge.sh (scripts/setup.sh installs forge)");
-    assert!(forge.success(), "scripts/forge.sh build failed");
+    build_contracts();
 
     let data = Path::new(env!("CARGO_TARGET_TMPDIR")).join("depin-demo");
 
@@ -71,12 +65,7 @@ fn small_fleets_pay_the_honest_and_refuse_the_cheaters_in_batches_and_alone() {
 #[test]
 #[ignore = "two minutes of halo2 proving: cargo test -p depin-demo -- --ignored"]
 fn halo2_fleet_pays_the_honest_and_refuses_the_cheaters() {
-    let repo = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
-    let forge = Command::new(repo.join("scripts/forge.sh"))
-        .args(["build", "--quiet"])
-        .status()
-        .expect("run scripts/forge.sh (scripts/setup.sh installs forge)");
-    assert!(forge.success(), "scripts/forge.sh build failed");
+    build_contracts();
     let data = Path::new(env!("CARGO_TARGET_TMPDIR")).join("depin-demo-halo2");
     let stdout = demo(
         &data,
@@ -98,6 +87,16 @@ fn halo2_fleet_pays_the_honest_and_refuses_the_cheaters() {
             "{verifier} not deployed:\n{stdout}"
         );
     }
+}
+
+/// The contracts' artifacts (offline, nothing to do when current).
+fn build_contracts() {
+    let repo = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+    let forge = Command::new(repo.join("scripts/forge.sh"))
+        .args(["build", "--quiet"])
+        .status()
+        .expect("run scripts/forge.sh (scripts/setup.sh installs forge)");
+    assert!(forge.success(), "scripts/forge.sh build failed");
 }
 
 /// Runs the demo with `args` (24 slots an epoch, quiet) on `data`; it must
