@@ -5,41 +5,19 @@
 //! invalid proofs exit 1 and malformed input exits 2 with a message that
 //! names the file or field, never a panic.
 
+mod common;
+
+use common::{code, p, run, stderr, stdout};
 use depin_testkit as support;
 
 use std::path::Path;
-use std::process::{Command, Output};
+use std::process::Output;
 
 use depin_evm::proof_dir::{PROOF_BIN_FILE, PROOF_JSON_FILE, PUBLIC_JSON_FILE};
 use depin_evm::snarkjs;
 use depin_groth16::keys::{PROVING_KEY_FILE, VERIFYING_KEY_FILE, VK_JSON_FILE};
 use depin_statements::epoch::EpochInput;
 use depin_statements::StatementKind;
-
-fn run(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_depin-prover"))
-        .args(args)
-        .output()
-        .expect("run depin-prover")
-}
-
-fn code(out: &Output) -> i32 {
-    out.status.code().expect("exit code")
-}
-
-fn stdout(out: &Output) -> String {
-    String::from_utf8_lossy(&out.stdout).into_owned()
-}
-
-fn stderr(out: &Output) -> String {
-    let e = String::from_utf8_lossy(&out.stderr).into_owned();
-    assert!(!e.contains("panicked"), "panic: {e}");
-    e
-}
-
-fn p(path: &Path) -> &str {
-    path.to_str().expect("utf-8 path")
-}
 
 #[test]
 fn setup_refuses_without_the_insecure_flag() {

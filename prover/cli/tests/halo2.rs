@@ -7,44 +7,17 @@
 //! flipped proof byte or a Groth16 proof directory; export-verifier writes
 //! the committed generated verifier.
 
+mod common;
+
+use common::{code, p, run, stderr, stdout};
 use depin_testkit as support;
 
 use std::path::Path;
-use std::process::{Command, Output};
 
 use depin_evm::proof_dir::{PROOF_BIN_FILE, PROOF_JSON_FILE, PUBLIC_JSON_FILE};
 use depin_evm::snarkjs;
 use depin_halo2_prover::keys::{SHAPE_FILE, VERIFYING_KEY_FILE, VK_JSON_FILE};
 use depin_statements::epoch::EpochInput;
-
-fn run(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_depin-prover"))
-        .args(args)
-        .output()
-        .expect("run depin-prover")
-}
-
-fn code(out: &Output) -> i32 {
-    out.status.code().expect("exit code")
-}
-
-fn stdout(out: &Output) -> String {
-    String::from_utf8_lossy(&out.stdout).into_owned()
-}
-
-fn stderr(out: &Output) -> String {
-    let e = String::from_utf8_lossy(&out.stderr).into_owned();
-    assert!(!e.contains("panicked"), "panic: {e}");
-    e
-}
-
-fn p(path: &Path) -> &str {
-    path.to_str().expect("utf-8 path")
-}
-
-fn repo() -> &'static Path {
-    Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/../.."))
-}
 
 #[test]
 fn halo2_setup_prove_verify_export_end_to_end() {
@@ -75,7 +48,7 @@ fn halo2_setup_prove_verify_export_end_to_end() {
     );
     let out = setup(true);
     assert_eq!(code(&out), 0, "{}", stderr(&out));
-    let golden = repo().join("prover/golden/halo2/coverage");
+    let golden = support::repo_root().join("prover/golden/halo2/coverage");
     for f in [VERIFYING_KEY_FILE, SHAPE_FILE, VK_JSON_FILE] {
         assert_eq!(
             std::fs::read(keys.join(f)).expect("key file"),
@@ -147,7 +120,8 @@ fn halo2_setup_prove_verify_export_end_to_end() {
     assert_eq!(
         std::fs::read(&sol).expect("sol"),
         std::fs::read(
-            repo().join("verifier-contract/src/generated/halo2/CoverageHalo2Verifier.sol")
+            support::repo_root()
+                .join("verifier-contract/src/generated/halo2/CoverageHalo2Verifier.sol")
         )
         .expect("committed verifier"),
     );
@@ -192,7 +166,7 @@ fn check_verify(keys: &Path, proof: &Path, d: &Path) {
 
     // A Groth16 proof (the committed golden one) is refused with a
     // message, not a panic.
-    let out = verify(&repo().join("prover/golden/v1/coverage"));
+    let out = verify(&support::repo_root().join("prover/golden/v1/coverage"));
     assert_eq!(code(&out), 2);
     assert!(stderr(&out).contains("not a halo2 one"), "{}", stderr(&out));
 }

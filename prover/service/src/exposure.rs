@@ -22,6 +22,7 @@ use depin_halo2_prover::system::params_file;
 use depin_proving::Backend;
 
 use super::config::Config;
+use super::prove::key_dir;
 use super::ServeError;
 
 /// How often an insecure condition allowed by `allow_insecure` is logged
@@ -39,17 +40,13 @@ pub fn preflight(config: &Config) -> Result<Vec<String>, ServeError> {
     for (kind, backend) in &kinds {
         // The files whose absence makes development keys, and those a
         // stranger must not replace.
-        let (dir, found, key_file) = match backend {
-            Backend::Groth16 => {
-                let dir = keys.join(kind.as_str());
-                let found = is_dev(&dir);
-                (dir, found, PROVING_KEY_FILE.to_string())
-            }
-            Backend::Halo2 => {
-                let dir = keys.join(kind.as_str()).join("halo2");
-                let found = depin_halo2_prover::system::is_dev(&dir);
-                (dir, found, params_file(statement_k(*kind)))
-            }
+        let dir = key_dir(&keys, *kind, *backend);
+        let (found, key_file) = match backend {
+            Backend::Groth16 => (is_dev(&dir), PROVING_KEY_FILE.to_string()),
+            Backend::Halo2 => (
+                depin_halo2_prover::system::is_dev(&dir),
+                params_file(statement_k(*kind)),
+            ),
         };
         for f in [key_file.as_str(), VERIFYING_KEY_FILE] {
             allowed.extend(check_not_writable(&dir.join(f), config.allow_insecure)?);

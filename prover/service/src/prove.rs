@@ -289,10 +289,10 @@ impl KeyStore {
             .spawn(move || {
                 for (kind, backend) in kinds {
                     let started = std::time::Instant::now();
-                    let dir = dir.join(kind.as_str());
+                    let dir = key_dir(&dir, kind, backend);
                     let loaded = match backend {
                         Backend::Groth16 => load_or_make(&dir, kind, dev_seed),
-                        Backend::Halo2 => load_or_make_halo2(&dir.join("halo2"), kind, dev_seed),
+                        Backend::Halo2 => load_or_make_halo2(&dir, kind, dev_seed),
                     };
                     let slot = match loaded {
                         Ok(k) => {
@@ -387,6 +387,16 @@ fn load_or_make(
     }
     let system = Groth16System::load_or_dev(dir, kind, dev_seed).map_err(|e| e.to_string())?;
     Ok(Arc::new(system))
+}
+
+/// The directory of `kind`'s keys for `backend` under the node's key
+/// directory `keys`: `<keys>/<kind>/` (Groth16), `<keys>/<kind>/halo2/`.
+pub fn key_dir(keys: &Path, kind: StatementKind, backend: Backend) -> PathBuf {
+    let dir = keys.join(kind.as_str());
+    match backend {
+        Backend::Groth16 => dir,
+        Backend::Halo2 => dir.join("halo2"),
+    }
 }
 
 /// `kind`'s halo2 keys from the key directory `dir` (as `depin-prover

@@ -1,15 +1,46 @@
-//! What the tests of the real `depin-prover serve` binary share: a free
+//! What the tests of the real `depin-prover` binary share: running a
+//! command and reading its exit code and output; for `serve`, a free
 //! port, a node's configuration file, spawning the node, waiting until it
 //! serves.
 #![allow(dead_code)]
 
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
 use depin_device_sdk::client::{ClientConfig, ClientError, ProverClient};
 use depin_testkit::service::TOKEN;
 use tonic::Code;
+
+/// Runs `depin-prover` with `args` and waits for it.
+pub fn run(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_depin-prover"))
+        .args(args)
+        .output()
+        .expect("run depin-prover")
+}
+
+/// The exit code of `out`.
+pub fn code(out: &Output) -> i32 {
+    out.status.code().expect("exit code")
+}
+
+/// The standard output of `out`.
+pub fn stdout(out: &Output) -> String {
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+/// The standard error of `out`, which must not report a panic.
+pub fn stderr(out: &Output) -> String {
+    let e = String::from_utf8_lossy(&out.stderr).into_owned();
+    assert!(!e.contains("panicked"), "panic: {e}");
+    e
+}
+
+/// `path` as a command-line argument.
+pub fn p(path: &Path) -> &str {
+    path.to_str().expect("utf-8 path")
+}
 
 /// A loopback port nothing listens on now.
 pub fn free_port() -> u16 {
